@@ -1,0 +1,92 @@
+/*
+ * The partition config (hv.cfg): parsed form and parser contract.
+ *
+ * One parser (hv/cfg.c) is compiled into the EFI image and into the host
+ * tool tools/hvcfg, so both accept and reject exactly the same files.
+ * docs/config.md is the reference for the text format.
+ *
+ * Freestanding: no libc beyond <stddef.h>/<stdint.h>/<stdbool.h>.
+ */
+#ifndef HVCFG_H
+#define HVCFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CFG_MAX_GUESTS    8
+#define CFG_MAX_PORTS     32     /* port ranges per guest, after device expansion */
+#define CFG_MAX_IRQ       16     /* legacy ISA lines 0..15 */
+#define CFG_NAME_MAX      16
+#define CFG_PATH_MAX      96
+#define CFG_CMDLINE_MAX   256
+#define CFG_MSG_MAX       160
+
+/* Devices a guest can own. Each expands to ports and IRQ lines. */
+enum cfg_device {
+	CFG_DEV_COM1 = 1u << 0,   /* ports 0x3f8-0x3ff, IRQ 4 */
+	CFG_DEV_COM2 = 1u << 1,   /* ports 0x2f8-0x2ff, IRQ 3 */
+	CFG_DEV_IDE0 = 1u << 2,   /* ports 0x1f0-0x1f7, 0x3f6, IRQ 14, PIIX bus master */
+	CFG_DEV_IDE1 = 1u << 3,   /* ports 0x170-0x177, 0x376, IRQ 15 */
+	CFG_DEV_VGA  = 1u << 4,   /* MMIO 0xb8000-0xbffff (text buffer) */
+};
+
+enum cfg_restart {
+	CFG_RESTART_NO = 0,       /* a stopped guest stays stopped */
+	CFG_RESTART_YES = 1,      /* a stopped guest is booted again */
+};
+
+/* Test-only faults the hv injects on purpose (system tests use them). */
+enum cfg_test_fault {
+	CFG_TEST_NONE = 0,
+	CFG_TEST_VMENTRY = 1,     /* corrupt one guest-state field: VM entry fails */
+};
+
+struct cfg_range {
+	uint16_t first, last;     /* inclusive */
+	uint16_t line;            /* line of hv.cfg that granted it */
+};
+
+struct cfg_guest {
+	char name[CFG_NAME_MAX];
+	char image[CFG_PATH_MAX];       /* path on the ESP, e.g. "\\guests\\hello.elf" */
+	char cmdline[CFG_CMDLINE_MAX];
+	uint64_t mem_bytes;             /* guest RAM, from guest-physical 0 */
+	int cpu;                        /* physical CPU index; 0 if not given */
+	struct cfg_range ports[CFG_MAX_PORTS];
+	int nports;
+	uint16_t irqs;                  /* bit n: owns ISA IRQ n */
+	uint32_t devices;               /* enum cfg_device bits */
+	enum cfg_restart restart;
+	enum cfg_test_fault test_fault;
+	uint16_t line;                  /* line of the [guest NAME] header */
+};
+
+struct hv_config {
+	uint32_t timeslice_us;          /* [hv] timeslice_us, default 10000 */
+	uint64_t total_mem_limit;       /* 0: no limit given (set by the caller) */
+	int nguests;
+	struct cfg_guest guests[CFG_MAX_GUESTS];
+};
+
+struct cfg_error {
+	int line;                       /* 1-based; 0 when not tied to a line */
+	char msg[CFG_MSG_MAX];          /* e.g. "port 0x3f8 already given to guest a (line 7)" */
+};
+
+/*
+ * Parses the text of hv.cfg (not NUL-terminated necessarily: len bytes).
+ * Returns 0 and fills *out on success; returns -1 on the first error and
+ * fills *err with the line and the cause. *out is undefined after an error.
+ * Validation (overlaps, limits, duplicate names) is part of parsing.
+ */
+int cfg_parse(const char *text, size_t len, struct hv_config *out,
+	      struct cfg_error *err);
+
+/* Returns the guest's port ranges' total count of ports (for reports). */
+unsigned cfg_guest_port_count(const struct cfg_guest *g);
+
+/* Returns true if guest g owns port (after device expansion). */
+bool cfg_guest_owns_port(const struct cfg_guest *g, uint16_t port);
+
+#endif
