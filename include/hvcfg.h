@@ -21,6 +21,7 @@
 #define CFG_PATH_MAX      96
 #define CFG_CMDLINE_MAX   256
 #define CFG_MSG_MAX       160
+#define CFG_MAX_CPUS      64     /* cpu = 0..CFG_MAX_CPUS-1 */
 
 /* Devices a guest can own. Each expands to ports and IRQ lines. */
 enum cfg_device {
@@ -60,6 +61,8 @@ struct cfg_guest {
 	enum cfg_restart restart;
 	enum cfg_test_fault test_fault;
 	uint16_t line;                  /* line of the [guest NAME] header */
+	uint16_t irq_line[CFG_MAX_IRQ]; /* line that granted IRQ n (irqs or devices) */
+	uint16_t devices_line;          /* line of the devices key, 0 if none */
 };
 
 struct hv_config {
@@ -82,6 +85,16 @@ struct cfg_error {
  */
 int cfg_parse(const char *text, size_t len, struct hv_config *out,
 	      struct cfg_error *err);
+
+/*
+ * Checks that the guests' memory together fits in limit bytes (0: no limit).
+ * Returns 0 if it fits; -1 with *err naming the first guest that overflows.
+ */
+int cfg_check_memory(const struct hv_config *c, uint64_t limit,
+		     struct cfg_error *err);
+
+/* Returns the config name of one enum cfg_device bit ("com1"), or "?". */
+const char *cfg_device_name(uint32_t dev);
 
 /* Returns the guest's port ranges' total count of ports (for reports). */
 unsigned cfg_guest_port_count(const struct cfg_guest *g);

@@ -1,0 +1,190 @@
+; The hv's assembly: stack switch at entry, GDT reload, the VM-exit stub,
+; VM entry, and the host exception stubs. Everything else is C.
+;
+; Offsets into struct vcpu (hv/hv.h); vmx.c checks them with _Static_assert.
+
+bits 64
+default rel
+
+%define VCPU_RAX        0
+%define VCPU_RBX        8
+%define VCPU_RCX        16
+%define VCPU_RDX        24
+%define VCPU_RSI        32
+%define VCPU_RDI        40
+%define VCPU_RBP        48
+%define VCPU_R8         56
+%define VCPU_R9         64
+%define VCPU_R10        72
+%define VCPU_R11        80
+%define VCPU_R12        88
+%define VCPU_R13        96
+%define VCPU_R14        104
+%define VCPU_R15        112
+%define VCPU_EXIT_TSC   120
+%define VCPU_RESUME_TSC 128
+%define VCPU_HOST_RSP   136
+%define VCPU_LAUNCHED   144
+
+section .text
+
+extern hv_main
+extern exit_dispatch
+extern vmx_entry_failed
+extern hv_exception
+
+; hv_start(struct boot_info *bi, void *stack_top)
+; Switches to the hv's own stack and calls hv_main(bi). Never returns.
+; In: rdi = boot_info, rsi = 16-byte aligned stack top.
+global hv_start
+hv_start:
+        mov     rsp, rsi
+        xor     ebp, ebp
+        call    hv_main
+.hang:  cli
+        hlt
+        jmp     .hang
+
+; cpu_load_gdt(const struct desc_ptr *gdtr, uint16_t cs, uint16_t ds)
+; Loads the GDT and reloads every segment register: CS by a far return.
+; In: rdi = gdtr, si = code selector, dx = data selector. Clobbers rax.
+global cpu_load_gdt
+cpu_load_gdt:
+        lgdt    [rdi]
+        mov     ds, dx
+        mov     es, dx
+        mov     ss, dx
+        xor     eax, eax
+        mov     fs, ax
+        mov     gs, ax
+        pop     rax                     ; return address
+        movzx   rsi, si
+        push    rsi
+        push    rax
+        retfq
+
+; vmx_exit_stub: HOST_RIP of every VMCS. RSP = vcpu->host_rsp, where
+; [rsp] holds the vcpu pointer. Takes the TSC first, saves the guest's
+; general registers into the vcpu, calls exit_dispatch(vcpu) and enters
+; the vcpu it returns.
+global vmx_exit_stub
+vmx_exit_stub:
+        push    rax
+        push    rdx
+        rdtsc
+        shl     rdx, 32
+        or      rax, rdx
+        mov     rdx, [rsp + 16]         ; vcpu
+        mov     [rdx + VCPU_EXIT_TSC], rax
+        pop     rax
+        mov     [rdx + VCPU_RDX], rax
+        pop     rax
+        mov     [rdx + VCPU_RAX], rax
+        mov     [rdx + VCPU_RBX], rbx
+        mov     [rdx + VCPU_RCX], rcx
+        mov     [rdx + VCPU_RSI], rsi
+        mov     [rdx + VCPU_RDI], rdi
+        mov     [rdx + VCPU_RBP], rbp
+        mov     [rdx + VCPU_R8], r8
+        mov     [rdx + VCPU_R9], r9
+        mov     [rdx + VCPU_R10], r10
+        mov     [rdx + VCPU_R11], r11
+        mov     [rdx + VCPU_R12], r12
+        mov     [rdx + VCPU_R13], r13
+        mov     [rdx + VCPU_R14], r14
+        mov     [rdx + VCPU_R15], r15
+        mov     rdi, rdx
+        xor     ebp, ebp
+        call    exit_dispatch           ; rsp is 16-byte aligned here
+        mov     rdi, rax
+        jmp     vmx_enter
+
+; vmx_enter(struct vcpu *v): loads v's registers and enters it with
+; VMLAUNCH or VMRESUME. The caller has made v's VMCS current. Resets RSP to
+; v->host_rsp, so the C frames that led here are dropped. Never returns: on
+; VMfail it calls vmx_entry_failed(v), which picks the next vcpu.
+global vmx_enter
+vmx_enter:
+        mov     rsp, [rdi + VCPU_HOST_RSP]
+        mov     [rsp], rdi
+        rdtsc
+        shl     rdx, 32
+        or      rax, rdx
+        mov     [rdi + VCPU_RESUME_TSC], rax
+        cmp     byte [rdi + VCPU_LAUNCHED], 0
+        mov     rax, [rdi + VCPU_RAX]   ; mov leaves the flags alone
+        mov     rbx, [rdi + VCPU_RBX]
+        mov     rcx, [rdi + VCPU_RCX]
+        mov     rdx, [rdi + VCPU_RDX]
+        mov     rsi, [rdi + VCPU_RSI]
+        mov     rbp, [rdi + VCPU_RBP]
+        mov     r8,  [rdi + VCPU_R8]
+        mov     r9,  [rdi + VCPU_R9]
+        mov     r10, [rdi + VCPU_R10]
+        mov     r11, [rdi + VCPU_R11]
+        mov     r12, [rdi + VCPU_R12]
+        mov     r13, [rdi + VCPU_R13]
+        mov     r14, [rdi + VCPU_R14]
+        mov     r15, [rdi + VCPU_R15]
+        mov     rdi, [rdi + VCPU_RDI]
+        je      .launch
+        vmresume
+        jmp     .failed
+.launch:
+        vmlaunch
+.failed:
+        pushfq
+        pop     rsi                     ; rflags: CF = VMfailInvalid, ZF = VMfailValid
+        mov     rdi, [rsp]
+        call    vmx_entry_failed
+.hang:  cli
+        hlt
+        jmp     .hang
+
+; Host exception stubs: 32 entries of 16 bytes each, at isr_stubs + 16*n.
+; Each pushes an error code (0 where the CPU pushes none) and the vector,
+; then jumps to isr_common, which calls hv_exception(frame). It panics.
+%macro ISR 1
+        align   16
+%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
+        push    qword %1
+%else
+        push    qword 0
+        push    qword %1
+%endif
+        jmp     isr_common
+%endmacro
+
+        align   16
+global isr_stubs
+isr_stubs:
+%assign i 0
+%rep 32
+        ISR i
+%assign i i+1
+%endrep
+
+isr_common:
+        push    rax
+        push    rbx
+        push    rcx
+        push    rdx
+        push    rsi
+        push    rdi
+        push    rbp
+        push    r8
+        push    r9
+        push    r10
+        push    r11
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        mov     rdi, rsp
+        and     rsp, -16
+        call    hv_exception
+.hang:  cli
+        hlt
+        jmp     .hang
+
+section .note.GNU-stack noalloc noexec nowrite progbits

@@ -1,0 +1,89 @@
+/*
+ * hv_main: the nanokernel's start. Runs on its own stack with boot
+ * services gone; takes over the CPU and launches the guests.
+ */
+#include "hv.h"
+#include "cpu.h"
+#include "log.h"
+#include "exit.h"
+
+#define COM1 0x3f8
+
+struct hv hv;
+void hv_main(struct boot_info *bi) __attribute__((noreturn));
+
+/* Returns the serial port the hv may log on: COM1 unless a guest owns it. */
+static uint16_t hv_log_port(const struct hv_config *c)
+{
+	for (int i = 0; i < c->nguests; i++)
+		if (cfg_guest_owns_port(&c->guests[i], COM1))
+			return 0;
+	return COM1;
+}
+
+/* Masks every line of the physical 8259 pair: the hv polls, guests get virtual PICs. */
+static void hv_mask_pic(void)
+{
+	outb(0x21, 0xff);
+	outb(0xa1, 0xff);
+}
+
+void hv_irq(unsigned vector)
+{
+	log_printf("hv: unexpected physical interrupt, vector %u\n", vector);
+}
+
+void hv_main(struct boot_info *bi)
+{
+	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
+	    bi->size != sizeof(*bi)) {
+		log_init(COM1);
+		panic("hv_main: boot_info version %u size %u, expected %u size %u",
+		      bi->version, bi->size, BOOT_INFO_VERSION, (unsigned)sizeof(*bi));
+	}
+	log_init(hv_log_port(&bi->cfg));
+	log_printf("hv: nanokernel started: %d guest(s), TSC %lu kHz, heap %lu KiB at 0x%lx\n",
+		   bi->cfg.nguests, bi->tsc_hz / 1000, bi->heap_bytes >> 10, bi->heap_base);
+	hv.bi = bi;
+	hv.tsc_hz = bi->tsc_hz;
+	cpu_cli();
+	hv_mask_pic();
+	mem_init(bi->heap_base, bi->heap_bytes);
+	setup_host_cpu(bi->max_phys);
+	vmx_init();
+	guest_init_all(bi);
+	log_printf("hv: hv heap used %lu KiB; launching\n", mem_used_bytes() >> 10);
+
+	static struct vcpu host_scratch;
+	struct vcpu *first = sched_next(NULL);
+	vmx_switch_msrs(&host_scratch, first);
+	vmx_load(first);
+	vmx_enter(first);
+}
+
+/* Returns the hv's exit status: that of the first guest that failed, or 0. */
+static int hv_status(void)
+{
+	for (int i = 0; i < hv.nguests; i++) {
+		const struct guest *g = &hv.guests[i];
+		if (g->state == GUEST_STOPPED)
+			return 1;
+		if (g->state == GUEST_EXITED && g->exit_status)
+			return g->exit_status;
+	}
+	return 0;
+}
+
+void hv_shutdown(void)
+{
+	int status = hv_status();
+
+	log_printf("hv: all guests ended; status %d\n", status);
+	/* QEMU's isa-debug-exit, if present, ends the emulator; elsewhere a no-op. */
+	outb(0xf4, (uint8_t)status);
+	log_printf("hv: halted\n");
+	for (;;) {
+		cpu_cli();
+		cpu_hlt();
+	}
+}

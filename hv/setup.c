@@ -1,0 +1,132 @@
+/*
+ * Host CPU state the hv owns once boot services are gone: its GDT with a
+ * TSS (VM entry requires a non-zero host TR; OVMF leaves TR = 0), an IDT
+ * whose exception handlers dump and panic, and identity-mapped page tables
+ * (the firmware's live in memory the hv does not own).
+ */
+#include "hv.h"
+#include "cpu.h"
+#include "log.h"
+
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS  0x18
+
+struct __attribute__((packed)) tss64 {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iopb_offset;
+};
+
+struct __attribute__((packed)) idt_gate {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, reserved;
+};
+
+/* Register frame pushed by isr_common (hv/entry.asm), lowest address first. */
+struct isr_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error, rip, cs, rflags, rsp, ss;
+};
+
+static uint64_t gdt[5] __attribute__((aligned(16)));
+static struct tss64 tss __attribute__((aligned(16)));
+static struct idt_gate idt[32] __attribute__((aligned(16)));
+static uint8_t ist_stack[8192] __attribute__((aligned(16)));
+
+extern char isr_stubs[];
+void cpu_load_gdt(const struct desc_ptr *gdtr, uint16_t cs, uint16_t ds);
+void hv_exception(struct isr_frame *f);
+
+/* Returns the host TR base for the VMCS host-state area. */
+uint64_t setup_tss_base(void);
+uint64_t setup_tss_base(void)
+{
+	return (uint64_t)(uintptr_t)&tss;
+}
+
+static void setup_gdt(void)
+{
+	uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
+	struct desc_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+
+	gdt[0] = 0;
+	gdt[1] = 0x00af9a000000ffffull;         /* 64-bit code, DPL 0 */
+	gdt[2] = 0x00cf92000000ffffull;         /* data, DPL 0 */
+	/* 64-bit available TSS (type 9), present: a 16-byte descriptor. */
+	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+		 ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+	gdt[4] = base >> 32;
+	tss.iopb_offset = sizeof(tss);          /* no I/O bitmap */
+	tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + sizeof(ist_stack));
+	cpu_load_gdt(&p, SEL_CODE, SEL_DATA);
+	cpu_ltr(SEL_TSS);
+}
+
+static void setup_idt(void)
+{
+	struct desc_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+	for (int v = 0; v < 32; v++) {
+		uint64_t h = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
+		idt[v] = (struct idt_gate){
+			.off_lo = (uint16_t)h, .sel = SEL_CODE,
+			/* NMI, #DF and #MC run on their own stack. */
+			.ist = (v == 2 || v == 8 || v == 18) ? 1 : 0,
+			.type = 0x8e, .off_mid = (uint16_t)(h >> 16), .off_hi = (uint32_t)(h >> 32),
+		};
+	}
+	cpu_lidt(&p);
+}
+
+/* Identity-maps [0, top) with 2 MiB pages, write-back (MTRRs still mark MMIO uncached). */
+static void setup_paging(uint64_t top)
+{
+	uint64_t npd = ALIGN_UP(top, 1ull << 30) >> 30;
+	uint64_t *pml4 = mem_alloc_pages(1);
+	uint64_t *pdpt = mem_alloc_pages((unsigned)ALIGN_UP(npd, 512) / 512);
+	uint64_t *pd = mem_alloc_pages((unsigned)npd);
+
+	for (uint64_t i = 0; i < npd * 512; i++)
+		pd[i] = (i << 21) | 0x83;               /* present, writable, 2 MiB */
+	for (uint64_t i = 0; i < npd; i++)
+		pdpt[i] = (uint64_t)(uintptr_t)(pd + 512 * i) | 0x03;
+	for (uint64_t i = 0; i < ALIGN_UP(npd, 512) / 512; i++)
+		pml4[i] = (uint64_t)(uintptr_t)(pdpt + 512 * i) | 0x03;
+	cpu_write_cr3((uint64_t)(uintptr_t)pml4);
+}
+
+void setup_host_cpu(uint64_t max_phys)
+{
+	setup_gdt();
+	setup_idt();
+	setup_paging(MAX(max_phys, 4ull << 30));
+}
+
+static const char *const exc_names[32] = {
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound", "#UD invalid opcode", "#NM device not available", "#DF double fault",
+	"coprocessor overrun", "#TS invalid TSS", "#NP segment not present",
+	"#SS stack fault", "#GP general protection", "#PF page fault", "reserved",
+	"#MF x87 error", "#AC alignment check", "#MC machine check", "#XM SIMD error",
+	"#VE virtualization", "#CP control protection",
+};
+
+void hv_exception(struct isr_frame *f)
+{
+	const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "reserved";
+
+	log_printf("hv: exception %lu (%s) error 0x%lx at rip %lx cr2 %lx\n",
+		   f->vector, name, f->error, f->rip, cpu_read_cr2());
+	log_printf("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
+	log_printf("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", f->rsi, f->rdi, f->rbp, f->rsp);
+	log_printf("  r8  %016lx r9  %016lx r10 %016lx r11 %016lx\n", f->r8, f->r9, f->r10, f->r11);
+	log_printf("  r12 %016lx r13 %016lx r14 %016lx r15 %016lx\n", f->r12, f->r13, f->r14, f->r15);
+	panic("hv_exception: %s in the hv", name);
+}

@@ -1,0 +1,61 @@
+/*
+ * The line between the boot stage (uefi/) and the nanokernel (hv/).
+ *
+ * uefi/ fills one struct boot_info, exits boot services and calls
+ * hv_main(bi). hv_main refuses a boot_info whose magic, version or size it
+ * does not know. Bump BOOT_INFO_VERSION on any layout change.
+ * All addresses are host-physical (identity-mapped when hv_main runs).
+ */
+#ifndef BOOT_INFO_H
+#define BOOT_INFO_H
+
+#include <stdint.h>
+#include "hvcfg.h"
+
+#define BOOT_INFO_MAGIC    0x4f464e49544f4f42ull   /* "BOOTINFO" */
+#define BOOT_INFO_VERSION  1u
+#define BOOT_MEM_MAX       256
+
+/* One guest as the boot stage prepared it. */
+struct boot_guest {
+	uint64_t ram_hpa;          /* guest RAM: guest-physical 0 maps here; 2 MiB aligned */
+	uint64_t ram_bytes;
+	uint64_t image_hpa;        /* pristine copy of the image file, for restarts */
+	uint64_t image_bytes;
+	uint32_t entry;            /* guest-physical entry point (from the image) */
+	uint32_t mbi_gpa;          /* Multiboot info, inside guest RAM */
+};
+
+struct boot_mem_region {
+	uint64_t base, bytes;
+	uint32_t type;             /* BOOT_MEM_* */
+	uint32_t reserved;
+};
+
+enum boot_mem_type {
+	BOOT_MEM_USABLE = 1,       /* free RAM after exit from boot services */
+	BOOT_MEM_RESERVED = 2,     /* firmware, MMIO, ACPI NVS ... */
+	BOOT_MEM_ACPI = 3,         /* ACPI tables (reclaimable) */
+	BOOT_MEM_HV = 4,           /* the hv's image, heap and guest RAM */
+};
+
+struct boot_info {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t size;             /* sizeof(struct boot_info) */
+
+	uint64_t tsc_hz;           /* measured against the firmware's stall */
+	uint64_t rsdp;             /* ACPI RSDP, 0 if the firmware has none */
+	uint64_t image_base, image_bytes;   /* this EFI image */
+	uint64_t heap_base, heap_bytes;     /* for the hv's own allocations */
+	uint64_t max_phys;         /* highest RAM address + 1 (from the memory map) */
+
+	struct hv_config cfg;
+	struct boot_guest guests[CFG_MAX_GUESTS];
+
+	uint32_t nmem;
+	uint32_t reserved;
+	struct boot_mem_region mem[BOOT_MEM_MAX];
+};
+
+#endif

@@ -1,0 +1,69 @@
+"""Helpers for system tests that boot the hv image: build an ESP with a
+given hv.cfg, boot it under an emulator, return the status and the logs."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+
+import hvrun  # noqa: E402
+
+BOCHS_TIMEOUT = int(os.environ.get("HV_TEST_TIMEOUT", "400"))
+
+
+class Run:
+    """The outcome of one boot: status, hv log (e9), firmware console (com1)."""
+
+    def __init__(self, out, status):
+        self.out = out
+        self.status = status
+        self.log = hvrun.hv_log(out)
+        self.com1 = hvrun.read_text(os.path.join(out, "com1.txt"))
+
+    def console(self, guest):
+        """Returns the lines guest printed on its 0xE9 console, without the tag."""
+        tag = "[%s] " % guest
+        return [l[len(tag):] for l in self.log.splitlines() if l.startswith(tag)]
+
+    def exits(self, guest):
+        """Returns {reason name: count} from the hv's per-guest exit summary (last one printed)."""
+        counts, seen = {}, False
+        for line in self.log.splitlines():
+            if line.startswith("hv: guest %s exits:" % guest):
+                counts, seen = {}, True
+            elif seen and line.startswith("hv:   "):
+                parts = line.split()
+                counts[parts[1]] = int(parts[2])
+            else:
+                seen = False
+        return counts
+
+    def __repr__(self):
+        return "Run(status=%r, out=%r)\n--- hv log ---\n%s" % (self.status, self.out, self.log[-6000:])
+
+
+def guest_images():
+    """Every guest image the build made."""
+    imgs = sorted(os.path.join(ROOT, "build/guests", f)
+                  for f in os.listdir(os.path.join(ROOT, "build/guests")) if f.endswith(".elf"))
+    os_elf = os.path.join(ROOT, "build/guests/os/os.elf")
+    if os.path.exists(os_elf):
+        imgs.append(os_elf)
+    return imgs
+
+
+def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT):
+    """Boots the hv with config (hv.cfg text) under backend; returns a Run."""
+    out = str(tmp_path)
+    cfg = os.path.join(out, "hv.cfg")
+    with open(cfg, "w") as f:
+        f.write(textwrap.dedent(config))
+    esp = os.path.join(out, "esp-built.img")
+    subprocess.run([os.path.join(ROOT, "tools/mkesp"), esp, cfg] + guest_images(),
+                   check=True, cwd=ROOT,
+                   env=dict(os.environ, EFI=os.path.join(ROOT, "build/BOOTX64.EFI")))
+    status = hvrun.run(backend, esp, out, timeout)
+    return Run(out, status)
