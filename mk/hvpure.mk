@@ -1,0 +1,22 @@
+# Pure-logic parts of the hv (config parser, virtual 8259/8254/CMOS): host
+# unit tests under ASan+UBSan, and the host config checker tools/hvcfg,
+# which links the very same hv/cfg.c the EFI image uses.
+
+# Tests include the hv headers by name ("vpic.h"), as the hv build does.
+HOST_CFLAGS += -Ihv
+
+$(eval $(call unit_test,test_cfg,tests/unit/test_cfg.c hv/cfg.c))
+$(eval $(call unit_test,test_vpic,tests/unit/test_vpic.c hv/vpic.c))
+$(eval $(call unit_test,test_vpit,tests/unit/test_vpit.c hv/vpit.c))
+$(eval $(call unit_test,test_vcmos,tests/unit/test_vcmos.c hv/vcmos.c))
+
+# The unit_test macro only tracks include/*.h; rebuild on hv header edits.
+$(BUILD)/unit/test_vpic: hv/vpic.h
+$(BUILD)/unit/test_vpit: hv/vpit.h
+$(BUILD)/unit/test_vcmos: hv/vcmos.h
+
+ALL_TARGETS += $(BUILD)/tools/hvcfg
+
+$(BUILD)/tools/hvcfg: tools/hvcfg.c hv/cfg.c include/hvcfg.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_TOOL_CFLAGS) -o $@ tools/hvcfg.c hv/cfg.c

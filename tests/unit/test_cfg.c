@@ -1,0 +1,624 @@
+/* Unit tests for hv/cfg.c: the hv.cfg parser and its checks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "hvcfg.h"
+
+static struct hv_config cfg;
+static struct cfg_error err;
+
+#define GUEST_A "[guest a]\nimage = \\os.elf\nmemory = 4M\n"   /* lines 1-3 */
+#define GUEST_B "[guest b]\nimage = \\os.elf\nmemory = 4M\n"
+
+static int parse(const char *text)
+{
+	return cfg_parse(text, strlen(text), &cfg, &err);
+}
+
+/* Asserts text is rejected at line with a message containing sub. */
+static void expect_error(const char *text, int line, const char *sub)
+{
+	int rc = parse(text);
+
+	if (rc != -1 || err.line != line || !strstr(err.msg, sub))
+		print_error("rc %d line %d msg '%s'; want line %d '%s'\n", rc,
+			    err.line, err.msg, line, sub);
+	assert_int_equal(rc, -1);
+	assert_int_equal(err.line, line);
+	assert_non_null(strstr(err.msg, sub));
+}
+
+static void expect_ok(const char *text)
+{
+	int rc = parse(text);
+
+	if (rc != 0)
+		print_error("line %d: %s\n", err.line, err.msg);
+	assert_int_equal(rc, 0);
+}
+
+static void test_full_example_parses_every_field(void **state)
+{
+	(void)state;
+	expect_ok("# comment\n"
+		  "[hv]\n"
+		  "timeslice_us = 5000\n"
+		  "\n"
+		  "[guest alpha]\n"
+		  "image   = \\guests\\os.elf   # trailing comment\n"
+		  "cmdline = \"sched=rr alloc=bitmap\"\n"
+		  "memory  = 32M\n"
+		  "cpu     = 1\n"
+		  "ports   = 0x3e8-0x3ef, 0x80\n"
+		  "irqs    = 5, 7\n"
+		  "devices = com1, ide0\n"
+		  "restart = yes\n"
+		  "test_fault = vmentry\n");
+	assert_int_equal(cfg.timeslice_us, 5000);
+	assert_int_equal(cfg.nguests, 1);
+	assert_string_equal(cfg.guests[0].name, "alpha");
+	assert_string_equal(cfg.guests[0].image, "\\guests\\os.elf");
+	assert_string_equal(cfg.guests[0].cmdline, "sched=rr alloc=bitmap");
+	assert_int_equal(cfg.guests[0].mem_bytes, 32u << 20);
+	assert_int_equal(cfg.guests[0].cpu, 1);
+	assert_int_equal(cfg.guests[0].irqs, (1 << 5) | (1 << 7) | (1 << 4) | (1 << 14));
+	assert_int_equal(cfg.guests[0].devices, CFG_DEV_COM1 | CFG_DEV_IDE0);
+	assert_int_equal(cfg.guests[0].restart, CFG_RESTART_YES);
+	assert_int_equal(cfg.guests[0].test_fault, CFG_TEST_VMENTRY);
+	assert_int_equal(cfg.guests[0].line, 5);
+	assert_int_equal(cfg.guests[0].irq_line[5], 11);
+	assert_int_equal(cfg.guests[0].irq_line[4], 12);
+}
+
+static void test_defaults_when_keys_omitted(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A);
+	assert_int_equal(cfg.timeslice_us, 10000);
+	assert_int_equal(cfg.total_mem_limit, 0);
+	assert_int_equal(cfg.guests[0].cpu, 0);
+	assert_int_equal(cfg.guests[0].nports, 0);
+	assert_int_equal(cfg.guests[0].irqs, 0);
+	assert_int_equal(cfg.guests[0].devices, 0);
+	assert_int_equal(cfg.guests[0].restart, CFG_RESTART_NO);
+	assert_int_equal(cfg.guests[0].test_fault, CFG_TEST_NONE);
+	assert_string_equal(cfg.guests[0].cmdline, "");
+}
+
+static void test_image_path_slashes_stored_as_backslashes(void **state)
+{
+	(void)state;
+	expect_ok("[guest a]\nimage = /guests/os.elf\nmemory = 4M\n");
+	assert_string_equal(cfg.guests[0].image, "\\guests\\os.elf");
+	expect_ok("[guest a]\nimage = guests/os.elf\nmemory = 4M\n");
+	assert_string_equal(cfg.guests[0].image, "\\guests\\os.elf");
+	expect_ok("[guest a]\nimage = \"\\my guests\\os.elf\"\nmemory = 4M\n");
+	assert_string_equal(cfg.guests[0].image, "\\my guests\\os.elf");
+}
+
+static void test_cmdline_unquoted_is_rest_of_line_before_comment(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "cmdline =  sched=edf  alloc=buddy   # c\n");
+	assert_string_equal(cfg.guests[0].cmdline, "sched=edf  alloc=buddy");
+	expect_ok(GUEST_A "cmdline = \"a # not a comment\"  # comment\n");
+	assert_string_equal(cfg.guests[0].cmdline, "a # not a comment");
+	expect_ok(GUEST_A "cmdline = \"\"\n");
+	assert_string_equal(cfg.guests[0].cmdline, "");
+}
+
+static void test_memory_suffixes_and_hex(void **state)
+{
+	static const struct { const char *v; uint64_t bytes; } cases[] = {
+		{ "4096K", 4096ull << 10 }, { "4096k", 4096ull << 10 },
+		{ "1M", 1ull << 20 }, { "1G", 1ull << 30 }, { "1g", 1ull << 30 },
+		{ "0x200000", 2ull << 20 }, { "1048576", 1ull << 20 },
+		{ "1052672", (1ull << 20) + 4096 }, { "16 M", 16ull << 20 },
+	};
+	char text[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[guest a]\nimage=\\x\nmemory=%s\n",
+			 cases[i].v);
+		expect_ok(text);
+		assert_int_equal(cfg.guests[0].mem_bytes, cases[i].bytes);
+	}
+}
+
+static void test_crlf_tabs_and_bom_accepted(void **state)
+{
+	(void)state;
+	expect_ok("\xef\xbb\xbf[guest a]\r\n\timage\t=\t\\os.elf\r\nmemory=4M\r\n");
+	assert_string_equal(cfg.guests[0].image, "\\os.elf");
+	expect_ok("[guest a]\nimage = \\os.elf\nmemory = 4M");   /* no final \n */
+}
+
+static void test_text_is_length_bounded_not_nul_terminated(void **state)
+{
+	const char text[] = GUEST_A "memory = 8M\n";
+
+	(void)state;
+	/* Only the first len bytes count: the duplicate key is outside. */
+	assert_int_equal(cfg_parse(text, strlen(GUEST_A), &cfg, &err), 0);
+	assert_int_equal(cfg.guests[0].mem_bytes, 4u << 20);
+}
+
+static void test_devices_expand_to_ports_and_irqs(void **state)
+{
+	const struct cfg_guest *g;
+
+	(void)state;
+	expect_ok(GUEST_A "devices = com1, com2, ide0, ide1, vga\n");
+	g = &cfg.guests[0];
+	assert_int_equal(g->devices, CFG_DEV_COM1 | CFG_DEV_COM2 | CFG_DEV_IDE0 |
+				     CFG_DEV_IDE1 | CFG_DEV_VGA);
+	assert_int_equal(g->irqs, (1 << 3) | (1 << 4) | (1 << 14) | (1 << 15));
+	assert_true(cfg_guest_owns_port(g, 0x3f8));
+	assert_true(cfg_guest_owns_port(g, 0x3ff));
+	assert_true(cfg_guest_owns_port(g, 0x2f8));
+	assert_true(cfg_guest_owns_port(g, 0x1f7));
+	assert_true(cfg_guest_owns_port(g, 0x3f6));
+	assert_true(cfg_guest_owns_port(g, 0x170));
+	assert_true(cfg_guest_owns_port(g, 0x376));
+	assert_false(cfg_guest_owns_port(g, 0x3f7));
+	assert_false(cfg_guest_owns_port(g, 0x400));
+	assert_int_equal(cfg_guest_port_count(g), 8 + 8 + 9 + 9);
+	assert_int_equal(g->devices_line, 4);
+}
+
+static void test_port_count_and_ownership_of_ranges(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "ports = 0x100-0x1ff, 0x80, 0xffff\n");
+	assert_int_equal(cfg.guests[0].nports, 3);
+	assert_int_equal(cfg_guest_port_count(&cfg.guests[0]), 256 + 1 + 1);
+	assert_true(cfg_guest_owns_port(&cfg.guests[0], 0x1ff));
+	assert_true(cfg_guest_owns_port(&cfg.guests[0], 0xffff));
+	assert_false(cfg_guest_owns_port(&cfg.guests[0], 0x200));
+	assert_int_equal(cfg.guests[0].ports[1].line, 4);
+}
+
+static void test_max_guests_accepted(void **state)
+{
+	char text[2048] = "";
+	int i;
+
+	(void)state;
+	for (i = 0; i < CFG_MAX_GUESTS; i++) {
+		char g[64];
+
+		snprintf(g, sizeof(g), "[guest g%d]\nimage=\\x\nmemory=1M\n", i);
+		strcat(text, g);
+	}
+	expect_ok(text);
+	assert_int_equal(cfg.nguests, CFG_MAX_GUESTS);
+}
+
+static void test_error_unknown_section(void **state)
+{
+	(void)state;
+	expect_error("[vm]\n", 1, "unknown section [vm]");
+	expect_error(GUEST_A "[hv extra]\n", 4, "unknown section [hv extra]");
+}
+
+static void test_error_section_header_syntax(void **state)
+{
+	(void)state;
+	expect_error("[guest a\n", 1, "missing ']'");
+	expect_error("[hv] x\n", 1, "unexpected text after section header");
+	expect_error("[guest]\n", 1, "bad guest name ''");
+}
+
+static void test_error_unknown_key(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "colour = red\n", 4, "unknown key colour");
+	expect_error("[hv]\nmemory = 4M\n", 2, "unknown key memory in [hv]");
+	expect_error(GUEST_A "timeslice_us = 100\n", 4, "unknown key timeslice_us");
+}
+
+static void test_error_key_outside_section(void **state)
+{
+	(void)state;
+	expect_error("\n# c\nimage = \\x\n" GUEST_A, 3, "key image outside a section");
+}
+
+static void test_error_duplicate_key(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "memory = 8M\n", 4,
+		     "duplicate key memory (first at line 3)");
+	expect_error("[hv]\ntimeslice_us=100\ntimeslice_us=200\n", 3,
+		     "duplicate key timeslice_us (first at line 2)");
+}
+
+static void test_same_key_in_two_guests_is_not_duplicate(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A GUEST_B);
+	assert_int_equal(cfg.nguests, 2);
+}
+
+static void test_error_missing_equals(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nimage \\x\n", 2, "missing '=' after key image");
+	expect_error("[guest a]\n= 4\n", 2, "expected key = value");
+}
+
+static void test_error_missing_value(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "cpu =\n", 4, "missing value for key cpu");
+	expect_error(GUEST_A "ports = # none\n", 4, "missing value for key ports");
+}
+
+static void test_error_bad_number(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "cpu = one\n", 4, "bad number 'one' for cpu");
+	expect_error(GUEST_A "cpu = 1x\n", 4, "bad number '1x' for cpu");
+	expect_error(GUEST_A "cpu = 0x\n", 4, "bad number '0x' for cpu");
+	expect_error(GUEST_A "irqs = 4 5\n", 4, "bad number '4 5' for irq");
+	expect_error(GUEST_A "cpu = 99999999999999999999999\n", 4, "bad number");
+	expect_error(GUEST_A "ports = 0x3g8\n", 4, "bad port '0x3g8'");
+}
+
+static void test_error_number_out_of_range(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "cpu = 64\n", 4, "cpu 64 out of range (0..63)");
+	expect_error("[hv]\ntimeslice_us = 99\n", 2,
+		     "timeslice_us 99 out of range (100..1000000)");
+	expect_error("[hv]\ntimeslice_us = 1000001\n", 2, "out of range");
+	expect_error(GUEST_A "irqs = 16\n", 4, "irq 16 out of range (0..15)");
+	expect_error(GUEST_A "ports = 0x10000\n", 4, "port 0x10000 out of range");
+}
+
+static void test_error_bad_memory_size(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nmemory = lots\n", 2, "bad memory size 'lots'");
+	expect_error("[guest a]\nmemory = M\n", 2, "bad memory size 'M'");
+}
+
+static void test_error_bad_memory_suffix(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nmemory = 4T\n", 2, "bad memory suffix 'T' in '4T'");
+	expect_error("[guest a]\nmemory = 4MB\n", 2, "bad memory suffix 'MB'");
+}
+
+static void test_error_memory_not_page_multiple(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nmemory = 1050000\n", 2,
+		     "memory 1050000 not a multiple of 4K");
+	expect_error("[guest a]\nmemory = 1026K\n", 2, "not a multiple of 4K");
+}
+
+static void test_error_memory_too_small(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nmemory = 1020K\n", 2,
+		     "memory 1020K below minimum 1M");
+	expect_error("[guest a]\nmemory = 0\n", 2, "below minimum 1M");
+}
+
+static void test_error_memory_too_large(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nmemory = 2G\n", 2, "memory 2G above maximum 1G");
+	expect_error("[guest a]\nmemory = 1025M\n", 2, "above maximum 1G");
+	expect_error("[guest a]\nmemory = 0xffffffffffffffff\n", 2,
+		     "above maximum 1G");
+}
+
+static void test_check_memory_limit_names_overflowing_guest(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "\n" GUEST_B);
+	assert_int_equal(cfg_check_memory(&cfg, 0, &err), 0);
+	assert_int_equal(cfg_check_memory(&cfg, 8u << 20, &err), 0);
+	assert_int_equal(cfg_check_memory(&cfg, (8u << 20) - 4096, &err), -1);
+	assert_int_equal(err.line, 5);
+	assert_non_null(strstr(err.msg,
+			       "guest memory total 8M over limit 8188K at guest b"));
+}
+
+static void test_error_unknown_device(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "devices = com1, com3\n", 4, "unknown device 'com3'");
+	expect_error(GUEST_A "devices = COM1\n", 4, "unknown device 'COM1'");
+}
+
+static void test_error_device_listed_twice(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "devices = vga, vga\n", 4, "device vga listed twice");
+}
+
+static void test_error_port_given_to_two_guests(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "ports = 0x3f8-0x3ff\n" GUEST_B "ports = 0x3f0-0x3f8\n",
+		     8, "port 0x3f8 already given to guest a (line 4)");
+	expect_error(GUEST_A "ports = 0x3fc\n" GUEST_B "devices = com1\n",
+		     8, "port 0x3fc already given to guest a (line 4)");
+	expect_error(GUEST_A "devices = com1\n" GUEST_B "ports = 0x300-0x3ff\n",
+		     8, "port 0x3f8 already given to guest a (line 4)");
+}
+
+static void test_error_overlapping_ranges_in_one_guest(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "ports = 0x3f8-0x3ff, 0x3fa-0x3fb\n", 4,
+		     "port 0x3fa-0x3fb overlaps 0x3f8-0x3ff given at line 4");
+	expect_error(GUEST_A "ports = 0x80\nports = 0x80\n", 5, "duplicate key");
+	expect_error(GUEST_A "devices = com1\nports = 0x3ff\n", 5,
+		     "port 0x3ff overlaps 0x3f8-0x3ff given at line 4");
+	expect_error(GUEST_A "ports = 0x80, 0x80\n", 4, "port 0x80 overlaps 0x80");
+}
+
+static void test_error_bad_port_range(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "ports = 0x3ff-0x3f8\n", 4,
+		     "bad port range 0x3ff-0x3f8 (first > last)");
+	expect_error(GUEST_A "ports = 0x3f8-\n", 4, "bad port '0x3f8-'");
+	expect_error(GUEST_A "ports = 0x80,\n", 4, "empty item in list");
+}
+
+static void test_error_reserved_ports(void **state)
+{
+	static const unsigned reserved[] = {
+		0x20, 0x21, 0xa0, 0xa1, 0x40, 0x43, 0x61, 0x70, 0x71,
+		0xcf8, 0xcfc, 0xcff, 0xe9, 0xf4, 0x4d0, 0x4d1,
+	};
+	char text[128], want[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		snprintf(text, sizeof(text), GUEST_A "ports = %#x\n", reserved[i]);
+		snprintf(want, sizeof(want), "port %#x is emulated", reserved[i]);
+		expect_error(text, 4, want);
+	}
+	expect_error(GUEST_A "ports = 0x00-0xff\n", 4, "port 0x20 is emulated by the hv (pic)");
+	expect_ok(GUEST_A "ports = 0x22-0x3f, 0x44-0x60, 0x62-0x6f, 0xcf7, 0xd00\n");
+}
+
+static void test_error_irq_given_to_two_guests(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "devices = com1\n" GUEST_B "irqs = 5, 4\n", 8,
+		     "irq 4 already given to guest a (line 4)");
+	expect_error(GUEST_A "irqs = 4\n" GUEST_B "devices = com1\n", 8,
+		     "irq 4 already given to guest a (line 4)");
+}
+
+static void test_error_irq_twice_in_one_guest(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "irqs = 5, 5\n", 4, "irq 5 given twice (line 4)");
+}
+
+static void test_error_irq_timer_and_cascade_reserved(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "irqs = 0\n", 4, "irq 0 is the timer");
+	expect_error(GUEST_A "irqs = 2\n", 4, "irq 2 is the pic cascade");
+	expect_ok(GUEST_A "irqs = 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15\n");
+	assert_int_equal(cfg.guests[0].irqs, 0xfffa);
+}
+
+static void test_error_device_given_to_two_guests(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "devices = ide0\n" GUEST_B "devices = ide0\n", 8,
+		     "device ide0 already given to guest a (line 4)");
+	expect_error(GUEST_A "devices = vga\n" GUEST_B "devices = vga\n", 8,
+		     "device vga already given to guest a (line 4)");
+}
+
+static void test_error_duplicate_guest_name(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A GUEST_A, 4, "duplicate guest name a (first at line 1)");
+}
+
+static void test_error_bad_guest_name(void **state)
+{
+	(void)state;
+	expect_error("[guest Alpha]\n", 1, "bad guest name 'Alpha'");
+	expect_error("[guest a.b]\n", 1, "bad guest name 'a.b'");
+	expect_error("[guest a b]\n", 1, "bad guest name 'a b'");
+	expect_error("[guest abcdefghijklmnop]\n", 1, "1..15 chars");
+	expect_ok("[guest abcdefghijklmn_]\nimage=\\x\nmemory=1M\n");
+	expect_ok("[guest 0-z_9]\nimage=\\x\nmemory=1M\n");
+}
+
+static void test_error_missing_image(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nmemory = 4M\n" GUEST_B, 1, "guest a has no image");
+	expect_error(GUEST_B "[guest a]\nmemory = 4M\n", 4, "guest a has no image");
+}
+
+static void test_error_missing_memory(void **state)
+{
+	(void)state;
+	expect_error("[guest a]\nimage = \\x\n[hv]\n", 1,
+		     "guest a has no memory size");
+}
+
+static void test_error_no_guests(void **state)
+{
+	(void)state;
+	expect_error("", 1, "no guests defined");
+	expect_error("# only\n[hv]\ntimeslice_us = 100\n", 3, "no guests defined");
+}
+
+static void test_error_too_many_guests(void **state)
+{
+	char text[2048] = "";
+	int i;
+
+	(void)state;
+	for (i = 0; i <= CFG_MAX_GUESTS; i++) {
+		char g[64];
+
+		snprintf(g, sizeof(g), "[guest g%d]\nimage=\\x\nmemory=1M\n", i);
+		strcat(text, g);
+	}
+	expect_error(text, 3 * CFG_MAX_GUESTS + 1, "too many guests (max 8)");
+}
+
+static void test_error_too_many_port_ranges(void **state)
+{
+	char text[1024] = GUEST_A "ports = 0x300";
+	int i;
+
+	(void)state;
+	for (i = 1; i < CFG_MAX_PORTS; i++)
+		sprintf(text + strlen(text), ", %#x", 0x300 + 2 * i);
+	expect_ok(text);
+	assert_int_equal(cfg.guests[0].nports, CFG_MAX_PORTS);
+	strcat(text, ", 0x500");
+	expect_error(text, 4, "too many port ranges (max 32)");
+}
+
+static void test_error_string_too_long(void **state)
+{
+	char text[1024], longs[400];
+
+	(void)state;
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = 0;
+	snprintf(text, sizeof(text), GUEST_A "cmdline = \"%.256s\"\n", longs);
+	expect_error(text, 4, "cmdline too long (max 255 chars)");
+	snprintf(text, sizeof(text), GUEST_A "cmdline = \"%.255s\"\n", longs);
+	expect_ok(text);
+	snprintf(text, sizeof(text), "[guest a]\nimage = \\%.95s\n", longs);
+	expect_error(text, 2, "image path too long (max 95 chars)");
+	snprintf(text, sizeof(text), "[guest a]\nimage = \\%.94s\nmemory=1M\n", longs);
+	expect_ok(text);
+}
+
+static void test_error_unterminated_quote(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "cmdline = \"abc\n", 4, "unterminated quote");
+	expect_error(GUEST_A "cmdline = \"abc\" x\n", 4,
+		     "unexpected text after quoted string");
+}
+
+static void test_error_bad_restart_and_test_fault(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "restart = maybe\n", 4, "bad restart value 'maybe' (no | yes)");
+	expect_error(GUEST_A "test_fault = triple\n", 4,
+		     "bad test_fault value 'triple' (none | vmentry)");
+}
+
+static void test_error_duplicate_hv_section(void **state)
+{
+	(void)state;
+	expect_error("[hv]\n" GUEST_A "[hv]\n", 5, "duplicate section [hv] (first at line 1)");
+}
+
+static void test_error_control_character(void **state)
+{
+	const char text[] = "[guest a]\nimage = \\x\x01\n";
+
+	(void)state;
+	expect_error(text, 2, "bad character 0x1");
+	assert_int_equal(cfg_parse("[guest a]\0\n", 11, &cfg, &err), -1);
+	assert_int_equal(err.line, 1);
+}
+
+static void test_error_message_clips_long_input(void **state)
+{
+	char text[2048], junk[1500];
+
+	(void)state;
+	memset(junk, 'q', sizeof(junk) - 1);
+	junk[sizeof(junk) - 1] = 0;
+	snprintf(text, sizeof(text), GUEST_A "cpu = %s\n", junk);
+	expect_error(text, 4, "...");
+	assert_true(strlen(err.msg) < CFG_MSG_MAX);
+}
+
+static void test_device_names(void **state)
+{
+	(void)state;
+	assert_string_equal(cfg_device_name(CFG_DEV_COM1), "com1");
+	assert_string_equal(cfg_device_name(CFG_DEV_VGA), "vga");
+	assert_string_equal(cfg_device_name(1u << 20), "?");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_example_parses_every_field),
+		cmocka_unit_test(test_defaults_when_keys_omitted),
+		cmocka_unit_test(test_image_path_slashes_stored_as_backslashes),
+		cmocka_unit_test(test_cmdline_unquoted_is_rest_of_line_before_comment),
+		cmocka_unit_test(test_memory_suffixes_and_hex),
+		cmocka_unit_test(test_crlf_tabs_and_bom_accepted),
+		cmocka_unit_test(test_text_is_length_bounded_not_nul_terminated),
+		cmocka_unit_test(test_devices_expand_to_ports_and_irqs),
+		cmocka_unit_test(test_port_count_and_ownership_of_ranges),
+		cmocka_unit_test(test_max_guests_accepted),
+		cmocka_unit_test(test_error_unknown_section),
+		cmocka_unit_test(test_error_section_header_syntax),
+		cmocka_unit_test(test_error_unknown_key),
+		cmocka_unit_test(test_error_key_outside_section),
+		cmocka_unit_test(test_error_duplicate_key),
+		cmocka_unit_test(test_same_key_in_two_guests_is_not_duplicate),
+		cmocka_unit_test(test_error_missing_equals),
+		cmocka_unit_test(test_error_missing_value),
+		cmocka_unit_test(test_error_bad_number),
+		cmocka_unit_test(test_error_number_out_of_range),
+		cmocka_unit_test(test_error_bad_memory_size),
+		cmocka_unit_test(test_error_bad_memory_suffix),
+		cmocka_unit_test(test_error_memory_not_page_multiple),
+		cmocka_unit_test(test_error_memory_too_small),
+		cmocka_unit_test(test_error_memory_too_large),
+		cmocka_unit_test(test_check_memory_limit_names_overflowing_guest),
+		cmocka_unit_test(test_error_unknown_device),
+		cmocka_unit_test(test_error_device_listed_twice),
+		cmocka_unit_test(test_error_port_given_to_two_guests),
+		cmocka_unit_test(test_error_overlapping_ranges_in_one_guest),
+		cmocka_unit_test(test_error_bad_port_range),
+		cmocka_unit_test(test_error_reserved_ports),
+		cmocka_unit_test(test_error_irq_given_to_two_guests),
+		cmocka_unit_test(test_error_irq_twice_in_one_guest),
+		cmocka_unit_test(test_error_irq_timer_and_cascade_reserved),
+		cmocka_unit_test(test_error_device_given_to_two_guests),
+		cmocka_unit_test(test_error_duplicate_guest_name),
+		cmocka_unit_test(test_error_bad_guest_name),
+		cmocka_unit_test(test_error_missing_image),
+		cmocka_unit_test(test_error_missing_memory),
+		cmocka_unit_test(test_error_no_guests),
+		cmocka_unit_test(test_error_too_many_guests),
+		cmocka_unit_test(test_error_too_many_port_ranges),
+		cmocka_unit_test(test_error_string_too_long),
+		cmocka_unit_test(test_error_unterminated_quote),
+		cmocka_unit_test(test_error_bad_restart_and_test_fault),
+		cmocka_unit_test(test_error_duplicate_hv_section),
+		cmocka_unit_test(test_error_control_character),
+		cmocka_unit_test(test_error_message_clips_long_input),
+		cmocka_unit_test(test_device_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
