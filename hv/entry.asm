@@ -164,6 +164,51 @@ isr_stubs:
 %assign i i+1
 %endrep
 
+; Host interrupt stubs for the 16 PIC vectors 0x20-0x2f, 16 bytes each at
+; irq_stubs + 16*n: push the vector and jump to irq_common, which calls
+; hv_irq(vector) with the caller-saved registers preserved and returns
+; with IRETQ. Interrupts reach the hv only while it idles (sti; hlt).
+        align   16
+global irq_stubs
+irq_stubs:
+%assign i 0x20
+%rep 16
+        align   16
+        push    qword i
+        jmp     irq_common
+%assign i i+1
+%endrep
+
+extern hv_irq
+irq_common:
+        push    rax
+        push    rcx
+        push    rdx
+        push    rsi
+        push    rdi
+        push    r8
+        push    r9
+        push    r10
+        push    r11
+        push    rbp
+        mov     rbp, rsp
+        mov     rdi, [rsp + 80]         ; the vector
+        and     rsp, -16
+        call    hv_irq
+        mov     rsp, rbp
+        pop     rbp
+        pop     r11
+        pop     r10
+        pop     r9
+        pop     r8
+        pop     rdi
+        pop     rsi
+        pop     rdx
+        pop     rcx
+        pop     rax
+        add     rsp, 8
+        iretq
+
 isr_common:
         push    rax
         push    rbx

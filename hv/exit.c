@@ -14,6 +14,8 @@
 #include "log.h"
 #include "vmcs.h"
 #include "exit.h"
+#include "irq.h"
+#include "virq.h"
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI]       = exit_exception,
@@ -42,6 +44,8 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EPT_VIOLATION]       = exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]       = exit_ept_misconfig,
 	[EXIT_REASON_XSETBV]              = exit_xsetbv,
+	[EXIT_REASON_INTERRUPT_WINDOW]    = exit_interrupt_window,
+	[EXIT_REASON_PREEMPTION_TIMER]    = exit_preemption_timer,
 };
 
 void exit_skip_insn(void)
@@ -63,6 +67,8 @@ static void exit_account(struct vcpu *v, unsigned reason)
 	struct guest *g = v->guest;
 	struct exit_stats *s = &g->stats;
 
+	g->run_tsc += v->exit_tsc - v->resume_tsc;
+	v->fresh = false;
 	if (g->acct_pending && g->acct_reason < EXIT_REASON_MAX) {
 		uint64_t span = v->resume_tsc - g->acct_exit_tsc;
 		unsigned r = g->acct_reason;
@@ -124,9 +130,11 @@ struct vcpu *exit_dispatch(struct vcpu *v)
 	} else {
 		act = exit_unhandled(v, &x);
 	}
-	if (act == EXIT_RESUME && v->guest->state == GUEST_RUNNABLE)
-		return v;
-	struct vcpu *next = sched_next(v);
+	irq_guest_eois(v->guest);
+	struct vcpu *next = v;
+	if (act != EXIT_RESUME || v->guest->state != GUEST_RUNNABLE)
+		next = sched_next(v);
 	vmx_load(next);
+	virq_prepare_entry(next);
 	return next;
 }

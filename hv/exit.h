@@ -41,6 +41,8 @@ enum exit_action exit_wrmsr(struct vcpu *v, struct exit_info *x);
 enum exit_action exit_ept_violation(struct vcpu *v, struct exit_info *x);
 enum exit_action exit_ept_misconfig(struct vcpu *v, struct exit_info *x);
 enum exit_action exit_xsetbv(struct vcpu *v, struct exit_info *x);
+enum exit_action exit_interrupt_window(struct vcpu *v, struct exit_info *x);
+enum exit_action exit_preemption_timer(struct vcpu *v, struct exit_info *x);
 
 /* Makes v's VMCS current. */
 void vmx_load(struct vcpu *v);

@@ -7,6 +7,9 @@
 #include "log.h"
 #include "vmcs.h"
 #include "hypercall.h"
+#include "virq.h"
+#include "irq.h"
+#include "pic.h"
 
 #define CPUID1_ECX_MONITOR   (1u << 3)
 #define CPUID1_ECX_VMX       (1u << 5)
@@ -57,11 +60,32 @@ enum exit_action exit_cpuid(struct vcpu *v, struct exit_info *x)
 	return EXIT_RESUME;
 }
 
-/* HLT: the guest gives up the CPU until it has something to do (a yield, for now). */
+/*
+ * HLT: the guest gives up the CPU until it has a virtual interrupt to take.
+ * If one is already pending (and IF lets it in), it goes on at once.
+ */
 enum exit_action exit_hlt(struct vcpu *v, struct exit_info *x)
 {
+	struct guest *g = v->guest;
+
 	exit_skip_insn();
+	virq_update_timer(g, v->exit_tsc);
+	if (virq_pending(g) && (vmcs_readnat(GUEST_RFLAGS) & (1u << 9)))
+		return EXIT_RESUME;
+	g->state = GUEST_HALTED;
 	return EXIT_YIELD;
+}
+
+/* The guest can take the virtual interrupt it was waiting for: the entry path injects it. */
+enum exit_action exit_interrupt_window(struct vcpu *v, struct exit_info *x)
+{
+	return EXIT_RESUME;
+}
+
+/* The time slice ended (yield) or a virtual timer is due (resume: entry injects it). */
+enum exit_action exit_preemption_timer(struct vcpu *v, struct exit_info *x)
+{
+	return v->exit_tsc >= v->guest->slice_end ? EXIT_YIELD : EXIT_RESUME;
 }
 
 /* INVD would drop other partitions' dirty cache lines: do WBINVD instead. */
@@ -130,10 +154,12 @@ enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 /* External interrupt: acknowledged on exit; the hv's interrupt routing takes it. */
 enum exit_action exit_external_interrupt(struct vcpu *v, struct exit_info *x)
 {
-	uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
+	unsigned vector = vmcs_read32(VM_EXIT_INTR_INFO) & 0xff;
+	struct guest *owner = irq_owner(vector - PIC_VECTOR_BASE);
 
-	hv_irq(info & 0xff);
-	return EXIT_YIELD;
+	hv_irq(vector);
+	/* Another guest's device spoke: let it run soon rather than at the slice's end. */
+	return owner && owner != v->guest ? EXIT_YIELD : EXIT_RESUME;
 }
 
 static const char *ept_access(uint64_t q)

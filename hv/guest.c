@@ -151,26 +151,3 @@ void guest_print_stats(const struct guest *g)
 			   exit_reason_name(r), s->count[r], min, s->tsc_max[r], s->tsc_sum[r]);
 	}
 }
-
-/* Switches CPU state the VMCS does not hold from one guest to another. */
-static void guest_switch(struct vcpu *from, struct vcpu *to)
-{
-	from->cr2 = cpu_read_cr2();
-	cpu_write_cr2(to->cr2);
-	vmx_switch_msrs(from, to);
-}
-
-struct vcpu *sched_next(struct vcpu *cur)
-{
-	int start = cur ? cur->guest->id : -1;
-
-	for (int k = 1; k <= hv.nguests; k++) {
-		struct guest *g = &hv.guests[(start + k + hv.nguests) % hv.nguests];
-		if (g->state == GUEST_RUNNABLE || g->state == GUEST_HALTED) {
-			if (cur && &g->vcpu != cur)
-				guest_switch(cur, &g->vcpu);
-			return &g->vcpu;
-		}
-	}
-	hv_shutdown();
-}

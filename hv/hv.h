@@ -19,6 +19,9 @@
 #include "hvcfg.h"
 #include "ept.h"
 #include "exit_reasons.h"
+#include "vpic.h"
+#include "vpit.h"
+#include "vcmos.h"
 
 /*
  * Guest general-purpose registers, saved by the exit stub. The order is
@@ -42,6 +45,7 @@ struct vcpu {
 	uint64_t cr2;                /* not in the VMCS: switched by the hv */
 	uint64_t xcr0;               /* guest's XCR0 (0: never set) */
 	uint64_t msrs[5];            /* SYSCALL MSRs, switched by the hv (vmx_switch_msrs) */
+	bool fresh;                  /* reset since the last exit: nothing to re-deliver */
 };
 
 enum guest_state {
@@ -81,6 +85,18 @@ struct guest {
 	uint64_t acct_exit_tsc;
 
 	unsigned io_refusals, msr_refusals;
+
+	/* The virtual platform. */
+	struct vpic pic;
+	struct vpit pit;
+	struct vcmos cmos;
+	uint32_t pci_addr;           /* last value written to 0xcf8 */
+
+	/* Scheduling. */
+	uint64_t slice_end;          /* TSC at which this guest's time slice ends */
+	uint64_t run_tsc;            /* TSC spent running (entry to exit), for reports */
+	uint64_t virqs_injected;
+
 	char con[GUEST_CON_LINE];    /* port 0xE9 console: current line */
 	unsigned con_len;
 };
@@ -91,6 +107,9 @@ struct hv {
 	struct guest guests[CFG_MAX_GUESTS];
 	int nguests;
 	uint64_t tsc_hz;
+	uint64_t slice_tsc;          /* time slice in TSC ticks, from [hv] timeslice_us */
+	uint64_t idle_tsc;           /* TSC spent halted with every guest idle */
+	uint64_t start_tsc;
 };
 
 extern struct hv hv;
@@ -130,8 +149,11 @@ void guest_con_putc(struct guest *g, char c);
 /* Returns the host pointer for [gpa, gpa+len) if it lies in g's RAM, else NULL. */
 void *guest_gpa_ptr(struct guest *g, uint64_t gpa, uint64_t len);
 void guest_print_stats(const struct guest *g);
-/* Picks the next vCPU to run after cur (may be cur); never returns NULL (ends the hv instead). */
+/* hv/sched.c: picks the next vCPU to run after cur (may be cur); idles while all
+ * guests halt; never returns NULL (ends the hv when no guest is left). */
 struct vcpu *sched_next(struct vcpu *cur);
+/* Prepares v's entry (virtual interrupts, preemption timer) and enters it. */
+void hv_enter(struct vcpu *v) __attribute__((noreturn));
 
 /* hv/main.c */
 void hv_shutdown(void) __attribute__((noreturn));

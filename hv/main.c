@@ -6,6 +6,8 @@
 #include "cpu.h"
 #include "log.h"
 #include "exit.h"
+#include "irq.h"
+#include "vpci.h"
 
 #define COM1 0x3f8
 
@@ -28,11 +30,6 @@ static void hv_mask_pic(void)
 	outb(0xa1, 0xff);
 }
 
-void hv_irq(unsigned vector)
-{
-	log_printf("hv: unexpected physical interrupt, vector %u\n", vector);
-}
-
 void hv_main(struct boot_info *bi)
 {
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
@@ -51,14 +48,17 @@ void hv_main(struct boot_info *bi)
 	mem_init(bi->heap_base, bi->heap_bytes);
 	setup_host_cpu(bi->max_phys);
 	vmx_init();
+	hv.slice_tsc = hv.tsc_hz / 1000000 * bi->cfg.timeslice_us;
 	guest_init_all(bi);
+	irq_init();
+	vpci_init();
+	hv.start_tsc = cpu_rdtsc();
 	log_printf("hv: hv heap used %lu KiB; launching\n", mem_used_bytes() >> 10);
 
 	static struct vcpu host_scratch;
 	struct vcpu *first = sched_next(NULL);
 	vmx_switch_msrs(&host_scratch, first);
-	vmx_load(first);
-	vmx_enter(first);
+	hv_enter(first);
 }
 
 /* Returns the hv's exit status: that of the first guest that failed, or 0. */

@@ -37,10 +37,10 @@ struct isr_frame {
 
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[48] __attribute__((aligned(16)));
 static uint8_t ist_stack[8192] __attribute__((aligned(16)));
 
-extern char isr_stubs[];
+extern char isr_stubs[], irq_stubs[];
 void cpu_load_gdt(const struct desc_ptr *gdtr, uint16_t cs, uint16_t ds);
 void hv_exception(struct isr_frame *f);
 
@@ -69,12 +69,13 @@ static void setup_gdt(void)
 	cpu_ltr(SEL_TSS);
 }
 
+/* Exceptions 0-31 panic (isr_stubs); vectors 0x20-0x2f are the PIC's (irq_stubs). */
 static void setup_idt(void)
 {
 	struct desc_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
-	for (int v = 0; v < 32; v++) {
-		uint64_t h = (uint64_t)(uintptr_t)(isr_stubs + 16 * v);
+	for (int v = 0; v < 48; v++) {
+		uint64_t h = (uint64_t)(uintptr_t)(v < 32 ? isr_stubs + 16 * v : irq_stubs + 16 * (v - 32));
 		idt[v] = (struct idt_gate){
 			.off_lo = (uint16_t)h, .sel = SEL_CODE,
 			/* NMI, #DF and #MC run on their own stack. */

@@ -9,6 +9,7 @@
 #include "vmcs.h"
 #include "vmxcap.h"
 #include "multiboot.h"
+#include "virq.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, regs.r15) == 112, "entry.asm VCPU_R15");
 _Static_assert(__builtin_offsetof(struct vcpu, exit_tsc) == 120, "entry.asm VCPU_EXIT_TSC");
@@ -63,8 +64,8 @@ static uint32_t vmx_ctl(const char *what, uint32_t req, uint32_t opt, uint64_t c
 
 static void vmx_choose_controls(void)
 {
-	ctl.pin = vmx_ctl("pin-based", PIN_EXTINT_EXITING | PIN_NMI_EXITING,
-			  PIN_PREEMPTION_TIMER, caps.pin);
+	ctl.pin = vmx_ctl("pin-based", PIN_EXTINT_EXITING | PIN_NMI_EXITING |
+			  PIN_PREEMPTION_TIMER, 0, caps.pin);
 	ctl.proc = vmx_ctl("processor-based", PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
 			   PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS, 0, caps.proc);
 	ctl.proc2 = vmx_ctl("secondary", PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
@@ -102,6 +103,7 @@ void vmx_init(void)
 	if (fail)
 		panic("vmx_init: VMXON failed");
 	vmx_choose_controls();
+	virq_init((unsigned)(caps.misc & 0x1f));
 	log_printf("hv: VMX on (revision %u, pin %x proc %x proc2 %x exit %x entry %x)\n",
 		   (unsigned)(caps.basic & 0x7fffffff), ctl.pin, ctl.proc, ctl.proc2, ctl.exit, ctl.entry);
 }
@@ -168,7 +170,7 @@ static uint64_t vmx_cr4_mask(void)
 
 static void vmx_write_controls(struct guest *g)
 {
-	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, ctl.pin & ~PIN_PREEMPTION_TIMER);
+	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, ctl.pin);
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctl.proc);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl.proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, ctl.exit);
@@ -239,6 +241,7 @@ void vmx_guest_reset_state(struct guest *g)
 	v->regs.rax = MB_BOOT_MAGIC;
 	v->regs.rbx = g->boot->mbi_gpa;
 	v->cr2 = 0;
+	v->fresh = true;
 	v->xcr0 = 0;
 	memset(v->msrs, 0, sizeof(v->msrs));
 	if (g->cfg->test_fault == CFG_TEST_VMENTRY) {
@@ -368,9 +371,7 @@ void vmx_entry_failed(struct vcpu *v, uint64_t rflags)
 		vmx_dump_guest(v);
 		guest_stop(g, "VM entry failed: %s", vmcs_insn_error_name(err));
 	}
-	struct vcpu *next = sched_next(v);
-	vmx_load(next);
-	vmx_enter(next);
+	hv_enter(sched_next(v));
 }
 
 const char *vmcs_insn_error_name(uint32_t err)

@@ -49,6 +49,7 @@ struct boot_info {
 	uint64_t image_base, image_bytes;   /* this EFI image */
 	uint64_t heap_base, heap_bytes;     /* for the hv's own allocations */
 	uint64_t max_phys;         /* highest RAM address + 1 (from the memory map) */
+	uint64_t wall_unix;        /* wall-clock time at boot (Unix seconds, UTC), 0 if unknown */
 
 	struct hv_config cfg;
 	struct boot_guest guests[CFG_MAX_GUESTS];

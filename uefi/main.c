@@ -15,6 +15,7 @@
 #include "../hv/cpu.h"
 #include "../hv/vmxcap.h"
 #include "../hv/mbload.h"
+#include "../hv/vcmos.h"
 
 #define HV_HEAP_BYTES   (8ull << 20)
 #define HV_STACK_BYTES  (64 * 1024)
@@ -158,6 +159,19 @@ static uint64_t measure_tsc(void)
 	return (cpu_rdtsc() - t0) * 20;
 }
 
+/* Returns the firmware's wall-clock time in Unix seconds (UTC), or 0. */
+static uint64_t wall_time(void)
+{
+	EFI_TIME t;
+
+	if (uefi_call_wrapper(RT->GetTime, 2, &t, NULL) != EFI_SUCCESS)
+		return 0;
+	uint64_t s = vcmos_unix_time(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second);
+	if (t.TimeZone != EFI_UNSPECIFIED_TIMEZONE)
+		s += (int64_t)t.TimeZone * 60;      /* TimeZone is local minus UTC, in minutes, negated */
+	return s;
+}
+
 /* Converts the UEFI memory map into boot_info.mem. */
 static void record_memory_map(EFI_MEMORY_DESCRIPTOR *map, UINTN map_size, UINTN desc_size)
 {
@@ -249,6 +263,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	boot_info.version = BOOT_INFO_VERSION;
 	boot_info.size = sizeof(boot_info);
 	boot_info.tsc_hz = measure_tsc();
+	boot_info.wall_unix = wall_time();
 	boot_info.rsdp = find_rsdp();
 	Print(L"hv: TSC %ld kHz, ACPI RSDP 0x%lx; exiting boot services\r\n",
 	      boot_info.tsc_hz / 1000, boot_info.rsdp);

@@ -1,0 +1,77 @@
+/*
+ * Physical interrupts. They reach the hv two ways: as an external-
+ * interrupt exit while a guest runs (acknowledged on exit, vector in the
+ * exit information) or through the IDT while the hv idles with
+ * interrupts on. Both end in hv_irq(vector).
+ *
+ * A routed edge line is pulsed into its owner's virtual PIC and EOIed at
+ * once. A routed level line is masked at the physical PIC until the owner
+ * EOIs it in its virtual PIC: otherwise it would fire again and again
+ * before the guest had a chance to quiet the device.
+ */
+#include "irq.h"
+#include "log.h"
+#include "pic.h"
+#include "vpic.h"
+
+uint64_t irq_count[16];
+static struct guest *irq_route[16];
+
+struct guest *irq_owner(unsigned irq)
+{
+	return irq < 16 ? irq_route[irq] : NULL;
+}
+
+void irq_init(void)
+{
+	pic_init();
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		for (unsigned irq = 1; irq < 16; irq++) {
+			if (!(g->cfg->irqs & (1u << irq)))
+				continue;
+			irq_route[irq] = g;
+			pic_unmask(irq);
+			log_printf("hv: IRQ %u routed to guest %s (%s-triggered)\n", irq,
+				   g->cfg->name, pic_is_level(irq) ? "level" : "edge");
+		}
+	}
+	pic_unmask(0);
+}
+
+void irq_guest_eois(struct guest *g)
+{
+	uint16_t lines = vpic_take_eois(&g->pic);
+
+	for (unsigned irq = 1; lines && irq < 16; irq++)
+		if ((lines & (1u << irq)) && irq_route[irq] == g && pic_is_level(irq)) {
+			vpic_set_irq(&g->pic, (int)irq, 0);
+			pic_unmask(irq);
+		}
+}
+
+void hv_irq(unsigned vector)
+{
+	unsigned irq = vector - PIC_VECTOR_BASE;
+
+	if (vector < PIC_VECTOR_BASE || irq >= 16) {
+		log_printf("hv: unexpected interrupt vector %u\n", vector);
+		return;
+	}
+	if ((irq == 7 || irq == 15) && pic_is_spurious(irq)) {
+		if (irq == 15)
+			pic_eoi(2);             /* the master saw a real IR2 */
+		return;
+	}
+	irq_count[irq]++;
+	struct guest *g = irq_route[irq];
+	if (g && pic_is_level(irq)) {
+		pic_mask(irq);
+		vpic_set_irq(&g->pic, (int)irq, 1);
+	} else if (g) {
+		vpic_pulse_irq(&g->pic, (int)irq);
+	}
+	pic_eoi(irq);
+	if (g && g->state == GUEST_HALTED)
+		g->state = GUEST_RUNNABLE;
+}

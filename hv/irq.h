@@ -1,0 +1,23 @@
+/*
+ * Physical interrupt routing: each ISA line named in a guest's irqs (or
+ * implied by its devices) goes to that guest's virtual PIC. IRQ 0 is the
+ * hv's timer.
+ */
+#ifndef HV_IRQ_H
+#define HV_IRQ_H
+
+#include "hv.h"
+
+/* Programs the physical PICs and unmasks every routed line. */
+void irq_init(void);
+
+/* Unmasks level lines the guest has acknowledged (EOI) since the last call. */
+void irq_guest_eois(struct guest *g);
+
+/* Returns the guest that owns ISA line irq, or NULL. */
+struct guest *irq_owner(unsigned irq);
+
+/* Counts of physical interrupts: per line, and the hv timer's. */
+extern uint64_t irq_count[16];
+
+#endif

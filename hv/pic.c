@@ -1,0 +1,91 @@
+/*
+ * Physical 8259A pair and 8254 channel 0 (Intel 8259A and 8254 data
+ * sheets). Under OVMF the legacy PICs exist (Bochs, QEMU, most PCs); the
+ * hv uses them for routed device lines and its idle wake-up.
+ */
+#include "lib.h"
+#include "cpu.h"
+#include "pic.h"
+
+#define PIC1_CMD  0x20
+#define PIC1_DATA 0x21
+#define PIC2_CMD  0xa0
+#define PIC2_DATA 0xa1
+#define ELCR1     0x4d0
+#define ELCR2     0x4d1
+
+static uint16_t pic_imr = 0xffff;
+
+static void pic_write_imr(void)
+{
+	outb(PIC1_DATA, (uint8_t)pic_imr);
+	outb(PIC2_DATA, (uint8_t)(pic_imr >> 8));
+}
+
+void pic_init(void)
+{
+	outb(PIC1_CMD, 0x11);           /* ICW1: edge, cascade, ICW4 */
+	outb(PIC2_CMD, 0x11);
+	outb(PIC1_DATA, PIC_VECTOR_BASE);
+	outb(PIC2_DATA, PIC_VECTOR_BASE + 8);
+	outb(PIC1_DATA, 0x04);          /* ICW3: slave on IR2 */
+	outb(PIC2_DATA, 0x02);
+	outb(PIC1_DATA, 0x01);          /* ICW4: 8086 mode, normal EOI */
+	outb(PIC2_DATA, 0x01);
+	pic_imr = 0xffff & ~(1u << 2);
+	pic_write_imr();
+}
+
+void pic_mask(unsigned irq)
+{
+	pic_imr |= (uint16_t)(1u << irq);
+	pic_write_imr();
+}
+
+void pic_unmask(unsigned irq)
+{
+	pic_imr &= (uint16_t)~(1u << irq);
+	pic_write_imr();
+}
+
+void pic_eoi(unsigned irq)
+{
+	if (irq >= 8) {
+		outb(PIC2_CMD, 0x60 | (irq & 7));
+		outb(PIC1_CMD, 0x60 | 2);
+	} else {
+		outb(PIC1_CMD, 0x60 | irq);
+	}
+}
+
+bool pic_is_spurious(unsigned irq)
+{
+	uint16_t cmd = irq >= 8 ? PIC2_CMD : PIC1_CMD;
+
+	outb(cmd, 0x0b);                /* OCW3: read ISR */
+	bool in_service = inb(cmd) & (1u << (irq & 7));
+	outb(cmd, 0x0a);                /* back to IRR */
+	return !in_service;
+}
+
+bool pic_is_level(unsigned irq)
+{
+	return (irq >= 8 ? inb(ELCR2) >> (irq - 8) : inb(ELCR1) >> irq) & 1;
+}
+
+void pit_oneshot(uint64_t tsc_delta, uint64_t tsc_hz)
+{
+	uint64_t ticks;
+
+	if (tsc_delta > tsc_hz / 10)
+		tsc_delta = tsc_hz / 10;        /* longer than the 16-bit counter anyway */
+	ticks = tsc_hz ? tsc_delta * PIT_HZ / tsc_hz : 0xffff;
+
+	if (ticks < 2)
+		ticks = 2;
+	if (ticks > 0xffff)
+		ticks = 0xffff;
+	outb(0x43, 0x30);               /* channel 0, lobyte/hibyte, mode 0 */
+	outb(0x40, (uint8_t)ticks);
+	outb(0x40, (uint8_t)(ticks >> 8));
+}

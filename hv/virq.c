@@ -1,0 +1,108 @@
+/*
+ * Virtual interrupt delivery (SDM "Event Injection", "Interrupt-Window
+ * Exiting") and time slicing with the VMX preemption timer (SDM "VMX-
+ * Preemption Timer": it counts down at the TSC rate divided by 2^X, X from
+ * IA32_VMX_MISC bits 4:0, and exits when it reaches zero, whatever the
+ * guest's interrupt flag).
+ */
+#include "virq.h"
+#include "cpu.h"
+#include "vmcs.h"
+#include "vmxcap.h"
+#include "vpic.h"
+#include "vpit.h"
+
+#define RFLAGS_IF          (1u << 9)
+#define INTR_BLOCK_STI     (1u << 0)
+#define INTR_BLOCK_MOV_SS  (1u << 1)
+#define INTR_INFO_VALID    (1u << 31)
+#define INTR_TYPE_EXT      (0u << 8)
+
+static unsigned preempt_shift;
+
+void virq_init(unsigned shift)
+{
+	preempt_shift = shift;
+}
+
+void virq_update_timer(struct guest *g, uint64_t now)
+{
+	/* The 8259 latches one edge; further edges due at once are lost ticks, as on a PC. */
+	if (vpit_irq0_pending(&g->pit, now))
+		vpic_pulse_irq(&g->pic, 0);
+}
+
+bool virq_pending(struct guest *g)
+{
+	return vpic_has_interrupt(&g->pic);
+}
+
+uint64_t virq_next_event(struct guest *g, uint64_t now)
+{
+	return vpit_next_irq0(&g->pit, now);
+}
+
+/* Returns true if the guest can take an external interrupt on this entry. */
+static bool virq_can_inject(void)
+{
+	if (!(vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF))
+		return false;
+	if (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
+		return false;
+	return !(vmcs_read32(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+static void virq_window_exiting(struct vcpu *v, bool on)
+{
+	uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
+	uint32_t want = on ? proc | PROC_INTR_WINDOW_EXITING : proc & ~PROC_INTR_WINDOW_EXITING;
+
+	if (want != proc)
+		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+/* Re-delivers an event whose delivery the last exit interrupted. Returns true if it did. */
+static bool virq_redeliver(void)
+{
+	uint32_t idt = vmcs_read32(IDT_VECTORING_INFO);
+
+	if (!(idt & INTR_INFO_VALID))
+		return false;
+	vmcs_write32(VM_ENTRY_INTR_INFO, idt & ~(1u << 12));
+	if (idt & (1u << 11))
+		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmcs_read32(IDT_VECTORING_ERROR_CODE));
+	vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	return true;
+}
+
+static void virq_arm_preemption(struct vcpu *v, uint64_t now)
+{
+	struct guest *g = v->guest;
+	uint64_t deadline = MIN(g->slice_end, virq_next_event(g, now));
+	uint64_t ticks = deadline > now ? (deadline - now) >> preempt_shift : 0;
+
+	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, (uint32_t)MIN(ticks, 0xffffffffull));
+}
+
+void virq_prepare_entry(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+	uint64_t now = cpu_rdtsc();
+
+	virq_update_timer(g, now);
+	if (!v->fresh && virq_redeliver()) {
+		virq_window_exiting(v, virq_pending(g));
+	} else if (virq_pending(g)) {
+		if (virq_can_inject()) {
+			int vec = vpic_ack(&g->pic);
+			vmcs_write32(VM_ENTRY_INTR_INFO, (uint32_t)vec | INTR_TYPE_EXT | INTR_INFO_VALID);
+			g->virqs_injected++;
+			virq_window_exiting(v, false);
+		} else {
+			virq_window_exiting(v, true);
+		}
+	} else {
+		virq_window_exiting(v, false);
+	}
+	virq_arm_preemption(v, now);
+}

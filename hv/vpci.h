@@ -1,0 +1,17 @@
+/*
+ * PCI configuration space (mechanism #1, ports 0xcf8/0xcfc) as a guest
+ * sees it: only the functions of devices it owns; everything else reads
+ * as absent (all ones).
+ */
+#ifndef HV_VPCI_H
+#define HV_VPCI_H
+
+#include "hv.h"
+
+/* Finds the PCI functions behind the devices hv.cfg can give (the PIIX IDE controller). */
+void vpci_init(void);
+
+uint32_t vpci_read(struct guest *g, uint16_t port, unsigned size);
+void vpci_write(struct guest *g, uint16_t port, unsigned size, uint32_t val);
+
+#endif
