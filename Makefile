@@ -21,7 +21,7 @@ KERN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin \
                -Iinclude
 
 # Host code: unit tests and tools, under ASan and UBSan.
-HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude \
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Ihv \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
 HOST_TOOL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude
@@ -33,7 +33,7 @@ DEPS :=
 # $(call unit_test,NAME,SOURCES): build/unit/NAME from SOURCES, linked with cmocka.
 define unit_test
 UNIT_TESTS += $(BUILD)/unit/$(1)
-$(BUILD)/unit/$(1): $(2) $(wildcard include/*.h) | $(BUILD)/unit
+$(BUILD)/unit/$(1): $(2) $(wildcard include/*.h hv/*.h) | $(BUILD)/unit
 	$(CC) $(HOST_CFLAGS) -DHOST_TEST -o $$@ $(2) -lcmocka
 endef
 

@@ -24,6 +24,9 @@ void *guest_gpa_ptr(struct guest *g, uint64_t gpa, uint64_t len)
 
 	if (gpa >= ram || len > ram - gpa)
 		return NULL;
+	/* The PC hole is not the guest's RAM: its EPT does not map it. */
+	if (gpa < MBLOAD_HOLE_END && gpa + len > MBLOAD_HOLE_START)
+		return NULL;
 	return (void *)(uintptr_t)(g->boot->ram_hpa + gpa);
 }
 

@@ -60,6 +60,8 @@ struct loader {
 	uint64_t ram_bytes;
 	struct mbload_result *res;
 	const char *err;
+	uint64_t entry;            /* known before any segment is loaded */
+	bool entry_loaded;         /* entry lies inside a loaded segment */
 };
 
 long mbload_find_header(const void *image, size_t image_bytes)
@@ -105,22 +107,29 @@ static int load_seg(struct loader *ld, const struct seg *s)
 	if (s->paddr < ld->res->load_lo)
 		ld->res->load_lo = (uint32_t)s->paddr;
 	if (s->paddr + s->memsz > ld->res->load_hi)
-		ld->res->load_hi = (uint32_t)(s->paddr + s->memsz);
+		ld->res->load_hi = s->paddr + s->memsz;
+	if (ld->entry >= s->paddr && ld->entry - s->paddr < s->memsz)
+		ld->entry_loaded = true;
 	return 0;
 }
 
-/* Reads program header i of a 32- or 64-bit ELF into *s. Returns its p_type. */
+/*
+ * Reads program header i of a 32- or 64-bit ELF into *s. Returns its p_type.
+ * Headers are copied out: e_phoff need not be aligned.
+ */
 static uint32_t elf_phdr(const struct loader *ld, int class, uint64_t phoff,
 			 unsigned i, struct seg *s)
 {
 	if (class == ELFCLASS32) {
-		const struct elf32_phdr *ph = (const void *)(ld->image + phoff) + i * sizeof(*ph);
-		*s = (struct seg){ ph->offset, ph->filesz, ph->paddr, ph->memsz };
-		return ph->type;
+		struct elf32_phdr ph;
+		memcpy(&ph, ld->image + phoff + i * sizeof(ph), sizeof(ph));
+		*s = (struct seg){ ph.offset, ph.filesz, ph.paddr, ph.memsz };
+		return ph.type;
 	}
-	const struct elf64_phdr *ph = (const void *)(ld->image + phoff) + i * sizeof(*ph);
-	*s = (struct seg){ ph->offset, ph->filesz, ph->paddr, ph->memsz };
-	return ph->type;
+	struct elf64_phdr ph;
+	memcpy(&ph, ld->image + phoff + i * sizeof(ph), sizeof(ph));
+	*s = (struct seg){ ph.offset, ph.filesz, ph.paddr, ph.memsz };
+	return ph.type;
 }
 
 /* Loads the PT_LOAD segments of an ELF image. Returns 0 or -1. */
@@ -154,6 +163,7 @@ static int load_elf(struct loader *ld)
 	if (phoff > ld->image_bytes || (uint64_t)phnum * phentsize > ld->image_bytes - phoff)
 		return ld->err = "ELF program headers extend past the end of the image", -1;
 	ld->res->elf_class = id->class == ELFCLASS32 ? 32 : 64;
+	ld->entry = entry;
 
 	for (unsigned i = 0; i < phnum; i++) {
 		struct seg s;
@@ -174,6 +184,7 @@ static int load_aout(struct loader *ld, const struct mb_header *h, long hoff)
 
 	if (h->load_addr > h->header_addr || h->header_addr - h->load_addr > (uint64_t)hoff)
 		return ld->err = "a.out kludge: header_addr/load_addr inconsistent", -1;
+	ld->entry = h->entry_addr;
 	s.file_off = (uint64_t)hoff - (h->header_addr - h->load_addr);
 	s.paddr = h->load_addr;
 	end = h->load_end_addr ? h->load_end_addr : h->load_addr + (ld->image_bytes - s.file_off);
@@ -226,7 +237,7 @@ static void build_info(struct loader *ld, const char *cmdline)
 int mbload(const void *image, size_t image_bytes, void *ram, uint64_t ram_bytes,
 	   const char *cmdline, struct mbload_result *res, const char **err)
 {
-	struct loader ld = { image, image_bytes, ram, ram_bytes, res, "" };
+	struct loader ld = { image, image_bytes, ram, ram_bytes, res, "", 0, false };
 	long hoff;
 	const struct mb_header *h;
 	int rc;
@@ -251,7 +262,7 @@ int mbload(const void *image, size_t image_bytes, void *ram, uint64_t ram_bytes,
 		rc = load_aout(&ld, h, hoff);
 	else
 		rc = load_elf(&ld);
-	if (rc == 0 && (res->entry < res->load_lo || res->entry >= res->load_hi)) {
+	if (rc == 0 && !ld.entry_loaded) {
 		ld.err = "entry point is outside the loaded segments";
 		rc = -1;
 	}

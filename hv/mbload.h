@@ -36,7 +36,8 @@
 struct mbload_result {
 	uint32_t entry;            /* guest-physical entry point */
 	uint32_t mbi_gpa;          /* EBX at entry */
-	uint32_t load_lo, load_hi; /* lowest and highest+1 loaded address */
+	uint32_t load_lo;          /* lowest loaded address */
+	uint64_t load_hi;          /* highest loaded address + 1 (4 GiB fits) */
 	int elf_class;             /* 32, 64, or 0 for the a.out kludge */
 };
 

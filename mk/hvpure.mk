@@ -3,7 +3,7 @@
 # which links the very same hv/cfg.c the EFI image uses.
 
 # Tests include the hv headers by name ("vpic.h"), as the hv build does.
-HOST_CFLAGS += -Ihv
+# (-Ihv is in HOST_CFLAGS already)
 
 $(eval $(call unit_test,test_cfg,tests/unit/test_cfg.c hv/cfg.c))
 $(eval $(call unit_test,test_vpic,tests/unit/test_vpic.c hv/vpic.c))

@@ -153,15 +153,21 @@ BOCHS_NOISE = re.compile(r"^(\d{11}[a-zA-Z]\[|={20,}|\s+(Bochs x86 Emulator|Buil
                          r"|Bochs is exiting|\[ *\] |\(null\): |Next at t=|\(\d\) \[|<bochs:)")
 
 
+def complete_lines(text):
+    """Returns the lines of text that are finished (a last line without its newline is not)."""
+    lines = text.split("\n")
+    return lines[:-1]
+
+
 def hv_log(out):
-    """Returns the hv's log: the e9 channel, without Bochs' own lines."""
-    return "\n".join(l for l in read_text(os.path.join(out, "e9.log")).splitlines()
+    """Returns the hv's log so far (complete lines): the e9 channel, without Bochs' own lines."""
+    return "\n".join(l for l in complete_lines(read_text(os.path.join(out, "e9.log")))
                      if not BOCHS_NOISE.match(l))
 
 
 def boot_stage_lines(out):
     """Returns the boot stage's lines ("hv: ...") from com1, where the firmware console goes."""
-    return [l for l in read_text(os.path.join(out, "com1.txt")).splitlines()
+    return [l for l in complete_lines(read_text(os.path.join(out, "com1.txt")))
             if l.startswith("hv:")]
 
 

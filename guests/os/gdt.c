@@ -1,0 +1,79 @@
+/* gdt.c: the kernel's GDT and its single TSS.
+ *
+ * One TSS serves every process: on a context switch proc.c closes the ports of
+ * the process going out and opens those of the one coming in (gdt_io_set), so
+ * the bitmap always describes exactly the running process's grants. Ring 3
+ * runs with IOPL 0, so the bitmap is the only way a process reaches a port. */
+#include "gdt.h"
+#include "klib.h"
+
+struct tss {
+	uint32_t reserved0;
+	uint64_t rsp[3];
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t iopb_offset;
+	uint8_t iopb[8192 + 1];          /* one bit per port, then the 0xff end byte */
+} __attribute__((packed));
+
+static struct tss gdt_tss __attribute__((aligned(16)));
+static uint64_t gdt_table[7];
+static uint8_t gdt_df_stack[4096] __attribute__((aligned(16)));
+
+struct gdt_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __attribute__((packed));
+
+static void gdt_load(void)
+{
+	struct gdt_ptr p = { sizeof(gdt_table) - 1, (uint64_t)gdt_table };
+	__asm__ volatile(
+		"lgdt %0\n\t"
+		"mov %1, %%ds\n\t mov %1, %%es\n\t mov %1, %%ss\n\t"
+		"pushq %2\n\t"
+		"leaq 1f(%%rip), %%rax\n\t"
+		"pushq %%rax\n\t"
+		"lretq\n"
+		"1:\n\t"
+		"ltr %w3"
+		: : "m"(p), "r"((uint64_t)SEL_KDATA), "i"(SEL_KCODE), "r"((uint64_t)SEL_TSS)
+		: "rax", "memory");
+}
+
+void gdt_init(void)
+{
+	uint64_t base = (uint64_t)&gdt_tss, limit = sizeof(gdt_tss) - 1;
+	gdt_table[0] = 0;
+	gdt_table[1] = 0x00AF9A000000FFFFull;   /* kernel code, 64-bit */
+	gdt_table[2] = 0x00CF92000000FFFFull;   /* kernel data */
+	gdt_table[3] = 0x00CFF2000000FFFFull;   /* user data, DPL 3 */
+	gdt_table[4] = 0x00AFFA000000FFFFull;   /* user code, 64-bit, DPL 3 */
+	gdt_table[5] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) |
+		       (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
+		       (((base >> 24) & 0xFF) << 56);
+	gdt_table[6] = base >> 32;
+	memset(&gdt_tss, 0, sizeof(gdt_tss));
+	gdt_tss.iopb_offset = offsetof(struct tss, iopb);
+	memset(gdt_tss.iopb, 0xff, sizeof(gdt_tss.iopb));
+	/* #DF runs on its own stack so a kernel stack overflow still gets a dump. */
+	gdt_tss.ist[0] = (uint64_t)gdt_df_stack + sizeof(gdt_df_stack);
+	gdt_load();
+}
+
+void gdt_set_kernel_stack(uint64_t rsp0)
+{
+	gdt_tss.rsp[0] = rsp0;
+}
+
+void gdt_io_set(uint16_t first, uint16_t last, bool allow)
+{
+	for (uint32_t p = first; p <= last; p++) {
+		if (allow)
+			gdt_tss.iopb[p / 8] &= (uint8_t)~(1u << (p % 8));
+		else
+			gdt_tss.iopb[p / 8] |= (uint8_t)(1u << (p % 8));
+	}
+}
