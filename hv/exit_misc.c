@@ -69,7 +69,7 @@ enum exit_action exit_hlt(struct vcpu *v, struct exit_info *x)
 	struct guest *g = v->guest;
 
 	exit_skip_insn();
-	virq_update_timer(g, v->exit_tsc);
+	virq_update_timer(g, v->exit_tsc, false);
 	if (virq_pending(g) && (vmcs_readnat(GUEST_RFLAGS) & (1u << 9)))
 		return EXIT_RESUME;
 	g->state = GUEST_HALTED;
@@ -82,10 +82,15 @@ enum exit_action exit_interrupt_window(struct vcpu *v, struct exit_info *x)
 	return EXIT_RESUME;
 }
 
-/* The time slice ended (yield) or a virtual timer is due (resume: entry injects it). */
+/*
+ * The time slice ended, another guest's virtual timer woke it (both: yield),
+ * or this guest's own timer is due (resume: the entry path injects it).
+ */
 enum exit_action exit_preemption_timer(struct vcpu *v, struct exit_info *x)
 {
-	return v->exit_tsc >= v->guest->slice_end ? EXIT_YIELD : EXIT_RESUME;
+	if (v->exit_tsc >= v->guest->slice_end || sched_wake_others(v->guest, v->exit_tsc))
+		return EXIT_YIELD;
+	return EXIT_RESUME;
 }
 
 /* INVD would drop other partitions' dirty cache lines: do WBINVD instead. */

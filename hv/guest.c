@@ -47,6 +47,7 @@ static void guest_reset_counters(struct guest *g)
 {
 	g->acct_pending = false;
 	g->con_len = 0;
+	g->tick_backlog = 0;
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
 		if (!g->stats.count[r])
 			g->stats.tsc_min[r] = UINT64_MAX;
@@ -145,7 +146,10 @@ void guest_print_stats(const struct guest *g)
 {
 	const struct exit_stats *s = &g->stats;
 
-	log_printf("hv: guest %s exits: %lu total\n", g->cfg->name, s->total);
+	log_printf("hv: guest %s exits: %lu total; ran %lu us; %lu virtual interrupts injected, "
+		   "%lu timer ticks dropped\n", g->cfg->name, s->total,
+		   hv.tsc_hz >= 1000000 ? g->run_tsc / (hv.tsc_hz / 1000000) : 0,
+		   g->virqs_injected, g->ticks_dropped);
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
 		if (!s->count[r])
 			continue;

@@ -96,6 +96,8 @@ struct guest {
 	uint64_t slice_end;          /* TSC at which this guest's time slice ends */
 	uint64_t run_tsc;            /* TSC spent running (entry to exit), for reports */
 	uint64_t virqs_injected;
+	unsigned tick_backlog;       /* PIT edges due but not yet raised (hv/virq.c) */
+	uint64_t ticks_dropped;      /* edges beyond the backlog's bound */
 
 	char con[GUEST_CON_LINE];    /* port 0xE9 console: current line */
 	unsigned con_len;
@@ -152,6 +154,10 @@ void guest_print_stats(const struct guest *g);
 /* hv/sched.c: picks the next vCPU to run after cur (may be cur); idles while all
  * guests halt; never returns NULL (ends the hv when no guest is left). */
 struct vcpu *sched_next(struct vcpu *cur);
+/* Wakes halted guests whose virtual interrupt is due. Returns true if any woke. */
+bool sched_wake_others(struct guest *running, uint64_t now);
+/* Returns the earliest virtual timer of the halted guests other than running. */
+uint64_t sched_next_wake(const struct guest *running, uint64_t now);
 /* Prepares v's entry (virtual interrupts, preemption timer) and enters it. */
 void hv_enter(struct vcpu *v) __attribute__((noreturn));
 

@@ -22,17 +22,39 @@ static void sched_switch(struct vcpu *from, struct vcpu *to)
 	vmx_switch_msrs(from, to);
 }
 
-/* Makes halted guests with a deliverable virtual interrupt runnable again. */
-static void sched_wake(uint64_t now)
+/* Makes halted guests with a deliverable virtual interrupt runnable again. Returns how many woke. */
+static unsigned sched_wake(uint64_t now)
 {
+	unsigned woken = 0;
+
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];
 		if (g->state != GUEST_HALTED)
 			continue;
-		virq_update_timer(g, now);
-		if (virq_pending(g))
+		virq_update_timer(g, now, false);
+		if (virq_pending(g)) {
 			g->state = GUEST_RUNNABLE;
+			woken++;
+		}
 	}
+	return woken;
+}
+
+bool sched_wake_others(struct guest *running, uint64_t now)
+{
+	return sched_wake(now) > 0;
+}
+
+uint64_t sched_next_wake(const struct guest *running, uint64_t now)
+{
+	uint64_t wake = UINT64_MAX;
+
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		if (g != running && g->state == GUEST_HALTED)
+			wake = MIN(wake, virq_next_event(g, now));
+	}
+	return wake;
 }
 
 /* Returns the next runnable guest after index start (wrapping, start itself last), or NULL. */
@@ -87,6 +109,7 @@ struct vcpu *sched_next(struct vcpu *cur)
 		if (g) {
 			if (cur && &g->vcpu != cur)
 				sched_switch(cur, &g->vcpu);
+			virq_update_timer(g, now, true);
 			g->slice_end = now + hv.slice_tsc;
 			return &g->vcpu;
 		}

@@ -25,11 +25,40 @@ void virq_init(unsigned shift)
 	preempt_shift = shift;
 }
 
-void virq_update_timer(struct guest *g, uint64_t now)
+/*
+ * Timer ticks that fell due while the guest waited for the CPU (another
+ * guest held it) are not lost: the 8259 can latch only one edge, so the
+ * rest wait in a backlog and are raised one at a time, each once the
+ * previous one has left the IRR (the guest took it). Guests counting ticks
+ * then keep time under contention (KVM's "reinject" policy for its PIT
+ * does the same). Ticks the guest misses by its own doing (IRQ 0 masked,
+ * interrupts off, a long handler) are lost as on a PC. The backlog is
+ * bounded so that a guest kept off the CPU for long gets no storm.
+ */
+#define VIRQ_TICK_BACKLOG_MAX 64
+
+void virq_update_timer(struct guest *g, uint64_t now, bool catch_up)
 {
-	/* The 8259 latches one edge; further edges due at once are lost ticks, as on a PC. */
-	if (vpit_irq0_pending(&g->pit, now))
+	unsigned due = vpit_irq0_pending(&g->pit, now);
+
+	if (g->pic.chip[0].imr & 1) {
+		if (due)
+			vpic_pulse_irq(&g->pic, 0);
+		g->tick_backlog = 0;
+		return;
+	}
+	if (catch_up && due > 1)
+		g->tick_backlog += due - 1;
+	if (g->tick_backlog > VIRQ_TICK_BACKLOG_MAX) {
+		g->ticks_dropped += g->tick_backlog - VIRQ_TICK_BACKLOG_MAX;
+		g->tick_backlog = VIRQ_TICK_BACKLOG_MAX;
+	}
+	if (due) {
 		vpic_pulse_irq(&g->pic, 0);
+	} else if (g->tick_backlog && !(g->pic.chip[0].irr & 1)) {
+		vpic_pulse_irq(&g->pic, 0);
+		g->tick_backlog--;
+	}
 }
 
 bool virq_pending(struct guest *g)
@@ -78,7 +107,8 @@ static bool virq_redeliver(void)
 static void virq_arm_preemption(struct vcpu *v, uint64_t now)
 {
 	struct guest *g = v->guest;
-	uint64_t deadline = MIN(g->slice_end, virq_next_event(g, now));
+	/* A halted guest's timer preempts the running one: its interrupt is not delayed a slice. */
+	uint64_t deadline = MIN(MIN(g->slice_end, virq_next_event(g, now)), sched_next_wake(g, now));
 	uint64_t ticks = deadline > now ? (deadline - now) >> preempt_shift : 0;
 
 	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, (uint32_t)MIN(ticks, 0xffffffffull));
@@ -89,7 +119,7 @@ void virq_prepare_entry(struct vcpu *v)
 	struct guest *g = v->guest;
 	uint64_t now = cpu_rdtsc();
 
-	virq_update_timer(g, now);
+	virq_update_timer(g, now, false);
 	if (!v->fresh && virq_redeliver()) {
 		virq_window_exiting(v, virq_pending(g));
 	} else if (virq_pending(g)) {

@@ -15,8 +15,12 @@
  */
 void virq_prepare_entry(struct vcpu *v);
 
-/* Brings g's virtual PIT up to now: raises IRQ 0 in its vPIC if an edge is due. */
-void virq_update_timer(struct guest *g, uint64_t now);
+/*
+ * Brings g's virtual PIT up to now: raises IRQ 0 in its vPIC if an edge is
+ * due. catch_up: g is getting the CPU after waiting for it; edges it missed
+ * meanwhile go to its tick backlog instead of being lost.
+ */
+void virq_update_timer(struct guest *g, uint64_t now, bool catch_up);
 
 /* Returns true if g has a virtual interrupt it could take if its IF were 1. */
 bool virq_pending(struct guest *g);

@@ -32,7 +32,7 @@ class Run:
         """Returns {reason name: count} from the hv's per-guest exit summary (last one printed)."""
         counts, seen = {}, False
         for line in self.log.splitlines():
-            if line.startswith("hv: guest %s exits:" % guest):
+            if line.startswith("hv: guest %s exits: " % guest):
                 counts, seen = {}, True
             elif seen and line.startswith("hv:   "):
                 parts = line.split()

@@ -1,0 +1,136 @@
+"""Partitions side by side under Bochs: scheduling, the virtual platform,
+containment and restart (issue 3). Each boot runs tguest instances (see
+docs/test-guests.md) chosen on their command lines."""
+
+import re
+
+import hvtest
+
+
+def guest(name, cmdline, extra="", memory="16M"):
+    return """
+    [guest %s]
+    image   = \\guests\\tguest.elf
+    cmdline = "%s"
+    memory  = %s
+    %s
+    """ % (name, cmdline, memory, extra)
+
+
+def config(*guests, slice_us=10000):
+    return "[hv]\ntimeslice_us = %d\n" % slice_us + "".join(guests)
+
+
+PIT_LINE = re.compile(r"pit: IRQ0 (\d+) in (\d+)\.(\d+) s \(TSC\), rate (\d+)\.(\d) Hz")
+
+
+def pit_rate(run, name):
+    """Returns (irqs, seconds, rate) from a heartbeat guest's summary line."""
+    for line in run.console(name):
+        m = PIT_LINE.search(line)
+        if m:
+            return int(m.group(1)), float("%s.%s" % m.group(2, 3)), float("%s.%s" % m.group(4, 5))
+    raise AssertionError("no pit summary from %s:\n%r" % (name, run))
+
+
+def test_two_guests_heartbeats_interleave_and_each_pit_runs_at_100hz(tmp_path):
+    run = hvtest.boot(tmp_path, config(
+        guest("alpha", "test=heartbeat hz=100 seconds=3 every=20"),
+        guest("beta", "test=heartbeat hz=100 seconds=3 every=20")))
+    assert run.status == 0, run
+    beats = [l for l in run.log.splitlines() if re.match(r"\[(alpha|beta)\] heartbeat (alpha|beta) \d+$", l)]
+    assert len(beats) == 2 * 15, beats
+    owners = [b.split()[0] for b in beats]
+    switches = sum(1 for a, b in zip(owners, owners[1:]) if a != b)
+    # Both progress at once: the two guests' lines alternate, not one block after the other.
+    assert switches >= 10, owners
+    for name in ("alpha", "beta"):
+        irqs, secs, rate = pit_rate(run, name)
+        assert irqs == 300
+        # 100 +/- 2 IRQ0 per emulated second, measured in the guest against the TSC.
+        assert 98.0 <= rate <= 102.0, (name, irqs, secs, rate)
+        assert "heartbeat done" in run.console(name)
+
+
+def test_guest_spinning_with_interrupts_off_does_not_stop_the_others(tmp_path):
+    run = hvtest.boot(tmp_path, config(
+        guest("spinner", "test=spin seconds=4"),
+        guest("beat", "test=heartbeat hz=100 seconds=2 every=50")))
+    assert run.status == 0, run
+    log = run.log.splitlines()
+    spin_start = log.index("[spinner] spin: cli, spinning for 4 s")
+    beat_done = log.index("[beat] heartbeat done")
+    spin_done = next(i for i, l in enumerate(log) if l.startswith("[spinner] spin done after"))
+    # The heartbeat ran its whole course while the spinner held IF=0.
+    assert spin_start < beat_done < spin_done, run
+    irqs, secs, rate = pit_rate(run, "beat")
+    assert 98.0 <= rate <= 102.0, (irqs, secs, rate)
+    assert run.exits("spinner").get("preemption-timer", 0) >= 100, run.exits("spinner")
+
+
+def test_write_outside_ram_stops_only_that_guest(tmp_path):
+    run = hvtest.boot(tmp_path, config(
+        guest("wild", "test=wild addr=0x40000000 op=write"),
+        guest("beat", "test=heartbeat hz=100 seconds=2 every=50")))
+    assert "hv: guest wild: EPT violation at GPA 0x40000000 (write)" in run.log, run
+    assert "hv: guest wild stopped: EPT violation at GPA 0x40000000 (write)" in run.log, run
+    assert "rip " in run.log                        # the register dump
+    assert "[beat] heartbeat done" in run.log, run
+    assert "hv: guest beat exited with status 0" in run.log, run
+    assert "restarted" not in run.log
+    assert run.status == 1, run                    # a guest was stopped
+
+
+def test_restart_policy_boots_a_stopped_guest_again(tmp_path):
+    run = hvtest.boot(tmp_path, config(
+        guest("wild", "test=wild addr=0x40000000 op=exec", extra="restart = yes"),
+        guest("beat", "test=heartbeat hz=100 seconds=2 every=50")))
+    assert "hv: guest wild stopped: EPT violation at GPA 0x40000000 (instruction fetch)" in run.log, run
+    for boot in (2, 3, 4):
+        assert "hv: guest wild restarted (boot %d)" % boot in run.log, run
+    # Each boot printed its banner again, from a freshly loaded image.
+    assert run.console("wild").count("tguest: test wild") == 4, run
+    assert "hv: guest wild: restart limit (3) reached, stays stopped" in run.log, run
+    assert "[beat] heartbeat done" in run.log, run
+
+
+def test_four_guests_run_the_platform_checks_to_completion(tmp_path):
+    """Four guests in one hv.cfg: MSRs, control registers and long mode, the
+    hypercalls and CMOS, each checked from inside a guest."""
+    run = hvtest.boot(tmp_path, config(
+        guest("msr", "test=msr"),
+        guest("cr", "test=cr"),
+        guest("hc", "test=hypercall", memory="8M"),
+        guest("cmos", "test=cmos", memory="8M")))
+    for name in ("msr", "cr", "hc", "cmos"):
+        assert "hv: guest %s exited with status 0" % name in run.log, run
+    assert run.status == 0, run
+    assert "msr: 15 checks, 0 failed" in run.console("msr")
+    assert "msr: feature_control write #GP ok" in run.console("msr"), run.console("msr")
+    cr = run.console("cr")
+    for line in ("cr: vmxe hidden ok", "cr: vmxe write #GP ok", "cr: long mode ok", "cr: efer.lma ok"):
+        assert line in cr, cr
+    hc = run.console("hc")
+    assert "hc: console ok" in hc and "hc: 10 checks, 0 failed" in hc, hc
+    assert any(l.startswith("hc: info name=hc id=2 nguests=4 ram=8388608") for l in hc), hc
+    assert "cmos: 5 checks, 0 failed" in run.console("cmos")
+
+
+def test_virtual_8259_behaves_like_the_chip(tmp_path):
+    """The pic checks measure IRQ 0 over windows of a few PIT periods, so they
+    run alone: another guest's slice inside a window would skew the rate."""
+    run = hvtest.boot(tmp_path, config(guest("pic", "test=pic")))
+    con = run.console("pic")
+    assert "pic: 14 checks, 0 failed" in con, run
+    for check in ("isr in service", "specific eoi", "masked irq0 blocked", "unmask delivers pending"):
+        assert "pic: %s ok" % check in con, con
+    assert run.status == 0, run
+
+
+def test_boot_stage_rejects_a_bad_config_naming_the_line(tmp_path):
+    run = hvtest.boot(tmp_path, config(
+        guest("a", "test=heartbeat", extra="ports = 0x3f8-0x3ff"),
+        guest("b", "test=heartbeat", extra="ports = 0x3f8")))
+    assert run.status == hvtest.hvrun.STATUS_BOOT_FAILED, run.com1[-2000:]
+    assert re.search(r"hv: hv\.cfg:\d+: error: port 0x3f8 already given to guest a", run.com1), \
+        run.com1[-2000:]
