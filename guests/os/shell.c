@@ -223,6 +223,18 @@ static void shell_panic(const char *args)
 	(void)*(volatile uint64_t *)0;
 }
 
+/* sleep MS: the shell thread sleeps (costs nothing), letting processes run. */
+static void shell_sleep(const char *args)
+{
+	const char *end;
+	uint64_t ms = klib_strtoul(shell_skip(args), &end, 10);
+	if (end == shell_skip(args)) {
+		kprintf("usage: sleep MS\n");
+		return;
+	}
+	proc_sleep_until(proc_now() + syscall_ms_to_ticks(ms));
+}
+
 static void shell_help(const char *args)
 {
 	for (unsigned i = 0; shell_cmds[i].name; i++)
@@ -239,6 +251,7 @@ static const struct shell_cmd shell_cmds[] = {
 	{ "kill", shell_kill, "PID: kill a process" },
 	{ "disk", shell_disk, "read LBA: hex dump and checksum of one sector" },
 	{ "stats", shell_stats, "kernel counters and, under the hv, this guest's exit statistics" },
+	{ "sleep", shell_sleep, "MS: pause the shell for MS milliseconds" },
 	{ "exit", shell_exit, "[STATUS]: write STATUS to port 0xf4 (ends QEMU or the guest)" },
 	{ "halt", shell_halt, "same as exit 0" },
 	{ "panic", shell_panic, "fault in the kernel on purpose (register dump, halt)" },
@@ -260,9 +273,36 @@ static void shell_exec(const char *line)
 	kprintf("unknown command; try help\n");
 }
 
+/*
+ * Runs the boot script: the part of the command line after " -- ", shell
+ * commands separated by ';' (for example "-- run hog; sleep 500; ps; exit 0").
+ * This is how a guest with no console input shows what it does.
+ */
+static void shell_script(void)
+{
+	const char *p = mboot.cmdline;
+	char line[SHELL_LINE];
+
+	while (*p && strncmp(p, " -- ", 4))
+		p++;
+	if (!*p)
+		return;
+	for (p += 4; *p; ) {
+		unsigned n = 0;
+		while (*p && *p != ';' && n + 1 < sizeof(line))
+			line[n++] = *p++;
+		line[n] = 0;
+		if (*p == ';')
+			p++;
+		kprintf("os> %s\n", shell_skip(line));
+		shell_exec(line);
+	}
+}
+
 void shell_main(void *arg)
 {
 	char line[SHELL_LINE];
+	shell_script();
 	kprintf("os: shell ready on the console; type help\n");
 	for (;;) {
 		kprintf("os> ");
