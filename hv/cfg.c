@@ -666,9 +666,11 @@ static int cfg_set_test_fault(struct cfg_parser *ps, struct cfg_str v)
 		ps->guest->test_fault = CFG_TEST_NONE;
 	else if (cfg_eq(v, "vmentry"))
 		ps->guest->test_fault = CFG_TEST_VMENTRY;
+	else if (cfg_eq(v, "vmcontrol"))
+		ps->guest->test_fault = CFG_TEST_VMCONTROL;
 	else
 		return cfg_fail(ps, ps->line,
-				"bad test_fault value '%S' (none | vmentry)", &v);
+				"bad test_fault value '%S' (none | vmentry | vmcontrol)", &v);
 	return 0;
 }
 

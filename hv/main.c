@@ -78,6 +78,9 @@ void hv_shutdown(void)
 {
 	int status = hv_status();
 
+	uint64_t total = cpu_rdtsc() - hv.start_tsc;
+	log_printf("hv: ran %lu ms, CPU idle (halted) %lu ms\n", total / (hv.tsc_hz / 1000),
+		   hv.idle_tsc / (hv.tsc_hz / 1000));
 	log_printf("hv: all guests ended; status %d\n", status);
 	/* QEMU's isa-debug-exit, if present, ends the emulator; elsewhere a no-op. */
 	outb(0xf4, (uint8_t)status);

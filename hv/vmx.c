@@ -247,6 +247,9 @@ void vmx_guest_reset_state(struct guest *g)
 	if (g->cfg->test_fault == CFG_TEST_VMENTRY) {
 		/* Test-only: RFLAGS bit 1 must be 1 (SDM "Checks on Guest RIP and RFLAGS"). */
 		vmcs_writenat(GUEST_RFLAGS, 0);
+	} else if (g->cfg->test_fault == CFG_TEST_VMCONTROL) {
+		/* Test-only: at most 4 CR3-target values (SDM "Checks on VMX Controls"). */
+		vmcs_write32(CR3_TARGET_COUNT, 5);
 	}
 }
 

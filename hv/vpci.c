@@ -60,6 +60,13 @@ uint32_t vpci_read(struct guest *g, uint16_t port, unsigned size)
 	if (port < PCI_DATA || !vpci_visible(g))
 		return PCI_NONE & mask;
 	uint32_t v = pci_read32(g->pci_addr);
+	/*
+	 * BAR4 is the PIIX bus master: a guest that programmed it would reach
+	 * all of memory by DMA. Until the hv intercepts DMA, the guest sees
+	 * none, and its driver falls back to PIO.
+	 */
+	if ((g->pci_addr & 0xfc) == 0x20)
+		v = 0;
 	return (v >> 8 * (port - PCI_DATA)) & mask;
 }
 

@@ -41,6 +41,7 @@ enum cfg_restart {
 enum cfg_test_fault {
 	CFG_TEST_NONE = 0,
 	CFG_TEST_VMENTRY = 1,     /* corrupt one guest-state field: VM entry fails */
+	CFG_TEST_VMCONTROL = 2,   /* corrupt one control field: VMLAUNCH fails (VMfailValid) */
 };
 
 struct cfg_range {

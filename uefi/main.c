@@ -242,10 +242,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	say("hv: nanokernel boot stage");
 	missing = check_cpu();
 	if (missing) {
-		Print(L"hv: cannot start: %a.\r\n", missing);
-		say("hv: needs VT-x with EPT, unrestricted guest and the VMX preemption timer: "
-		    "run under KVM with nested VT-x (kvm_intel nested=1, qemu -cpu host,+vmx) "
-		    "or use the Bochs backend (tools/run --backend bochs).");
+		Print(L"hv: cannot start: %a; the hv needs VT-x with EPT, unrestricted guest and the "
+		      L"VMX preemption timer: run under KVM with nested VT-x (kvm_intel nested=1, "
+		      L"qemu -cpu host,+vmx) or use the Bochs backend (tools/run --backend bochs)\r\n",
+		      missing);
 		return boot_failed(EFI_UNSUPPORTED);
 	}
 	if (load_config(image) < 0)

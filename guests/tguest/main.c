@@ -30,9 +30,12 @@ static const struct {
 	{ "pic", test_pic },
 	{ "hypercall", test_hypercall },
 	{ "cmos", test_cmos },
+	{ "pci", test_pci },
+	{ "calibrate", test_calibrate },
+	{ "triple", test_triple },
 };
 
-static int streq(const char *a, const char *b)
+int tg_streq(const char *a, const char *b)
 {
 	while (*a && *a == *b)
 		a++, b++;
@@ -44,7 +47,7 @@ static int detect_hv(void)
 	uint32_t a, sig[4] = { 0 };
 
 	cpuid(HV_CPUID_LEAF_BASE, &a, &sig[0], &sig[1], &sig[2]);
-	return streq((const char *)sig, HV_CPUID_SIGNATURE);
+	return tg_streq((const char *)sig, HV_CPUID_SIGNATURE);
 }
 
 /* The median of 5 PIT channel 2 measurements: an emulator thread preempted mid-measurement skews one. */
@@ -116,7 +119,7 @@ void guest_main(uint32_t magic, const struct mb_info *mbi)
 		guest_exit(2);
 	}
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (streq(test, tests[i].name)) {
+		if (tg_streq(test, tests[i].name)) {
 			tg_printf("tguest: test %s\n", test);
 			tests[i].fn();
 			tg_fail_exit(2, "tguest: FAIL test %s returned\n", test);

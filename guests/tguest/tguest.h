@@ -95,7 +95,12 @@ void pit_ch0_start(uint32_t hz, uint8_t mode);
 void pit_ch0_stop(void);
 
 /* ---- the tests ---- */
+int tg_streq(const char *a, const char *b);
+
 void test_heartbeat(void);
+void test_pci(void);
+void test_calibrate(void);
+void test_triple(void);
 void test_spin(void);
 void test_wild(void);
 void test_msr(void);

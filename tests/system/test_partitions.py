@@ -50,6 +50,9 @@ def test_two_guests_heartbeats_interleave_and_each_pit_runs_at_100hz(tmp_path):
         # 100 +/- 2 IRQ0 per emulated second, measured in the guest against the TSC.
         assert 98.0 <= rate <= 102.0, (name, irqs, secs, rate)
         assert "heartbeat done" in run.console(name)
+    # Both guests halt between ticks: most of the time the CPU is halted too.
+    m = re.search(r"hv: ran (\d+) ms, CPU idle \(halted\) (\d+) ms", run.log)
+    assert m and int(m.group(2)) * 2 > int(m.group(1)), m and m.group(0)
 
 
 def test_guest_spinning_with_interrupts_off_does_not_stop_the_others(tmp_path):
@@ -114,6 +117,25 @@ def test_four_guests_run_the_platform_checks_to_completion(tmp_path):
     assert "hc: console ok" in hc and "hc: 10 checks, 0 failed" in hc, hc
     assert any(l.startswith("hc: info name=hc id=2 nguests=4 ram=8388608") for l in hc), hc
     assert "cmos: 5 checks, 0 failed" in run.console("cmos")
+
+
+def test_pci_filter_pit_channel2_and_triple_fault(tmp_path):
+    run = hvtest.boot(tmp_path, config(
+        guest("nodev", "test=pci expect=none", memory="8M"),
+        guest("disk", "test=pci expect=ide", extra="devices = ide0", memory="8M"),
+        guest("cal", "test=calibrate", memory="8M"),
+        guest("tf", "test=triple", memory="8M")))
+    assert "pci: visible 0 function(s)" in run.console("nodev"), run
+    assert "hv: guest nodev exited with status 0" in run.log
+    disk = run.console("disk")
+    assert any(l.startswith("pci: 00:01.1 8086:7010 class 0101") for l in disk), disk
+    assert "pci: bar write dropped ok" in disk and "pci: no bus master ok" in disk, disk
+    assert "hv: guest disk exited with status 0" in run.log
+    assert "calibrate: pit2 matches the hv ok" in run.console("cal"), run
+    assert "hv: guest tf: triple fault" in run.log, run
+    assert "hv: guest tf stopped: triple fault" in run.log
+    assert "triple: survived" not in run.console("tf")
+    assert run.status == 1
 
 
 def test_virtual_8259_behaves_like_the_chip(tmp_path):

@@ -43,12 +43,23 @@ def test_failed_vm_entry_is_reported_by_name_and_stops_only_that_guest(tmp_path)
     assert run.status == 1, run
 
 
+def test_failed_vmlaunch_names_the_vm_instruction_error(tmp_path):
+    run = hvtest.boot(tmp_path, HELLO % "test_fault = vmcontrol")
+    assert ("hv: guest hello: VM entry failed: VM-instruction error 7 "
+            "(VM entry with invalid control field(s))") in run.log, run
+    assert "hv: guest hello stopped: VM entry failed: VM entry with invalid control field(s)" in run.log
+    assert "  cs sel 0008 base 00000000 limit ffffffff ar 0c09b" in run.log   # guest-state dump
+    assert run.status == 1, run
+
+
 def test_boot_stage_without_vmx_names_what_is_missing(tmp_path):
     """QEMU's TCG has no VMX: the boot stage must say so and return to the firmware."""
     run = hvtest.boot(tmp_path, HELLO % "", backend="tcg", timeout=180)
     assert run.status == hvtest.hvrun.STATUS_BOOT_FAILED, run.com1[-3000:]
-    assert "hv: cannot start: CPU has no VT-x (VMX)." in run.com1
-    assert "nested VT-x" in run.com1 and "Bochs backend" in run.com1
+    line = next((l for l in run.com1.splitlines() if l.startswith("hv: cannot start:")), "")
+    # One line names what is missing and how to get it.
+    assert line.startswith("hv: cannot start: CPU has no VT-x (VMX); "), run.com1[-3000:]
+    assert "nested VT-x" in line and "Bochs backend" in line, line
 
 
 def test_make_run_without_nested_vtx_uses_bochs_and_shows_guest_output(tmp_path):
