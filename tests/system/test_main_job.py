@@ -27,6 +27,12 @@ def test_two_guest_os_instances_run_side_by_side_with_their_own_policies(tmp_pat
     # Each guest read its own exit statistics through the hypercall.
     assert any(l.startswith('hv: guest 0 of 2 "alpha"') for l in alpha), alpha
     assert any(l.startswith('hv: guest 1 of 2 "beta"') for l in beta), beta
+    # alpha owns COM1: its ports are passed through and IRQ 4 is routed to its virtual PIC.
+    assert "hv: IRQ 4 routed to guest alpha (edge-triggered)" in run.log
+    uart = next(l for l in alpha if l.startswith("irqs "))
+    assert int(re.search(r"uart (\d+)", uart).group(1)) > 0, uart
+    assert "os: exit with status 0" in run.com1        # alpha's console is the real serial port
+    assert "refused" not in "\n".join(l for l in run.log.splitlines() if "port 0x3f" in l)
     for name in ("alpha", "beta"):
         assert "hv: guest %s exited with status 0" % name in run.log
         exits = run.exits(name)
