@@ -156,27 +156,30 @@ size_t log_snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-void log_printf(const char *fmt, ...)
+static void log_vprintf(const char *fmt, va_list ap)
 {
 	char buf[512];
+
+	log_write(buf, log_vsnprintf(buf, sizeof(buf), fmt, ap));
+}
+
+void log_printf(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	size_t n = log_vsnprintf(buf, sizeof(buf), fmt, ap);
+	log_vprintf(fmt, ap);
 	va_end(ap);
-	log_write(buf, n);
 }
 
 void panic(const char *fmt, ...)
 {
-	char buf[512];
 	va_list ap;
 
-	va_start(ap, fmt);
-	size_t n = log_vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
 	log_write("hv: PANIC: ", 11);
-	log_write(buf, n);
+	va_start(ap, fmt);
+	log_vprintf(fmt, ap);
+	va_end(ap);
 	log_write("\nhv: halted\n", 12);
 	for (;;) {
 		cpu_cli();

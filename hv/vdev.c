@@ -9,46 +9,46 @@
 #include "cpu.h"
 #include "vpci.h"
 
-/* Returns the TSC of the exit being handled (the stub took it first). */
-static uint64_t vdev_now(struct guest *g)
+/* Byte-wide device models, with the time of the exit for those that keep time. */
+typedef uint8_t (*vdev_read8_fn)(struct guest *g, uint16_t port, uint64_t now);
+typedef void (*vdev_write8_fn)(struct guest *g, uint16_t port, uint8_t val, uint64_t now);
+
+/* Splits an access of size bytes into byte accesses at port, port+1, ... */
+static void vdev_bytes(struct guest *g, uint16_t port, bool in, unsigned size, uint32_t *val,
+		       vdev_read8_fn rd, vdev_write8_fn wr)
 {
-	return g->vcpu.exit_tsc;
+	uint64_t now = g->vcpu.exit_tsc;        /* the stub took it first */
+
+	for (unsigned i = 0; i < size; i++) {
+		if (in)
+			*val = (*val & ~(0xffu << 8 * i)) | (uint32_t)rd(g, port + i, now) << 8 * i;
+		else
+			wr(g, port + i, (uint8_t)(*val >> 8 * i), now);
+	}
 }
+
+static uint8_t pic_rd(struct guest *g, uint16_t port, uint64_t now) { return vpic_read(&g->pic, port); }
+static void pic_wr(struct guest *g, uint16_t port, uint8_t v, uint64_t now) { vpic_write(&g->pic, port, v); }
+static uint8_t pit_rd(struct guest *g, uint16_t port, uint64_t now) { return vpit_read(&g->pit, port, now); }
+static void pit_wr(struct guest *g, uint16_t port, uint8_t v, uint64_t now) { vpit_write(&g->pit, port, v, now); }
+static uint8_t cmos_rd(struct guest *g, uint16_t port, uint64_t now) { return vcmos_read(&g->cmos, port, now); }
+static void cmos_wr(struct guest *g, uint16_t port, uint8_t v, uint64_t now) { vcmos_write(&g->cmos, port, v, now); }
 
 static bool vdev_pic(struct guest *g, uint16_t port, bool in, unsigned size, uint32_t *val)
 {
-	for (unsigned i = 0; i < size; i++) {
-		if (in)
-			*val = (*val & ~(0xffu << 8 * i)) | (uint32_t)vpic_read(&g->pic, port + i) << 8 * i;
-		else
-			vpic_write(&g->pic, port + i, (uint8_t)(*val >> 8 * i));
-	}
+	vdev_bytes(g, port, in, size, val, pic_rd, pic_wr);
 	return true;
 }
 
 static bool vdev_pit(struct guest *g, uint16_t port, bool in, unsigned size, uint32_t *val)
 {
-	uint64_t now = vdev_now(g);
-
-	for (unsigned i = 0; i < size; i++) {
-		if (in)
-			*val = (*val & ~(0xffu << 8 * i)) | (uint32_t)vpit_read(&g->pit, port + i, now) << 8 * i;
-		else
-			vpit_write(&g->pit, port + i, (uint8_t)(*val >> 8 * i), now);
-	}
+	vdev_bytes(g, port, in, size, val, pit_rd, pit_wr);
 	return true;
 }
 
 static bool vdev_cmos(struct guest *g, uint16_t port, bool in, unsigned size, uint32_t *val)
 {
-	uint64_t now = vdev_now(g);
-
-	for (unsigned i = 0; i < size; i++) {
-		if (in)
-			*val = (*val & ~(0xffu << 8 * i)) | (uint32_t)vcmos_read(&g->cmos, port + i, now) << 8 * i;
-		else
-			vcmos_write(&g->cmos, port + i, (uint8_t)(*val >> 8 * i), now);
-	}
+	vdev_bytes(g, port, in, size, val, cmos_rd, cmos_wr);
 	return true;
 }
 
