@@ -10,6 +10,7 @@
 #include "virq.h"
 #include "irq.h"
 #include "pic.h"
+#include "xstate.h"
 
 #define CPUID1_ECX_MONITOR   (1u << 3)
 #define CPUID1_ECX_VMX       (1u << 5)
@@ -101,15 +102,19 @@ enum exit_action exit_invd(struct vcpu *v, struct exit_info *x)
 	return EXIT_RESUME;
 }
 
-/* XSETBV: accept only XCR0 values the host supports with x87 set; else #GP. */
+/*
+ * XSETBV: accept only XCR0 values the CPU supports, with x87 set and AVX
+ * only with SSE (SDM "XSETBV"); else #GP. Without host XSAVE, #UD.
+ */
 enum exit_action exit_xsetbv(struct vcpu *v, struct exit_info *x)
 {
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	struct cpuid_regs c;
 
-	cpu_cpuid(0xd, 0, &c);
-	uint64_t supported = ((uint64_t)c.edx << 32) | c.eax;
-	if ((uint32_t)v->regs.rcx != 0 || !(val & 1) || (val & ~supported) ||
+	if (!xstate_has_xsave()) {
+		vmx_inject_exception(EXC_UD, false, 0);
+		return EXIT_RESUME;
+	}
+	if ((uint32_t)v->regs.rcx != 0 || !(val & 1) || (val & ~xstate_supported()) ||
 	    ((val & 4) && !(val & 2))) {
 		vmx_inject_exception(EXC_GP, true, 0);
 		return EXIT_RESUME;

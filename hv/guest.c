@@ -10,6 +10,7 @@
 #include "mbload.h"
 #include "exit.h"
 #include "vdev.h"
+#include "xstate.h"
 
 #define GUEST_MAX_RESTARTS 3
 
@@ -91,6 +92,7 @@ static int guest_restart(struct guest *g)
 	g->boot->mbi_gpa = res.mbi_gpa;
 	vdev_init(g);
 	vmx_guest_reset_state(g);
+	xstate_load(&g->vcpu);         /* the stopped guest's state is the live one: replace it */
 	guest_reset_counters(g);
 	g->state = GUEST_RUNNABLE;
 	g->boots++;

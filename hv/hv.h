@@ -43,7 +43,9 @@ struct vcpu {
 	struct guest *guest;
 	void *vmcs;                  /* 4 KiB VMCS region */
 	uint64_t cr2;                /* not in the VMCS: switched by the hv */
-	uint64_t xcr0;               /* guest's XCR0 (0: never set) */
+	uint64_t xcr0;               /* guest's XCR0 (1 after reset) */
+	void *xsave;                 /* FPU/vector state while another guest runs (hv/xstate.c) */
+	uint64_t dr[5];              /* DR0-DR3, DR6 (DR7 is in the VMCS) */
 	uint64_t msrs[5];            /* SYSCALL MSRs, switched by the hv (vmx_switch_msrs) */
 	bool fresh;                  /* reset since the last exit: nothing to re-deliver */
 };
@@ -131,7 +133,7 @@ int vmx_guest_setup(struct guest *g);
 void vmx_guest_reset_state(struct guest *g);
 void vmx_dump_guest(struct vcpu *v);
 void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error);
-/* Saves from's SYSCALL MSRs (and XCR0) and loads to's. */
+/* Saves from's SYSCALL MSRs and loads to's. */
 void vmx_switch_msrs(struct vcpu *from, struct vcpu *to);
 uint64_t vmx_cr0_fixed0(void);
 uint64_t vmx_cr0_fixed1(void);

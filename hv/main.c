@@ -8,6 +8,7 @@
 #include "exit.h"
 #include "irq.h"
 #include "vpci.h"
+#include "xstate.h"
 
 #define COM1 0x3f8
 
@@ -48,6 +49,7 @@ void hv_main(struct boot_info *bi)
 	mem_init(bi->heap_base, bi->heap_bytes);
 	setup_host_cpu(bi->max_phys);
 	vmx_init();
+	xstate_init();
 	hv.slice_tsc = hv.tsc_hz / 1000000 * bi->cfg.timeslice_us;
 	guest_init_all(bi);
 	irq_init();
@@ -58,6 +60,7 @@ void hv_main(struct boot_info *bi)
 	static struct vcpu host_scratch;
 	struct vcpu *first = sched_next(NULL);
 	vmx_switch_msrs(&host_scratch, first);
+	xstate_load(first);
 	hv_enter(first);
 }
 

@@ -13,6 +13,7 @@
 #include "pic.h"
 #include "virq.h"
 #include "exit.h"
+#include "xstate.h"
 
 /* Switches CPU state the VMCS does not hold from one guest to another. */
 static void sched_switch(struct vcpu *from, struct vcpu *to)
@@ -20,6 +21,7 @@ static void sched_switch(struct vcpu *from, struct vcpu *to)
 	from->cr2 = cpu_read_cr2();
 	cpu_write_cr2(to->cr2);
 	vmx_switch_msrs(from, to);
+	xstate_switch(from, to);
 }
 
 /* Makes halted guests with a deliverable virtual interrupt runnable again. Returns how many woke. */

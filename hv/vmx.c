@@ -10,6 +10,7 @@
 #include "vmxcap.h"
 #include "multiboot.h"
 #include "virq.h"
+#include "xstate.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, regs.r15) == 112, "entry.asm VCPU_R15");
 _Static_assert(__builtin_offsetof(struct vcpu, exit_tsc) == 120, "entry.asm VCPU_EXIT_TSC");
@@ -242,7 +243,7 @@ void vmx_guest_reset_state(struct guest *g)
 	v->regs.rbx = g->boot->mbi_gpa;
 	v->cr2 = 0;
 	v->fresh = true;
-	v->xcr0 = 0;
+	xstate_reset(v);
 	memset(v->msrs, 0, sizeof(v->msrs));
 	if (g->cfg->test_fault == CFG_TEST_VMENTRY) {
 		/* Test-only: RFLAGS bit 1 must be 1 (SDM "Checks on Guest RIP and RFLAGS"). */
@@ -280,6 +281,7 @@ int vmx_guest_setup(struct guest *g)
 
 	v->guest = g;
 	v->vmcs = mem_alloc_pages(1);
+	xstate_setup(v);
 	*(uint32_t *)v->vmcs = (uint32_t)caps.basic & 0x7fffffff;
 	v->host_rsp = (uint64_t)(uintptr_t)(stack + EXIT_STACK_PAGES * 4096 - 16);
 	g->io_bitmap = mem_alloc_pages(2);
@@ -313,10 +315,6 @@ void vmx_switch_msrs(struct vcpu *from, struct vcpu *to)
 	for (unsigned i = 0; i < ARRAY_SIZE(vmx_switched_msrs); i++) {
 		from->msrs[i] = cpu_rdmsr(vmx_switched_msrs[i]);
 		cpu_wrmsr(vmx_switched_msrs[i], to->msrs[i]);
-	}
-	if (from->xcr0 != to->xcr0 && to->xcr0) {
-		uint64_t x = to->xcr0;
-		__asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)x), "d"((uint32_t)(x >> 32)));
 	}
 }
 

@@ -33,6 +33,7 @@ static const struct {
 	{ "pci", test_pci },
 	{ "calibrate", test_calibrate },
 	{ "triple", test_triple },
+	{ "fpu", test_fpu },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -138,6 +138,19 @@ def test_pci_filter_pit_channel2_and_triple_fault(tmp_path):
     assert run.status == 1
 
 
+def test_guests_keep_their_own_fpu_and_sse_registers(tmp_path):
+    """Two guests fill XMM0-7 and the x87 control word with different
+    patterns and check them while the hv time-slices them: neither sees the
+    other's registers (the hv switches FPU/vector state, which VMX does not)."""
+    run = hvtest.boot(tmp_path, config(
+        guest("one", "test=fpu seed=1 seconds=2", memory="8M"),
+        guest("two", "test=fpu seed=2 seconds=2", memory="8M"), slice_us=2000))
+    for name in ("one", "two"):
+        assert "fpu: state intact ok" in run.console(name), run
+        assert run.exits(name).get("preemption-timer", 0) >= 50, run.exits(name)
+    assert run.status == 0, run
+
+
 def test_virtual_8259_behaves_like_the_chip(tmp_path):
     """The pic checks measure IRQ 0 over windows of a few PIT periods, so they
     run alone: another guest's slice inside a window would skew the rate."""

@@ -526,7 +526,7 @@ static void test_error_bad_restart_and_test_fault(void **state)
 	(void)state;
 	expect_error(GUEST_A "restart = maybe\n", 4, "bad restart value 'maybe' (no | yes)");
 	expect_error(GUEST_A "test_fault = triple\n", 4,
-		     "bad test_fault value 'triple' (none | vmentry)");
+		     "bad test_fault value 'triple' (none | vmentry | vmcontrol)");
 }
 
 static void test_error_duplicate_hv_section(void **state)
