@@ -241,6 +241,37 @@ def run(backend, esp, out, timeout=300, stream=None):
     return status
 
 
+GUEST_LINE = re.compile(r"^\[([a-z0-9_-]+)\] ?(.*)$")
+GUEST_DECL = re.compile(r"^hv: guest ([a-z0-9_-]+): \d+ MiB RAM at host")
+
+
+class Columns:
+    """Formats the streamed log with each guest's console in its own column,
+    side by side; hv lines run across the full width."""
+
+    def __init__(self, width, print_fn=print):
+        self.width = width
+        self.guests = []
+        self.print = print_fn
+
+    def __call__(self, line):
+        m = GUEST_DECL.match(line)
+        if m and m.group(1) not in self.guests:
+            self.guests.append(m.group(1))
+        m = GUEST_LINE.match(line)
+        if not m or m.group(1) not in self.guests:
+            self.print(line[:self.width] if line.startswith("hv:   ") else line)
+            return
+        n = max(len(self.guests), 1)
+        cw = self.width // n
+        i = self.guests.index(m.group(1))
+        text = m.group(2).expandtabs(4)
+        head = m.group(1)[:8] + "| "
+        room = max(cw - len(head) - 1, 8)
+        for k in range(0, max(len(text), 1), room):     # long lines wrap inside the column
+            self.print((" " * (cw * i) + head + text[k:k + room]).rstrip())
+
+
 def main(argv=None):
     import argparse
     p = argparse.ArgumentParser(description="Boot the hv image under QEMU/KVM or Bochs.")
@@ -251,6 +282,9 @@ def main(argv=None):
     p.add_argument("--timeout", type=int, default=600, help="seconds before the run is stopped")
     p.add_argument("--batch", action="store_true",
                    help="print nothing while running; exit with the hv's status")
+    p.add_argument("--layout", choices=["auto", "columns", "lines"], default="auto",
+                   help="guest consoles side by side in columns, or as tagged lines "
+                        "(auto: columns on a terminal at least 100 wide)")
     args = p.parse_args(argv)
 
     backend, why = choose_backend(args.backend)
@@ -266,7 +300,15 @@ def main(argv=None):
     print("run: " + why, flush=True)
     print("run: logs in %s/ (e9.log: hv log and guest consoles, com1.txt: firmware and serial)"
           % args.out, flush=True)
-    stream = None if args.batch else (lambda line: print(line, flush=True))
+    width = shutil.get_terminal_size((80, 24)).columns
+    columns = args.layout == "columns" or (args.layout == "auto" and sys.stdout.isatty()
+                                           and width >= 100)
+    if args.batch:
+        stream = None
+    elif columns:
+        stream = Columns(width, lambda line: print(line, flush=True))
+    else:
+        stream = lambda line: print(line, flush=True)  # noqa: E731
     status = run(backend, esp, args.out, args.timeout, stream)
     print("run: finished with status %d" % status, flush=True)
     return status

@@ -74,3 +74,17 @@ def test_end_status_reads_the_hv_final_lines():
     assert hvrun.end_status("hv: PANIC: x\n") == hvrun.STATUS_PANIC
     assert hvrun.end_status("hv: boot stage failed, returning\n") == hvrun.STATUS_BOOT_FAILED
     assert hvrun.end_status("hv: guest a exited with status 0\n") is None
+
+
+def test_columns_put_each_guest_console_side_by_side():
+    out = []
+    cols = hvrun.Columns(80, out.append)
+    for line in ("hv: guest alpha: 32 MiB RAM at host 0x1000", "hv: guest beta: 8 MiB RAM at host 0x2000",
+                 "[alpha] os> ps", "[beta] heartbeat beta 50", "hv: guest beta exited with status 0",
+                 "[alpha] " + "x" * 50):
+        cols(line)
+    assert out[2] == "alpha| os> ps"
+    assert out[3] == " " * 40 + "beta| heartbeat beta 50"
+    assert out[4] == "hv: guest beta exited with status 0"
+    # A line longer than its column wraps inside the column.
+    assert out[5] == "alpha| " + "x" * 32 and out[6] == "alpha| " + "x" * 18
