@@ -13,6 +13,7 @@
 #include "log.h"
 #include "pic.h"
 #include "vpic.h"
+#include "virq.h"
 
 uint64_t irq_count[16];
 static struct guest *irq_route[16];
@@ -72,6 +73,7 @@ void hv_irq(unsigned vector)
 		vpic_pulse_irq(&g->pic, (int)irq);
 	}
 	pic_eoi(irq);
-	if (g && g->state == GUEST_HALTED)
+	/* The owner wakes if it can take the interrupt now (its vPIC line unmasked). */
+	if (g && g->state == GUEST_HALTED && virq_pending(g))
 		g->state = GUEST_RUNNABLE;
 }

@@ -80,3 +80,8 @@ $(eval $(call unit_test,test_mbload,tests/unit/test_mbload.c hv/mbload.c))
 $(eval $(call unit_test,test_ept,tests/unit/test_ept.c hv/ept.c))
 $(eval $(call unit_test,test_vmxcap,tests/unit/test_vmxcap.c hv/vmxcap.c))
 $(eval $(call unit_test,test_exit_reasons,tests/unit/test_exit_reasons.c))
+
+# Figures, not tests: exit round trips measured by a guest, hv aggregates, sizes.
+.PHONY: bench
+bench: all
+	tools/bench

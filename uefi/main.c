@@ -78,14 +78,18 @@ static void *read_file(EFI_HANDLE image, const char *path, UINTN *size)
 	if (!root || uefi_call_wrapper(root->Open, 5, root, &fh, wpath, EFI_FILE_MODE_READ, 0) != EFI_SUCCESS)
 		return NULL;
 	EFI_FILE_INFO *info = LibFileInfo(fh);
-	if (!info)
-		return NULL;
-	*size = info->FileSize;
-	FreePool(info);
-	void *buf = AllocatePool(*size ? *size : 1);
-	if (!buf || uefi_call_wrapper(fh->Read, 3, fh, size, buf) != EFI_SUCCESS)
-		return NULL;
+	void *buf = NULL;
+	if (info) {
+		*size = info->FileSize;
+		FreePool(info);
+		buf = AllocatePool(*size ? *size : 1);
+		if (buf && uefi_call_wrapper(fh->Read, 3, fh, size, buf) != EFI_SUCCESS) {
+			FreePool(buf);
+			buf = NULL;
+		}
+	}
 	uefi_call_wrapper(fh->Close, 1, fh);
+	uefi_call_wrapper(root->Close, 1, root);
 	return buf;
 }
 

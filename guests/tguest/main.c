@@ -34,6 +34,7 @@ static const struct {
 	{ "calibrate", test_calibrate },
 	{ "triple", test_triple },
 	{ "fpu", test_fpu },
+	{ "bench", test_bench },
 };
 
 int tg_streq(const char *a, const char *b)

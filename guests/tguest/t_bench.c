@@ -1,0 +1,43 @@
+/*
+ * bench: the round-trip cost of exits, measured from inside the guest with
+ * RDTSC (under Bochs with clock sync=none a TSC tick is tied to emulated
+ * instructions: the figures are path lengths, not real time). Prints one
+ * line per exit kind; `make bench` collects them.
+ *
+ *   test=bench n=N      N iterations per kind (default 2000)
+ */
+#include "tguest.h"
+
+static uint64_t bench_loop(const char *what, uint32_t n, void (*op)(void))
+{
+	uint64_t t0 = rdtsc(), per, rem;
+
+	for (uint32_t i = 0; i < n; i++)
+		op();
+	per = udiv64(rdtsc() - t0, n, &rem);
+	tg_printf("bench: %-10s %u ticks per operation (%u operations)\n", what, (uint32_t)per, n);
+	return per;
+}
+
+static void op_nop(void) { __asm__ volatile("nop"); }
+static void op_cpuid(void) { uint32_t a, b, c, d; cpuid(0, &a, &b, &c, &d); }
+static void op_port_post(void) { outb(0x80, 0); }
+static void op_port_pic(void) { (void)inb(0x21); }
+static void op_vmcall(void) { (void)hypercall(HC_VERSION, 0, 0, 0); }
+static void op_rdmsr(void) { uint64_t v; (void)safe_rdmsr(0xc0000080, &v); }
+
+void test_bench(void)
+{
+	uint32_t n = arg_u32("n", 2000);
+
+	if (!tg_under_hv)
+		tg_fail_exit(2, "bench: needs the hv\n");
+	bench_loop("loop", n, op_nop);
+	bench_loop("cpuid", n, op_cpuid);
+	bench_loop("out-0x80", n, op_port_post);
+	bench_loop("in-vpic", n, op_port_pic);
+	bench_loop("vmcall", n, op_vmcall);
+	bench_loop("rdmsr-efer", n, op_rdmsr);
+	tg_printf("bench: done\n");
+	guest_exit(0);
+}
