@@ -1,45 +1,23 @@
 /*
  * hv.cfg parser: text -> struct hv_config, with every check the hv needs
  * before it boots anything (include/hvcfg.h has the contract, docs/config.md
- * the format).
+ * the format). This file reads sections, keys and values; the ports, irqs
+ * and devices keys hand their items to hv/cfg_check.c, which checks them
+ * against the other guests and the ports the hv keeps.
  *
  * The same file is linked into the EFI image and into tools/hvcfg, so it is
  * freestanding: no libc, no allocation; the input is a (text, len) slice and
  * never needs a terminating NUL. Every error stops the parse and names the
  * line, the cause and the offending value.
  */
-#include "hvcfg.h"
+#include "cfg_internal.h"
+#include "fmt.h"
 
 #define CFG_PAGE          4096ull
 #define CFG_MEM_MIN       (1ull << 20)
 #define CFG_MEM_MAX       (1ull << 30)
 #define CFG_SLICE_MIN     100u
 #define CFG_SLICE_MAX     1000000u
-#define CFG_SHOW_MAX      40     /* longest piece of input quoted in a message */
-
-/* A slice of the input text; not NUL-terminated. */
-struct cfg_str {
-	const char *p;
-	size_t n;
-};
-
-enum cfg_section { CFG_SEC_NONE, CFG_SEC_HV, CFG_SEC_GUEST };
-
-enum cfg_key {
-	CFG_KEY_TIMESLICE, CFG_KEY_IMAGE, CFG_KEY_CMDLINE, CFG_KEY_MEMORY,
-	CFG_KEY_CPU, CFG_KEY_PORTS, CFG_KEY_IRQS, CFG_KEY_DEVICES,
-	CFG_KEY_RESTART, CFG_KEY_TEST_FAULT, CFG_KEY_COUNT
-};
-
-struct cfg_parser {
-	struct hv_config *cfg;
-	struct cfg_error *err;
-	int line;                       /* line being parsed, 1-based */
-	enum cfg_section section;
-	struct cfg_guest *guest;        /* current [guest] section, or NULL */
-	uint16_t key_line[CFG_KEY_COUNT]; /* per section: line of each key seen */
-	int hv_line;                    /* line of [hv], 0 if none yet */
-};
 
 typedef int (*cfg_setter)(struct cfg_parser *ps, struct cfg_str v);
 
@@ -48,34 +26,6 @@ struct cfg_keydef {
 	enum cfg_section section;
 	cfg_setter set;
 };
-
-/* Ports the hv emulates per guest; granting one would bypass the emulation. */
-static const struct {
-	uint16_t first, last;
-	const char *what;
-} cfg_reserved[] = {
-	{ 0x020, 0x021, "pic" },   { 0x0a0, 0x0a1, "pic" },
-	{ 0x040, 0x043, "pit" },   { 0x061, 0x061, "pit" },
-	{ 0x070, 0x071, "cmos" },  { 0x4d0, 0x4d1, "pic elcr" },
-	{ 0xcf8, 0xcff, "pci config" },
-	{ 0x0e9, 0x0e9, "debug console" }, { 0x0f4, 0x0f4, "debug exit" },
-};
-
-/* What each device expands to; see enum cfg_device. */
-static const struct {
-	const char *name;
-	uint32_t bit;
-	uint16_t ports[2][2];           /* up to two ranges; {0,0} = none */
-	int irq;                        /* -1 = none */
-} cfg_devices[] = {
-	{ "com1", CFG_DEV_COM1, { { 0x3f8, 0x3ff }, { 0, 0 } }, 4 },
-	{ "com2", CFG_DEV_COM2, { { 0x2f8, 0x2ff }, { 0, 0 } }, 3 },
-	{ "ide0", CFG_DEV_IDE0, { { 0x1f0, 0x1f7 }, { 0x3f6, 0x3f6 } }, 14 },
-	{ "ide1", CFG_DEV_IDE1, { { 0x170, 0x177 }, { 0x376, 0x376 } }, 15 },
-	{ "vga",  CFG_DEV_VGA,  { { 0, 0 }, { 0, 0 } }, -1 },
-};
-
-#define CFG_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- small freestanding helpers ------------------------------------- */
 
@@ -97,7 +47,7 @@ static void cfg_memset(void *d, int c, size_t n)
 }
 
 /* True if the slice equals the NUL-terminated word. */
-static bool cfg_eq(struct cfg_str s, const char *word)
+bool cfg_eq(struct cfg_str s, const char *word)
 {
 	size_t n = cfg_strlen(word);
 	size_t i;
@@ -135,125 +85,49 @@ static void cfg_copy(char *dst, struct cfg_str s)
 	dst[s.n] = '\0';
 }
 
-/* ---- error messages: a tiny printf for the few formats we need ------- */
+/* ---- error messages -------------------------------------------------- */
 
-struct cfg_out {
-	char *buf;
-	size_t len, cap;
-};
-
-static void cfg_put(struct cfg_out *o, char c)
+int cfg_fail(struct cfg_parser *ps, int line, const char *fmt, ...)
 {
-	if (o->len + 1 < o->cap)
-		o->buf[o->len++] = c;
-	o->buf[o->len] = '\0';
+	va_list ap;
+
+	ps->err->line = line;
+	va_start(ap, fmt);
+	fmt_vsnprintf(ps->err->msg, CFG_MSG_MAX, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
-static void cfg_put_str(struct cfg_out *o, const char *s, size_t n)
+const char *cfg_show(char buf[CFG_SHOW_BUF], struct cfg_str s)
 {
 	size_t i;
 
-	/* Input text is shown clipped and with control bytes made visible. */
-	for (i = 0; i < n && i < CFG_SHOW_MAX; i++)
-		cfg_put(o, (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?');
-	if (n > CFG_SHOW_MAX)
-		cfg_put_str(o, "...", 3);
+	/* Control and non-ASCII bytes would garble a console line. */
+	for (i = 0; i < s.n && i < CFG_SHOW_MAX; i++)
+		buf[i] = (s.p[i] >= 0x20 && s.p[i] < 0x7f) ? s.p[i] : '?';
+	if (s.n > CFG_SHOW_MAX) {
+		buf[i++] = '.';
+		buf[i++] = '.';
+		buf[i++] = '.';
+	}
+	buf[i] = '\0';
+	return buf;
 }
 
-static void cfg_put_num(struct cfg_out *o, uint64_t v, unsigned base)
-{
-	char tmp[24];
-	int n = 0;
-
-	do {
-		tmp[n++] = "0123456789abcdef"[v % base];
-		v /= base;
-	} while (v);
-	if (base == 16)
-		cfg_put_str(o, "0x", 2);
-	while (n)
-		cfg_put(o, tmp[--n]);
-}
-
-/* Memory sizes are shown in the largest unit that divides them exactly. */
-static void cfg_put_size(struct cfg_out *o, uint64_t v)
+const char *cfg_show_size(char buf[CFG_SIZE_BUF], uint64_t v)
 {
 	static const char units[] = "GMK";
 	int shift = 30, i;
 
 	for (i = 0; i < 3; i++, shift -= 10) {
 		if (v && (v & ((1ull << shift) - 1)) == 0) {
-			cfg_put_num(o, v >> shift, 10);
-			cfg_put(o, units[i]);
-			return;
+			fmt_snprintf(buf, CFG_SIZE_BUF, "%llu%c",
+				     (unsigned long long)(v >> shift), units[i]);
+			return buf;
 		}
 	}
-	cfg_put_num(o, v, 10);
-}
-
-/*
- * One conversion of cfg_fail's format: %s C string, %S struct cfg_str *,
- * %d int, %x unsigned as 0x.., %R two unsigned (a port or a port range),
- * %m uint64_t memory size. Uses the compiler's va_list builtins: no
- * <stdarg.h> in freestanding hv code.
- */
-static void cfg_put_conv(struct cfg_out *o, char conv, __builtin_va_list *ap)
-{
-	const struct cfg_str *str;
-	const char *s;
-	unsigned a, b;
-	int v;
-
-	switch (conv) {
-	case 's':
-		s = __builtin_va_arg(*ap, const char *);
-		cfg_put_str(o, s, cfg_strlen(s));
-		break;
-	case 'S':
-		str = __builtin_va_arg(*ap, const struct cfg_str *);
-		cfg_put_str(o, str->p, str->n);
-		break;
-	case 'd':
-		v = __builtin_va_arg(*ap, int);
-		if (v < 0)
-			cfg_put(o, '-');
-		cfg_put_num(o, v < 0 ? 0u - (unsigned)v : (unsigned)v, 10);
-		break;
-	case 'x':
-		cfg_put_num(o, __builtin_va_arg(*ap, unsigned), 16);
-		break;
-	case 'R':
-		a = __builtin_va_arg(*ap, unsigned);
-		b = __builtin_va_arg(*ap, unsigned);
-		cfg_put_num(o, a, 16);
-		if (b != a) {
-			cfg_put(o, '-');
-			cfg_put_num(o, b, 16);
-		}
-		break;
-	case 'm':
-		cfg_put_size(o, __builtin_va_arg(*ap, uint64_t));
-		break;
-	}
-}
-
-/* Formats a message (see cfg_put_conv) into the error at line; returns -1. */
-static int cfg_fail(struct cfg_parser *ps, int line, const char *fmt, ...)
-{
-	struct cfg_out o = { ps->err->msg, 0, CFG_MSG_MAX };
-	__builtin_va_list ap;
-
-	ps->err->line = line;
-	o.buf[0] = '\0';
-	__builtin_va_start(ap, fmt);
-	for (; *fmt; fmt++) {
-		if (*fmt == '%' && fmt[1])
-			cfg_put_conv(&o, *++fmt, &ap);
-		else
-			cfg_put(&o, *fmt);
-	}
-	__builtin_va_end(ap);
-	return -1;
+	fmt_snprintf(buf, CFG_SIZE_BUF, "%llu", (unsigned long long)v);
+	return buf;
 }
 
 /* ---- numbers --------------------------------------------------------- */
@@ -312,10 +186,11 @@ static int cfg_parse_ranged(struct cfg_parser *ps, struct cfg_str s,
 			    uint64_t *v)
 {
 	if (cfg_parse_num(s, v) < 0)
-		return cfg_fail(ps, ps->line, "bad number '%S' for %s", &s, what);
+		return cfg_fail(ps, ps->line, "bad number '%s' for %s",
+				CFG_SHOW(s), what);
 	if (*v < lo || *v > hi)
-		return cfg_fail(ps, ps->line, "%s %S out of range (%d..%d)",
-				what, &s, (int)lo, (int)hi);
+		return cfg_fail(ps, ps->line, "%s %s out of range (%d..%d)",
+				what, CFG_SHOW(s), (int)lo, (int)hi);
 	return 0;
 }
 
@@ -346,139 +221,6 @@ static int cfg_next_item(struct cfg_parser *ps, struct cfg_str *list,
 	if (item->n == 0)
 		return cfg_fail(ps, ps->line, "empty item in list");
 	return 1;
-}
-
-/* ---- resources: ports, IRQs, devices --------------------------------- */
-
-static bool cfg_overlap(unsigned a1, unsigned a2, unsigned b1, unsigned b2)
-{
-	return a1 <= b2 && b1 <= a2;
-}
-
-static unsigned cfg_max(unsigned a, unsigned b)
-{
-	return a > b ? a : b;
-}
-
-/* Returns -1 (with err) if [first, last] touches a port the hv emulates. */
-static int cfg_check_reserved(struct cfg_parser *ps, unsigned first,
-			      unsigned last)
-{
-	size_t i;
-
-	for (i = 0; i < CFG_NELEM(cfg_reserved); i++) {
-		unsigned r1 = cfg_reserved[i].first, r2 = cfg_reserved[i].last;
-
-		if (cfg_overlap(first, last, r1, r2))
-			return cfg_fail(ps, ps->line,
-					"port %x is emulated by the hv (%s) and cannot be given",
-					cfg_max(first, r1), cfg_reserved[i].what);
-	}
-	return 0;
-}
-
-/* Returns -1 (with err) if [first, last] is already owned by any guest. */
-static int cfg_check_port_owner(struct cfg_parser *ps, unsigned first,
-				unsigned last)
-{
-	const struct cfg_guest *me = ps->guest;
-	const struct cfg_guest *g;
-	int i;
-
-	for (i = 0; i < me->nports; i++) {
-		const struct cfg_range *r = &me->ports[i];
-
-		if (cfg_overlap(first, last, r->first, r->last))
-			return cfg_fail(ps, ps->line,
-					"port %R overlaps %R given at line %d",
-					first, last, (unsigned)r->first,
-					(unsigned)r->last, (int)r->line);
-	}
-	for (g = ps->cfg->guests; g < me; g++) {
-		for (i = 0; i < g->nports; i++) {
-			const struct cfg_range *r = &g->ports[i];
-
-			if (cfg_overlap(first, last, r->first, r->last))
-				return cfg_fail(ps, ps->line,
-						"port %x already given to guest %s (line %d)",
-						cfg_max(first, r->first), g->name,
-						(int)r->line);
-		}
-	}
-	return 0;
-}
-
-/* Grants [first, last] to the current guest. Returns 0, or -1 with err. */
-static int cfg_add_ports(struct cfg_parser *ps, unsigned first, unsigned last)
-{
-	struct cfg_guest *g = ps->guest;
-	struct cfg_range *r;
-
-	if (cfg_check_reserved(ps, first, last) < 0 ||
-	    cfg_check_port_owner(ps, first, last) < 0)
-		return -1;
-	if (g->nports == CFG_MAX_PORTS)
-		return cfg_fail(ps, ps->line, "too many port ranges (max %d)",
-				CFG_MAX_PORTS);
-	r = &g->ports[g->nports++];
-	r->first = (uint16_t)first;
-	r->last = (uint16_t)last;
-	r->line = (uint16_t)ps->line;
-	return 0;
-}
-
-/* Grants IRQ line irq to the current guest. Returns 0, or -1 with err. */
-static int cfg_add_irq(struct cfg_parser *ps, int irq)
-{
-	struct cfg_guest *me = ps->guest;
-	const struct cfg_guest *g;
-
-	/* The hv owns the PIT (IRQ 0) and the 8259 cascade input (IRQ 2). */
-	if (irq == 0)
-		return cfg_fail(ps, ps->line,
-				"irq 0 is the timer, owned by the hv");
-	if (irq == 2)
-		return cfg_fail(ps, ps->line,
-				"irq 2 is the pic cascade and cannot be given");
-	if (me->irqs & (1u << irq))
-		return cfg_fail(ps, ps->line, "irq %d given twice (line %d)",
-				irq, (int)me->irq_line[irq]);
-	for (g = ps->cfg->guests; g < me; g++)
-		if (g->irqs & (1u << irq))
-			return cfg_fail(ps, ps->line,
-					"irq %d already given to guest %s (line %d)",
-					irq, g->name, (int)g->irq_line[irq]);
-	me->irqs |= (uint16_t)(1u << irq);
-	me->irq_line[irq] = (uint16_t)ps->line;
-	return 0;
-}
-
-/* Grants device d (index into cfg_devices) with its ports and IRQ. */
-static int cfg_add_device(struct cfg_parser *ps, size_t d)
-{
-	struct cfg_guest *me = ps->guest;
-	const struct cfg_guest *g;
-	int i;
-
-	if (me->devices & cfg_devices[d].bit)
-		return cfg_fail(ps, ps->line, "device %s listed twice",
-				cfg_devices[d].name);
-	for (g = ps->cfg->guests; g < me; g++)
-		if (g->devices & cfg_devices[d].bit)
-			return cfg_fail(ps, ps->line,
-					"device %s already given to guest %s (line %d)",
-					cfg_devices[d].name, g->name,
-					(int)g->devices_line);
-	me->devices |= cfg_devices[d].bit;
-	for (i = 0; i < 2; i++) {
-		const uint16_t *r = cfg_devices[d].ports[i];
-
-		if (r[0] && cfg_add_ports(ps, r[0], r[1]) < 0)
-			return -1;
-	}
-	if (cfg_devices[d].irq >= 0)
-		return cfg_add_irq(ps, cfg_devices[d].irq);
-	return 0;
 }
 
 /* ---- key setters ----------------------------------------------------- */
@@ -544,22 +286,22 @@ static int cfg_set_memory(struct cfg_parser *ps, struct cfg_str v)
 	int shift;
 
 	if (cfg_parse_prefix(v, &n, &suffix) < 0)
-		return cfg_fail(ps, ps->line, "bad memory size '%S'", &v);
+		return cfg_fail(ps, ps->line, "bad memory size '%s'", CFG_SHOW(v));
 	shift = cfg_size_shift(cfg_trim(suffix));
 	if (shift < 0)
 		return cfg_fail(ps, ps->line,
-				"bad memory suffix '%S' in '%S' (use K, M or G)",
-				&suffix, &v);
+				"bad memory suffix '%s' in '%s' (use K, M or G)",
+				CFG_SHOW(suffix), CFG_SHOW(v));
 	if (n > (CFG_MEM_MAX >> shift))
-		return cfg_fail(ps, ps->line, "memory %S above maximum %m",
-				&v, CFG_MEM_MAX);
+		return cfg_fail(ps, ps->line, "memory %s above maximum %s",
+				CFG_SHOW(v), CFG_SHOW_SIZE(CFG_MEM_MAX));
 	n <<= shift;
 	if (n < CFG_MEM_MIN)
-		return cfg_fail(ps, ps->line, "memory %S below minimum %m",
-				&v, CFG_MEM_MIN);
+		return cfg_fail(ps, ps->line, "memory %s below minimum %s",
+				CFG_SHOW(v), CFG_SHOW_SIZE(CFG_MEM_MIN));
 	if (n % CFG_PAGE)
-		return cfg_fail(ps, ps->line, "memory %S not a multiple of 4K",
-				&v);
+		return cfg_fail(ps, ps->line, "memory %s not a multiple of 4K",
+				CFG_SHOW(v));
 	ps->guest->mem_bytes = n;
 	return 0;
 }
@@ -590,15 +332,15 @@ static int cfg_port_item(struct cfg_parser *ps, struct cfg_str it)
 	b = cfg_trim(b);
 	if (cfg_parse_num(a, &first) < 0 ||
 	    (i < it.n && cfg_parse_num(b, &last) < 0))
-		return cfg_fail(ps, ps->line, "bad port '%S'", &it);
+		return cfg_fail(ps, ps->line, "bad port '%s'", CFG_SHOW(it));
 	if (i == it.n)
 		last = first;
 	if (first > 0xffff || last > 0xffff)
-		return cfg_fail(ps, ps->line, "port %S out of range (0..0xffff)",
-				&it);
+		return cfg_fail(ps, ps->line, "port %s out of range (0..0xffff)",
+				CFG_SHOW(it));
 	if (first > last)
-		return cfg_fail(ps, ps->line, "bad port range %S (first > last)",
-				&it);
+		return cfg_fail(ps, ps->line, "bad port range %s (first > last)",
+				CFG_SHOW(it));
 	return cfg_add_ports(ps, (unsigned)first, (unsigned)last);
 }
 
@@ -630,21 +372,12 @@ static int cfg_set_irqs(struct cfg_parser *ps, struct cfg_str v)
 static int cfg_set_devices(struct cfg_parser *ps, struct cfg_str v)
 {
 	struct cfg_str it;
-	size_t d;
 	int r;
 
 	ps->guest->devices_line = (uint16_t)ps->line;
-	while ((r = cfg_next_item(ps, &v, &it)) > 0) {
-		for (d = 0; d < CFG_NELEM(cfg_devices); d++)
-			if (cfg_eq(it, cfg_devices[d].name))
-				break;
-		if (d == CFG_NELEM(cfg_devices))
-			return cfg_fail(ps, ps->line,
-					"unknown device '%S' (known: com1 com2 ide0 ide1 vga)",
-					&it);
-		if (cfg_add_device(ps, d) < 0)
+	while ((r = cfg_next_item(ps, &v, &it)) > 0)
+		if (cfg_add_device(ps, it) < 0)
 			return -1;
-	}
 	return r;
 }
 
@@ -655,8 +388,8 @@ static int cfg_set_restart(struct cfg_parser *ps, struct cfg_str v)
 	else if (cfg_eq(v, "yes"))
 		ps->guest->restart = CFG_RESTART_YES;
 	else
-		return cfg_fail(ps, ps->line, "bad restart value '%S' (no | yes)",
-				&v);
+		return cfg_fail(ps, ps->line, "bad restart value '%s' (no | yes)",
+				CFG_SHOW(v));
 	return 0;
 }
 
@@ -670,7 +403,8 @@ static int cfg_set_test_fault(struct cfg_parser *ps, struct cfg_str v)
 		ps->guest->test_fault = CFG_TEST_VMCONTROL;
 	else
 		return cfg_fail(ps, ps->line,
-				"bad test_fault value '%S' (none | vmentry | vmcontrol)", &v);
+				"bad test_fault value '%s' (none | vmentry | vmcontrol)",
+				CFG_SHOW(v));
 	return 0;
 }
 
@@ -761,23 +495,23 @@ static int cfg_keyval(struct cfg_parser *ps, struct cfg_str s)
 	if (k.n == 0)
 		return cfg_fail(ps, ps->line, "expected key = value or [section]");
 	if (i == s.n || s.p[i] != '=')
-		return cfg_fail(ps, ps->line, "missing '=' after key %S", &k);
+		return cfg_fail(ps, ps->line, "missing '=' after key %s", CFG_SHOW(k));
 	if (ps->section == CFG_SEC_NONE)
-		return cfg_fail(ps, ps->line, "key %S outside a section", &k);
+		return cfg_fail(ps, ps->line, "key %s outside a section", CFG_SHOW(k));
 	key = cfg_key_find(k, ps->section);
 	if (key == CFG_KEY_COUNT)
-		return cfg_fail(ps, ps->line, "unknown key %S in [%s]", &k,
+		return cfg_fail(ps, ps->line, "unknown key %s in [%s]", CFG_SHOW(k),
 				ps->section == CFG_SEC_HV ? "hv" : "guest");
 	if (ps->key_line[key])
-		return cfg_fail(ps, ps->line, "duplicate key %S (first at line %d)",
-				&k, (int)ps->key_line[key]);
+		return cfg_fail(ps, ps->line, "duplicate key %s (first at line %d)",
+				CFG_SHOW(k), (int)ps->key_line[key]);
 	ps->key_line[key] = (uint16_t)ps->line;
 	s.p += i + 1;
 	s.n -= i + 1;
 	if (cfg_value(ps, s, &v) < 0)
 		return -1;
 	if (v.n == 0 && key != CFG_KEY_CMDLINE)
-		return cfg_fail(ps, ps->line, "missing value for key %S", &k);
+		return cfg_fail(ps, ps->line, "missing value for key %s", CFG_SHOW(k));
 	return cfg_keys[key].set(ps, v);
 }
 
@@ -826,13 +560,13 @@ static int cfg_open_guest(struct cfg_parser *ps, struct cfg_str name)
 
 	if (!cfg_name_ok(name))
 		return cfg_fail(ps, ps->line,
-				"bad guest name '%S' (use a-z 0-9 _ -, 1..%d chars)",
-				&name, CFG_NAME_MAX - 1);
+				"bad guest name '%s' (use a-z 0-9 _ -, 1..%d chars)",
+				CFG_SHOW(name), CFG_NAME_MAX - 1);
 	for (i = 0; i < c->nguests; i++)
 		if (cfg_eq(name, c->guests[i].name))
 			return cfg_fail(ps, ps->line,
-					"duplicate guest name %S (first at line %d)",
-					&name, (int)c->guests[i].line);
+					"duplicate guest name %s (first at line %d)",
+					CFG_SHOW(name), (int)c->guests[i].line);
 	if (c->nguests == CFG_MAX_GUESTS)
 		return cfg_fail(ps, ps->line, "too many guests (max %d)",
 				CFG_MAX_GUESTS);
@@ -874,7 +608,7 @@ static int cfg_section(struct cfg_parser *ps, struct cfg_str s)
 	if (cfg_eq(word, "guest"))
 		return cfg_open_guest(ps, rest);
 	if (!cfg_eq(word, "hv") || rest.n)
-		return cfg_fail(ps, ps->line, "unknown section [%S]", &in);
+		return cfg_fail(ps, ps->line, "unknown section [%s]", CFG_SHOW(in));
 	if (ps->hv_line)
 		return cfg_fail(ps, ps->line,
 				"duplicate section [hv] (first at line %d)",
@@ -891,7 +625,7 @@ static int cfg_line(struct cfg_parser *ps, struct cfg_str s)
 
 	for (i = 0; i < s.n; i++)
 		if ((unsigned char)s.p[i] < 0x20 && s.p[i] != '\t')
-			return cfg_fail(ps, ps->line, "bad character %x",
+			return cfg_fail(ps, ps->line, "bad character 0x%x",
 					(unsigned)(unsigned char)s.p[i]);
 	s = cfg_trim(s);
 	if (s.n == 0 || s.p[0] == '#')
@@ -937,59 +671,4 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 	if (out->nguests == 0)
 		return cfg_fail(&ps, ps.line ? ps.line : 1, "no guests defined");
 	return 0;
-}
-
-/* Returns 0 if the guests' memory fits in limit (0: none), else -1 + err. */
-int cfg_check_memory(const struct hv_config *c, uint64_t limit,
-		     struct cfg_error *err)
-{
-	struct cfg_parser ps;
-	uint64_t sum = 0;
-	int i;
-
-	if (limit == 0)
-		return 0;
-	cfg_memset(&ps, 0, sizeof(ps));
-	ps.err = err;
-	for (i = 0; i < c->nguests; i++) {
-		sum += c->guests[i].mem_bytes;
-		if (sum > limit)
-			return cfg_fail(&ps, c->guests[i].line,
-					"guest memory total %m over limit %m at guest %s",
-					sum, limit, c->guests[i].name);
-	}
-	return 0;
-}
-
-/* Returns the config name of one enum cfg_device bit, or "?". */
-const char *cfg_device_name(uint32_t dev)
-{
-	size_t i;
-
-	for (i = 0; i < CFG_NELEM(cfg_devices); i++)
-		if (cfg_devices[i].bit == dev)
-			return cfg_devices[i].name;
-	return "?";
-}
-
-/* Returns the number of ports in the guest's port ranges. */
-unsigned cfg_guest_port_count(const struct cfg_guest *g)
-{
-	unsigned n = 0;
-	int i;
-
-	for (i = 0; i < g->nports; i++)
-		n += (unsigned)g->ports[i].last - g->ports[i].first + 1;
-	return n;
-}
-
-/* Returns true if guest g owns port (after device expansion). */
-bool cfg_guest_owns_port(const struct cfg_guest *g, uint16_t port)
-{
-	int i;
-
-	for (i = 0; i < g->nports; i++)
-		if (port >= g->ports[i].first && port <= g->ports[i].last)
-			return true;
-	return false;
 }

@@ -8,16 +8,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "fmt.h"
 
 /* Chooses the serial port (0 = none) and programs it to 115200 8N1. */
 void log_init(uint16_t serial_base);
 
-/* Formats like printf: %s %c %d %i %u %x %p %%, with l/ll, width and 0 flag. */
+/* Formats like printf (the conversions of fmt.h) to the log channels. */
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Formats into buf (size bytes, always terminated). Returns the length written. */
-size_t log_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-size_t log_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Formats into buf: the hv's names for fmt_vsnprintf and fmt_snprintf. */
+#define log_vsnprintf fmt_vsnprintf
+#define log_snprintf  fmt_snprintf
 
 /* Writes raw bytes to the log channels. */
 void log_write(const char *s, size_t n);

@@ -1,7 +1,7 @@
 /*
  * The partition config (hv.cfg): parsed form and parser contract.
  *
- * One parser (hv/cfg.c) is compiled into the EFI image and into the host
+ * One parser (hv/cfg.c with hv/cfg_check.c) is compiled into the EFI image and into the host
  * tool tools/hvcfg, so both accept and reject exactly the same files.
  * docs/config.md is the reference for the text format.
  *

@@ -1,5 +1,5 @@
 /*
- * hvcfg: checks an hv.cfg on the host with the hv's own parser (hv/cfg.c),
+ * hvcfg: checks an hv.cfg on the host with the hv's own parser (hv/cfg.c, hv/cfg_check.c),
  * so a config that passes here is accepted by the hv at boot.
  *
  *   hvcfg check FILE [--mem-limit SIZE]   summary per guest, or FILE:LINE: error: MSG
