@@ -236,6 +236,17 @@ static int cfg_set_timeslice(struct cfg_parser *ps, struct cfg_str v)
 	return 0;
 }
 
+static int cfg_set_trace(struct cfg_parser *ps, struct cfg_str v)
+{
+	if (cfg_eq(v, "on"))
+		ps->cfg->trace = true;
+	else if (cfg_eq(v, "off"))
+		ps->cfg->trace = false;
+	else
+		return cfg_fail(ps, ps->line, "bad trace value '%s' (on | off)", CFG_SHOW(v));
+	return 0;
+}
+
 /* ESP paths: '/' or '\' accepted, stored with '\' and from the root. */
 static int cfg_set_image(struct cfg_parser *ps, struct cfg_str v)
 {
@@ -411,6 +422,7 @@ static int cfg_set_test_fault(struct cfg_parser *ps, struct cfg_str v)
 /* Indexed by enum cfg_key. */
 static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_TIMESLICE]  = { "timeslice_us", CFG_SEC_HV, cfg_set_timeslice },
+	[CFG_KEY_TRACE]      = { "trace", CFG_SEC_HV, cfg_set_trace },
 	[CFG_KEY_IMAGE]      = { "image", CFG_SEC_GUEST, cfg_set_image },
 	[CFG_KEY_CMDLINE]    = { "cmdline", CFG_SEC_GUEST, cfg_set_cmdline },
 	[CFG_KEY_MEMORY]     = { "memory", CFG_SEC_GUEST, cfg_set_memory },
@@ -648,6 +660,7 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 	cfg_memset(&ps, 0, sizeof(ps));
 	cfg_memset(err, 0, sizeof(*err));
 	out->timeslice_us = 10000;
+	out->trace = true;
 	ps.cfg = out;
 	ps.err = err;
 	/* A UTF-8 byte order mark, as some editors write, is not content. */

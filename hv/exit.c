@@ -16,6 +16,7 @@
 #include "exit.h"
 #include "irq.h"
 #include "virq.h"
+#include "tracer.h"
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI]       = exit_exception,
@@ -122,6 +123,7 @@ struct vcpu *exit_dispatch(struct vcpu *v)
 	x.reason = raw & 0xffff;
 	x.qual = vmcs_readnat(EXIT_QUALIFICATION);
 	exit_account(v, x.reason);
+	trace_exit(v, raw, x.qual);
 	if (raw & EXIT_REASON_ENTRY_FAILURE) {
 		v->launched = 0;
 		act = exit_entry_failure(v, &x);
@@ -131,10 +133,12 @@ struct vcpu *exit_dispatch(struct vcpu *v)
 		act = exit_unhandled(v, &x);
 	}
 	irq_guest_eois(v->guest);
+	trace_poll();
 	struct vcpu *next = v;
 	if (act != EXIT_RESUME || v->guest->state != GUEST_RUNNABLE)
 		next = sched_next(v);
 	vmx_load(next);
 	virq_prepare_entry(next);
+	trace_resume(next);
 	return next;
 }

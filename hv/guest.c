@@ -11,6 +11,7 @@
 #include "exit.h"
 #include "vdev.h"
 #include "xstate.h"
+#include "tracer.h"
 
 #define GUEST_MAX_RESTARTS 3
 
@@ -108,6 +109,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	log_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
 	g->state = GUEST_STOPPED;
+	trace_forget(&g->vcpu);
 	log_printf("hv: guest %s stopped: %s\n", g->cfg->name, g->stop_reason);
 	guest_print_stats(g);
 	if (g->cfg->restart == CFG_RESTART_YES) {
@@ -123,6 +125,7 @@ void guest_exit(struct guest *g, int status)
 {
 	g->state = GUEST_EXITED;
 	g->exit_status = status;
+	trace_forget(&g->vcpu);
 	if (g->con_len)
 		guest_con_putc(g, '\n');
 	log_printf("hv: guest %s exited with status %d\n", g->cfg->name, status);

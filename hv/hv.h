@@ -48,6 +48,8 @@ struct vcpu {
 	uint64_t dr[5];              /* DR0-DR3, DR6 (DR7 is in the VMCS) */
 	uint64_t msrs[5];            /* SYSCALL MSRs, switched by the hv (vmx_switch_msrs) */
 	bool fresh;                  /* reset since the last exit: nothing to re-deliver */
+	bool trace_pending;          /* its last trace record awaits the resume TSC */
+	uint64_t trace_seq;          /* sequence number of that record */
 };
 
 enum guest_state {

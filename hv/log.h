@@ -20,6 +20,9 @@ void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_vsnprintf fmt_vsnprintf
 #define log_snprintf  fmt_snprintf
 
+/* Writes raw bytes to port 0xE9 only (the trace channel shares it with the log). */
+void log_write_debugcon(const char *s, size_t n);
+
 /* Writes raw bytes to the log channels. */
 void log_write(const char *s, size_t n);
 

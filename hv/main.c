@@ -9,6 +9,7 @@
 #include "irq.h"
 #include "vpci.h"
 #include "xstate.h"
+#include "tracer.h"
 
 #define COM1 0x3f8
 
@@ -54,6 +55,7 @@ void hv_main(struct boot_info *bi)
 	guest_init_all(bi);
 	irq_init();
 	vpci_init();
+	trace_init();
 	hv.start_tsc = cpu_rdtsc();
 	log_printf("hv: hv heap used %lu KiB; launching\n", mem_used_bytes() >> 10);
 
@@ -81,6 +83,7 @@ void hv_shutdown(void)
 {
 	int status = hv_status();
 
+	trace_finish();
 	uint64_t total = cpu_rdtsc() - hv.start_tsc;
 	log_printf("hv: ran %lu ms, CPU idle (halted) %lu ms\n", total / (hv.tsc_hz / 1000),
 		   hv.idle_tsc / (hv.tsc_hz / 1000));

@@ -14,6 +14,7 @@
 #include "virq.h"
 #include "exit.h"
 #include "xstate.h"
+#include "tracer.h"
 
 /* Switches CPU state the VMCS does not hold from one guest to another. */
 static void sched_switch(struct vcpu *from, struct vcpu *to)
@@ -93,6 +94,10 @@ static void sched_idle(uint64_t now)
 		log_printf("hv: every remaining guest is halted with nothing to wake it\n");
 		hv_shutdown();
 	}
+	trace_drain(UINT32_MAX);         /* the channel's time is free now */
+	now = cpu_rdtsc();
+	if (wake <= now)
+		return;
 	if (wake != UINT64_MAX)
 		pit_oneshot(wake - now, hv.tsc_hz);
 	/* STI's one-instruction shadow makes "sti; hlt" atomic: no wake-up is lost. */
@@ -123,5 +128,6 @@ void hv_enter(struct vcpu *v)
 {
 	vmx_load(v);
 	virq_prepare_entry(v);
+	trace_resume(v);
 	vmx_enter(v);
 }

@@ -68,6 +68,7 @@ struct cfg_guest {
 
 struct hv_config {
 	uint32_t timeslice_us;          /* [hv] timeslice_us, default 10000 */
+	bool trace;                     /* [hv] trace = on | off: the per-exit trace, default on */
 	uint64_t total_mem_limit;       /* 0: no limit given (set by the caller) */
 	int nguests;
 	struct cfg_guest guests[CFG_MAX_GUESTS];

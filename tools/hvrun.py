@@ -159,10 +159,14 @@ def complete_lines(text):
     return lines[:-1]
 
 
+TRACE_PREFIX = "@T "
+
+
 def hv_log(out):
-    """Returns the hv's log so far (complete lines): the e9 channel, without Bochs' own lines."""
+    """Returns the hv's log so far (complete lines): the e9 channel, without
+    Bochs' own lines and without the trace's @T lines (tools/hvtrace reads those)."""
     return "\n".join(l for l in complete_lines(read_text(os.path.join(out, "e9.log")))
-                     if not BOCHS_NOISE.match(l))
+                     if not BOCHS_NOISE.match(l) and not l.startswith(TRACE_PREFIX))
 
 
 def boot_stage_lines(out):

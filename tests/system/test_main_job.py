@@ -1,8 +1,10 @@
 """The main job (`make run` with configs/default.cfg) under Bochs: two
 instances of the guest OS, with different policies, side by side."""
 
+import json
 import os
 import re
+import subprocess
 
 import hvtest
 from hvtest import ROOT
@@ -44,3 +46,30 @@ def test_two_guest_os_instances_run_side_by_side_with_their_own_policies(tmp_pat
         exits = run.exits(name)
         assert exits.get("preemption-timer", 0) > 50, exits
         assert exits.get("io", 0) > 0, exits
+
+
+def test_trace_of_the_main_job_decodes_and_matches_the_hv_counters(tmp_path):
+    """The per-exit trace (on by default) leaves through port 0xE9 as @T
+    lines; tools/hvtrace checks it and its per-guest, per-reason counts equal
+    the hv's always-on aggregates, record for record."""
+    with open(os.path.join(ROOT, "configs/default.cfg")) as f:
+        run = hvtest.boot(tmp_path, f.read())
+    assert run.status == 0, run
+    log = os.path.join(run.out, "e9.log")
+    hvtrace = os.path.join(ROOT, "tools/hvtrace")
+    check = subprocess.run([hvtrace, "check", log], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    m = re.search(r"hv: trace: (\d+) records, 0 lost; tracer cost (\d+) ticks per exit", run.log)
+    assert m, run
+    rows = json.loads(subprocess.run([hvtrace, "report", "--json", log], check=True,
+                                     capture_output=True, text=True).stdout)
+    assert sum(r["count"] for r in rows) == int(m.group(1))
+    for name in ("alpha", "beta"):
+        traced = {r["reason"]: r["count"] for r in rows if r["guest"] == name}
+        assert traced == run.exits(name), (name, traced, run.exits(name))
+        assert all(r["p99_ticks"] >= r["p50_ticks"] for r in rows if r["guest"] == name
+                   and r["p50_ticks"] is not None)
+    chrome = tmp_path / "trace.json"
+    subprocess.run([hvtrace, "chrome", log, "-o", str(chrome)], check=True)
+    events = json.loads(chrome.read_text())["traceEvents"]
+    assert sum(1 for e in events if e["ph"] == "X") > 1000

@@ -17,8 +17,8 @@ def guest(name, cmdline, extra="", memory="16M"):
     """ % (name, cmdline, memory, extra)
 
 
-def config(*guests, slice_us=10000):
-    return "[hv]\ntimeslice_us = %d\n" % slice_us + "".join(guests)
+def config(*guests, slice_us=10000, trace="on"):
+    return "[hv]\ntimeslice_us = %d\ntrace = %s\n" % (slice_us, trace) + "".join(guests)
 
 
 PIT_LINE = re.compile(r"pit: IRQ0 (\d+) in (\d+)\.(\d+) s \(TSC\), rate (\d+)\.(\d) Hz")
@@ -124,8 +124,9 @@ def test_pci_filter_pit_channel2_and_triple_fault(tmp_path):
         guest("nodev", "test=pci expect=none", memory="8M"),
         guest("disk", "test=pci expect=ide", extra="devices = ide0", memory="8M"),
         guest("cal", "test=calibrate", memory="8M"),
-        guest("tf", "test=triple", memory="8M")))
+        guest("tf", "test=triple", memory="8M"), trace="off"))
     assert "pci: visible 0 function(s)" in run.console("nodev"), run
+    assert "@T " not in hvtest.hvrun.read_text(run.out + "/e9.log")     # trace = off
     assert "hv: guest nodev exited with status 0" in run.log
     disk = run.console("disk")
     assert any(l.startswith("pci: 00:01.1 8086:7010 class 0101") for l in disk), disk
