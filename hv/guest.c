@@ -155,6 +155,9 @@ void guest_print_stats(const struct guest *g)
 		   "%lu timer ticks dropped\n", g->cfg->name, s->total,
 		   hv.tsc_hz >= 1000000 ? g->run_tsc / (hv.tsc_hz / 1000000) : 0,
 		   g->virqs_injected, g->ticks_dropped);
+	if (g->dma_started || g->dma_refusals)
+		log_printf("hv: guest %s DMA: %lu transfers started, %lu refused\n", g->cfg->name,
+			   g->dma_started, g->dma_refusals);
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
 		if (!s->count[r])
 			continue;

@@ -95,6 +95,13 @@ struct guest {
 	struct vpit pit;
 	struct vcmos cmos;
 	uint32_t pci_addr;           /* last value written to 0xcf8 */
+	struct vdma_chan {           /* PIIX bus master, per IDE channel (hv/vdma_io.c) */
+		uint32_t prd;        /* the guest's PRD table pointer (guest-physical) */
+		uint8_t cmd;
+		bool refused;        /* last start refused: status shows the error bit */
+		void *shadow;        /* host-physical PRD table, below 4 GiB */
+	} dma[2];
+	uint64_t dma_started, dma_refusals;
 
 	/* Scheduling. */
 	uint64_t slice_end;          /* TSC at which this guest's time slice ends */

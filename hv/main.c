@@ -52,9 +52,9 @@ void hv_main(struct boot_info *bi)
 	vmx_init();
 	xstate_init();
 	hv.slice_tsc = hv.tsc_hz / 1000000 * bi->cfg.timeslice_us;
+	vpci_init();
 	guest_init_all(bi);
 	irq_init();
-	vpci_init();
 	trace_init();
 	hv.start_tsc = cpu_rdtsc();
 	log_printf("hv: hv heap used %lu KiB; launching\n", mem_used_bytes() >> 10);

@@ -80,6 +80,7 @@ void vdev_init(struct guest *g)
 	vcmos_init(&g->cmos, hv.bi->wall_unix, hv.tsc_hz, now);
 	vcmos_set_memory(&g->cmos, g->boot->ram_bytes);
 	g->pci_addr = 0;
+	vdma_init(g);
 }
 
 vdev_io_fn vdev_lookup(struct guest *g, uint16_t port)
@@ -87,5 +88,5 @@ vdev_io_fn vdev_lookup(struct guest *g, uint16_t port)
 	for (unsigned i = 0; i < ARRAY_SIZE(vdev_ports); i++)
 		if (port >= vdev_ports[i].first && port <= vdev_ports[i].last)
 			return vdev_ports[i].fn;
-	return NULL;
+	return vdma_handles(g, port) ? vdma_io : NULL;
 }

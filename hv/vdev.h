@@ -18,6 +18,11 @@ struct vdev_port {
 	vdev_io_fn fn;
 };
 
+/* hv/vdma_io.c: the PIIX bus-master ports of an owned IDE channel. */
+bool vdma_io(struct guest *g, uint16_t port, bool in, unsigned size, uint32_t *val);
+bool vdma_handles(struct guest *g, uint16_t port);
+void vdma_init(struct guest *g);
+
 /* Resets the guest's virtual devices to their power-on state. */
 void vdev_init(struct guest *g);
 

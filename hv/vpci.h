@@ -11,6 +11,9 @@
 /* Finds the PCI functions behind the devices hv.cfg can give (the PIIX IDE controller). */
 void vpci_init(void);
 
+/* Returns the I/O base of the IDE bus master (BAR4), 0 if there is none. */
+uint16_t vpci_bm_base(void);
+
 uint32_t vpci_read(struct guest *g, uint16_t port, unsigned size);
 void vpci_write(struct guest *g, uint16_t port, unsigned size, uint32_t val);
 

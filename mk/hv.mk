@@ -85,3 +85,4 @@ $(eval $(call unit_test,test_exit_reasons,tests/unit/test_exit_reasons.c))
 .PHONY: bench
 bench: all
 	tools/bench
+$(eval $(call unit_test,test_vdma,tests/unit/test_vdma.c hv/vdma.c))

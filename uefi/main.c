@@ -93,13 +93,17 @@ static void *read_file(EFI_HANDLE image, const char *path, UINTN *size)
 	return buf;
 }
 
-/* Allocates bytes of pages aligned to align (a power of two). Returns 0 on failure. */
-static uint64_t alloc_aligned(uint64_t bytes, uint64_t align)
+/*
+ * Allocates bytes of pages aligned to align (a power of two), below 4 GiB
+ * if low (the hv heap: PRD tables hold 32-bit addresses). Returns 0 on failure.
+ */
+static uint64_t alloc_aligned(uint64_t bytes, uint64_t align, bool low)
 {
-	EFI_PHYSICAL_ADDRESS pa = 0;
+	EFI_PHYSICAL_ADDRESS pa = low ? 0xffffffffull : 0;
 	UINTN pages = (bytes + align) / 4096;
 
-	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages, EfiLoaderData, pages, &pa) != EFI_SUCCESS)
+	if (uefi_call_wrapper(BS->AllocatePages, 4, low ? AllocateMaxAddress : AllocateAnyPages,
+			      EfiLoaderData, pages, &pa) != EFI_SUCCESS)
 		return 0;
 	return (pa + align - 1) & ~(align - 1);
 }
@@ -119,7 +123,7 @@ static int load_guest(EFI_HANDLE image, int i)
 		return -1;
 	}
 	bg->ram_bytes = cg->mem_bytes;
-	bg->ram_hpa = alloc_aligned(cg->mem_bytes, SZ_2M);
+	bg->ram_hpa = alloc_aligned(cg->mem_bytes, SZ_2M, false);
 	if (!bg->ram_hpa) {
 		Print(L"hv: guest %a: cannot allocate %ld MiB of RAM\r\n", cg->name, cg->mem_bytes >> 20);
 		return -1;
@@ -258,7 +262,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		if (load_guest(image, i) < 0)
 			return boot_failed(EFI_LOAD_ERROR);
 	boot_info.heap_bytes = HV_HEAP_BYTES;
-	boot_info.heap_base = alloc_aligned(HV_HEAP_BYTES, 4096);
+	boot_info.heap_base = alloc_aligned(HV_HEAP_BYTES, 4096, true);
 	if (!boot_info.heap_base) {
 		say("hv: cannot allocate the hv heap");
 		return boot_failed(EFI_OUT_OF_RESOURCES);
