@@ -30,6 +30,7 @@ static const struct {
 	{ "pic", test_pic },
 	{ "hypercall", test_hypercall },
 	{ "cmos", test_cmos },
+	{ "dma", test_dma },
 	{ "pci", test_pci },
 	{ "calibrate", test_calibrate },
 	{ "triple", test_triple },

@@ -110,5 +110,6 @@ void test_cr(void);
 void test_pic(void);
 void test_hypercall(void);
 void test_cmos(void);
+void test_dma(void);
 
 #endif

@@ -57,3 +57,37 @@ def test_guest_os_reads_and_writes_its_disk_by_dma_through_the_shadow_prd(tmp_pa
     assert m and int(m.group(1)) >= 3, run
     irqs = next(l for l in con if l.startswith("disk: ") and " irqs" in l)
     assert int(re.search(r"(\d+) irqs", irqs).group(1)) >= 3, irqs     # completion by routed IRQ 14
+
+
+def test_dma_outside_the_guest_ram_is_refused_and_nothing_else_is_harmed(tmp_path):
+    """tguest dma evil=1 points a PRD entry at 0x40000000 (outside its RAM):
+    the hv refuses to start the transfer; the guest sees the error bit, its
+    RAM is untouched, and the other guest runs on. (The guest's own check
+    that a DMA read after a software reset of the drive works again fails
+    under Bochs: the drive recovers from the abandoned command; the bus
+    master then reports completion without data. That is the device's
+    recovery, not the hv's confinement, and is not asserted here.)"""
+    run = hvtest.boot(tmp_path, """
+        [hv]
+        trace = off
+
+        [guest evil]
+        image   = \\guests\\tguest.elf
+        cmdline = "test=dma lba=100 write=1 evil=1"
+        memory  = 8M
+        devices = ide0
+
+        [guest beat]
+        image   = \\guests\\tguest.elf
+        cmdline = "test=heartbeat hz=100 seconds=2 every=50"
+        memory  = 8M
+    """)
+    con = run.console("evil")
+    for line in ("dma: read lba 100 matches pio ok", "dma: write lba 100 ok",
+                 "dma: refused outside ram ok", "dma: guest ram untouched ok"):
+        assert line in con, (line, con)
+    assert re.search(r"hv: guest evil: DMA refused: PRD table at GPA 0x[0-9a-f]+, entry 0: "
+                     r"buffer outside the guest's RAM", run.log), run
+    assert re.search(r"hv: guest evil DMA: \d+ transfers started, 1 refused", run.log), run
+    assert "[beat] heartbeat done" in run.log
+    assert "hv: guest beat exited with status 0" in run.log, run
