@@ -23,6 +23,14 @@ static const struct {
 	{ 0x0e9, 0x0e9, "debug console" }, { 0x0f4, 0x0f4, "debug exit" },
 };
 
+/* Ports that act on the whole machine: a guest owning one could reset it. */
+static const struct {
+	uint16_t first, last;
+	const char *what;
+} cfg_machine[] = {
+	{ 0x092, 0x092, "system control port a: fast reset, a20" },
+};
+
 /* What each device expands to; see enum cfg_device. */
 static const struct {
 	const char *name;
@@ -75,6 +83,14 @@ static int cfg_check_reserved(struct cfg_parser *ps, unsigned first,
 			return cfg_fail(ps, ps->line,
 					"port 0x%x is emulated by the hv (%s) and cannot be given",
 					cfg_max(first, r1), cfg_reserved[i].what);
+	}
+	for (i = 0; i < CFG_NELEM(cfg_machine); i++) {
+		unsigned r1 = cfg_machine[i].first, r2 = cfg_machine[i].last;
+
+		if (cfg_overlap(first, last, r1, r2))
+			return cfg_fail(ps, ps->line,
+					"port 0x%x controls the whole machine (%s) and cannot be given",
+					cfg_max(first, r1), cfg_machine[i].what);
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "multiboot.h"
 #include "virq.h"
 #include "xstate.h"
+#include "vpci.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, regs.r15) == 112, "entry.asm VCPU_R15");
 _Static_assert(__builtin_offsetof(struct vcpu, exit_tsc) == 120, "entry.asm VCPU_EXIT_TSC");
@@ -254,13 +255,29 @@ void vmx_guest_reset_state(struct guest *g)
 	}
 }
 
-/* Builds the I/O bitmaps: every port exits except those the guest owns. */
+/*
+ * Builds the I/O bitmaps: every port exits except those the guest owns.
+ * The IDE bus master's ports always exit, whatever hv.cfg grants: they
+ * carry DMA addresses, which the hv must check (hv/vdma_io.c).
+ */
 static void vmx_build_io_bitmap(struct guest *g)
 {
+	unsigned bm = vpci_bm_base();
+	bool said = false;
+
 	memset(g->io_bitmap, 0xff, 8192);
-	for (unsigned port = 0; port < 0x10000; port++)
-		if (cfg_guest_owns_port(g->cfg, (uint16_t)port))
-			g->io_bitmap[port / 8] &= (uint8_t)~(1u << (port % 8));
+	for (unsigned port = 0; port < 0x10000; port++) {
+		if (!cfg_guest_owns_port(g->cfg, (uint16_t)port))
+			continue;
+		if (bm && port >= bm && port < bm + 16) {
+			if (!said)
+				log_printf("hv: guest %s: ports 0x%x-0x%x are the IDE bus master: trapped, "
+					   "not passed through\n", g->cfg->name, bm, bm + 15);
+			said = true;
+			continue;
+		}
+		g->io_bitmap[port / 8] &= (uint8_t)~(1u << (port % 8));
+	}
 }
 
 /* Lets the guest read and write msr without an exit. */

@@ -76,6 +76,7 @@ def test_dma_outside_the_guest_ram_is_refused_and_nothing_else_is_harmed(tmp_pat
         cmdline = "test=dma lba=100 write=1 evil=1"
         memory  = 8M
         devices = ide0
+        ports   = 0xc000-0xc03f
 
         [guest beat]
         image   = \\guests\\tguest.elf
@@ -89,5 +90,8 @@ def test_dma_outside_the_guest_ram_is_refused_and_nothing_else_is_harmed(tmp_pat
     assert re.search(r"hv: guest evil: DMA refused: PRD table at GPA 0x[0-9a-f]+, entry 0: "
                      r"buffer outside the guest's RAM", run.log), run
     assert re.search(r"hv: guest evil DMA: \d+ transfers started, 1 refused", run.log), run
+    # Granting the bus master's ports in hv.cfg does not let them bypass the check.
+    assert re.search(r"hv: guest evil: ports 0x[0-9a-f]+-0x[0-9a-f]+ are the IDE bus master: "
+                     r"trapped, not passed through", run.log), run
     assert "[beat] heartbeat done" in run.log
     assert "hv: guest beat exited with status 0" in run.log, run
