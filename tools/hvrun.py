@@ -103,8 +103,10 @@ def bochs_command(out):
 
 
 def qemu_command(out, esp, kvm=True, megs=1024):
-    """Returns the QEMU command line (KVM with nested VT-x, or TCG)."""
-    cmd = ["qemu-system-x86_64", "-machine", "q35", "-m", str(megs),
+    """Returns the QEMU command line (KVM with nested VT-x, or TCG). The
+    machine is "pc" (i440fx, PIIX3): the platform the Bochs backend has, so
+    the ESP disk sits behind the PIIX IDE bus master that ide0 guests use."""
+    cmd = ["qemu-system-x86_64", "-machine", "pc", "-m", str(megs),
            "-drive", "if=pflash,format=raw,readonly=on,file=%s" % OVMF_CODE,
            "-drive", "if=pflash,format=raw,file=%s" % os.path.join(out, "OVMF_VARS.fd"),
            "-drive", "format=raw,file=%s" % esp,

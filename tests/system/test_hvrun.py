@@ -54,6 +54,7 @@ def test_qemu_kvm_command_enables_kvm_vmx_and_the_debug_ports():
     assert "-enable-kvm" in cmd and "host,+vmx" in cmd
     assert "isa-debugcon.iobase=0xe9" in joined and "isa-debug-exit,iobase=0xf4" in joined
     assert "OVMF_CODE_4M.fd" in joined
+    assert cmd[cmd.index("-machine") + 1] == "pc"          # PIIX, as under Bochs
 
 
 def test_qemu_tcg_command_has_no_kvm():
