@@ -36,6 +36,7 @@ static const struct {
 	{ "triple", test_triple },
 	{ "fpu", test_fpu },
 	{ "bench", test_bench },
+	{ "insn", test_insn },
 };
 
 int tg_streq(const char *a, const char *b)

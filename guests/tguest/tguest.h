@@ -103,6 +103,7 @@ void test_calibrate(void);
 void test_triple(void);
 void test_fpu(void);
 void test_bench(void);
+void test_insn(void);
 void test_spin(void);
 void test_wild(void);
 void test_msr(void);

@@ -119,8 +119,9 @@ def test_four_guests_run_the_platform_checks_to_completion(tmp_path):
     assert "cmos: 5 checks, 0 failed" in run.console("cmos")
 
 
-def test_pci_filter_pit_channel2_and_triple_fault(tmp_path):
+def test_pci_filter_pit_channel2_triple_fault_and_privileged_instructions(tmp_path):
     run = hvtest.boot(tmp_path, config(
+        guest("insn", "test=insn", memory="8M"),
         guest("nodev", "test=pci expect=none", memory="8M"),
         guest("disk", "test=pci expect=ide", extra="devices = ide0", memory="8M"),
         guest("cal", "test=calibrate", memory="8M"),
@@ -137,6 +138,12 @@ def test_pci_filter_pit_channel2_and_triple_fault(tmp_path):
     assert "hv: guest tf: triple fault" in run.log, run
     assert "hv: guest tf stopped: triple fault" in run.log
     assert "triple: survived" not in run.console("tf")
+    insn = run.console("insn")
+    for line in ("insn: vmxon #UD ok", "insn: vmptrst #UD ok", "insn: invd runs ok",
+                 "insn: xsetbv x87|sse accepted ok", "insn: xsetbv xcr0=0 #GP ok",
+                 "insn: xsetbv xcr1 #GP ok", "insn: xgetbv reads back ok"):
+        assert line in insn, (line, insn)
+    assert "hv: guest insn exited with status 0" in run.log
     assert run.status == 1
 
 
