@@ -11,24 +11,22 @@
 
 #define CFG_PORTS_BUF     16     /* "0xffff-0xffff" */
 
-/* Ports the hv emulates per guest; granting one would bypass the emulation. */
+/*
+ * Ports no guest may own: those the hv emulates per guest (granting one
+ * would bypass the emulation), and those that act on the whole machine (a
+ * guest owning one could reset it); machine says which.
+ */
 static const struct {
 	uint16_t first, last;
 	const char *what;
+	bool machine;
 } cfg_reserved[] = {
 	{ 0x020, 0x021, "pic" },   { 0x0a0, 0x0a1, "pic" },
 	{ 0x040, 0x043, "pit" },   { 0x061, 0x061, "pit" },
 	{ 0x070, 0x071, "cmos" },  { 0x4d0, 0x4d1, "pic elcr" },
 	{ 0xcf8, 0xcff, "pci config" },
 	{ 0x0e9, 0x0e9, "debug console" }, { 0x0f4, 0x0f4, "debug exit" },
-};
-
-/* Ports that act on the whole machine: a guest owning one could reset it. */
-static const struct {
-	uint16_t first, last;
-	const char *what;
-} cfg_machine[] = {
-	{ 0x092, 0x092, "system control port a: fast reset, a20" },
+	{ 0x092, 0x092, "system control port a: fast reset, a20", true },
 };
 
 /* What each device expands to; see enum cfg_device. */
@@ -80,17 +78,10 @@ static int cfg_check_reserved(struct cfg_parser *ps, unsigned first,
 		unsigned r1 = cfg_reserved[i].first, r2 = cfg_reserved[i].last;
 
 		if (cfg_overlap(first, last, r1, r2))
-			return cfg_fail(ps, ps->line,
+			return cfg_fail(ps, ps->line, cfg_reserved[i].machine ?
+					"port 0x%x controls the whole machine (%s) and cannot be given" :
 					"port 0x%x is emulated by the hv (%s) and cannot be given",
 					cfg_max(first, r1), cfg_reserved[i].what);
-	}
-	for (i = 0; i < CFG_NELEM(cfg_machine); i++) {
-		unsigned r1 = cfg_machine[i].first, r2 = cfg_machine[i].last;
-
-		if (cfg_overlap(first, last, r1, r2))
-			return cfg_fail(ps, ps->line,
-					"port 0x%x controls the whole machine (%s) and cannot be given",
-					cfg_max(first, r1), cfg_machine[i].what);
 	}
 	return 0;
 }

@@ -10,12 +10,11 @@ natively it must be skipped without any DMA. docs/test-guests.md "dma"."""
 import os
 import struct
 import subprocess
-import time
 import zlib
 
 import pytest
 
-from test_tguest_native import ELF, QEMU, ROOT, Boot, assert_in_order
+from test_tguest_native import ELF, QEMU, ROOT, assert_in_order, boot
 
 pytestmark = pytest.mark.skipif(QEMU is None, reason="qemu-system-x86_64 not installed")
 
@@ -49,23 +48,10 @@ def disk(tmp_path):
 
 
 def boot_dma(cmdline, disk=None, machine="pc", timeout=60):
-    """Boots tguest with the disk as the primary master; QEMU is killed (by PID) on timeout."""
-    cmd = [QEMU, "-machine", machine, "-m", "64", "-display", "none",
-           "-kernel", ELF, "-append", cmdline,
-           "-debugcon", "stdio", "-global", "isa-debugcon.iobase=0xe9",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"]
-    if disk is not None:
-        cmd += ["-drive", "file=%s,if=ide,format=raw,index=0" % disk]
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        out, _ = p.communicate(timeout=timeout)
-        return Boot(p.returncode, out.decode(errors="replace"), time.monotonic() - t0)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, _ = p.communicate()
-        return Boot(None, out.decode(errors="replace"), time.monotonic() - t0, timed_out=True)
+    """Boots tguest with the disk as the primary master (the IDE controller
+    needs QEMU's default devices); QEMU is killed on timeout."""
+    extra = ["-drive", "file=%s,if=ide,format=raw,index=0" % disk] if disk is not None else []
+    return boot(cmdline, timeout=timeout, machine=machine, nodefaults=False, extra=extra)
 
 
 def read_lines(lba, data):

@@ -49,12 +49,13 @@ class Boot:
         return "Boot(rc=%r, status=%r, %.1fs)\n%s" % (self.rc, self.status, self.elapsed, self.out)
 
 
-def boot(cmdline, mem="64", timeout=60):
+def boot(cmdline, mem="64", timeout=60, machine="pc", nodefaults=True, extra=()):
     """Boots tguest natively; returns a Boot. QEMU is always killed on timeout."""
-    cmd = [QEMU, "-machine", "pc", "-m", mem, "-display", "none", "-nodefaults",
-           "-kernel", ELF, "-append", cmdline,
+    cmd = [QEMU, "-machine", machine, "-m", mem, "-display", "none"] + \
+          (["-nodefaults"] if nodefaults else []) + \
+          ["-kernel", ELF, "-append", cmdline,
            "-debugcon", "stdio", "-global", "isa-debugcon.iobase=0xe9",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"]
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-no-reboot"] + list(extra)
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, cwd=ROOT)
