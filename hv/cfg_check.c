@@ -21,11 +21,11 @@ static const struct {
 	const char *what;
 	bool machine;
 } cfg_reserved[] = {
-	{ 0x020, 0x021, "pic" },   { 0x0a0, 0x0a1, "pic" },
-	{ 0x040, 0x043, "pit" },   { 0x061, 0x061, "pit" },
-	{ 0x070, 0x071, "cmos" },  { 0x4d0, 0x4d1, "pic elcr" },
-	{ 0xcf8, 0xcff, "pci config" },
-	{ 0x0e9, 0x0e9, "debug console" }, { 0x0f4, 0x0f4, "debug exit" },
+	{ 0x020, 0x021, "pic", false },   { 0x0a0, 0x0a1, "pic", false },
+	{ 0x040, 0x043, "pit", false },   { 0x061, 0x061, "pit", false },
+	{ 0x070, 0x071, "cmos", false },  { 0x4d0, 0x4d1, "pic elcr", false },
+	{ 0xcf8, 0xcff, "pci config", false },
+	{ 0x0e9, 0x0e9, "debug console", false }, { 0x0f4, 0x0f4, "debug exit", false },
 	{ 0x092, 0x092, "system control port a: fast reset, a20", true },
 };
 
