@@ -459,34 +459,31 @@ static void test_ram_is_cleared_before_loading(void **state)
 	assert_int_equal(ram[RAM_BYTES - 1], 0);
 }
 
-static void test_elf32_result_fields(void **state)
+/* Loads the default image of an ELF class and checks every result field. */
+static void check_result_fields(int cls)
 {
 	struct img im;
 	struct mbload_result r;
 
-	(void)state;
-	build_default_elf(&im, 32);
+	build_default_elf(&im, cls);
 	expect_ok(&im, &r);
 	assert_int_equal(r.entry, ELF_ENTRY);
 	assert_int_equal(r.mbi_gpa, MBLOAD_INFO_GPA);
 	assert_int_equal(r.load_lo, SEG0_PADDR);
 	assert_int_equal(r.load_hi, SEG2_PADDR + SEG2_SIZE);
-	assert_int_equal(r.elf_class, 32);
+	assert_int_equal(r.elf_class, cls);
+}
+
+static void test_elf32_result_fields(void **state)
+{
+	(void)state;
+	check_result_fields(32);
 }
 
 static void test_elf64_result_fields(void **state)
 {
-	struct img im;
-	struct mbload_result r;
-
 	(void)state;
-	build_default_elf(&im, 64);
-	expect_ok(&im, &r);
-	assert_int_equal(r.entry, ELF_ENTRY);
-	assert_int_equal(r.mbi_gpa, MBLOAD_INFO_GPA);
-	assert_int_equal(r.load_lo, SEG0_PADDR);
-	assert_int_equal(r.load_hi, SEG2_PADDR + SEG2_SIZE);
-	assert_int_equal(r.elf_class, 64);
+	check_result_fields(64);
 }
 
 static void test_load_range_covers_bss_of_last_segment(void **state)
