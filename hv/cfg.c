@@ -18,6 +18,8 @@
 #define CFG_MEM_MAX       (1ull << 30)
 #define CFG_SLICE_MIN     100u
 #define CFG_SLICE_MAX     1000000u
+#define CFG_PERIOD_MIN    1000u
+#define CFG_PERIOD_MAX    1000000u
 
 typedef int (*cfg_setter)(struct cfg_parser *ps, struct cfg_str v);
 
@@ -236,14 +238,50 @@ static int cfg_set_timeslice(struct cfg_parser *ps, struct cfg_str v)
 	return 0;
 }
 
-static int cfg_set_trace(struct cfg_parser *ps, struct cfg_str v)
+static int cfg_set_period(struct cfg_parser *ps, struct cfg_str v)
+{
+	uint64_t n;
+
+	if (cfg_parse_ranged(ps, v, "period_us", CFG_PERIOD_MIN,
+			     CFG_PERIOD_MAX, &n) < 0)
+		return -1;
+	ps->cfg->period_us = (uint32_t)n;
+	return 0;
+}
+
+/* Parses on | off into *out; key names the key in the message. */
+static int cfg_on_off(struct cfg_parser *ps, struct cfg_str v, const char *key, bool *out)
 {
 	if (cfg_eq(v, "on"))
-		ps->cfg->trace = true;
+		*out = true;
 	else if (cfg_eq(v, "off"))
-		ps->cfg->trace = false;
+		*out = false;
 	else
-		return cfg_fail(ps, ps->line, "bad trace value '%s' (on | off)", CFG_SHOW(v));
+		return cfg_fail(ps, ps->line, "bad %s value '%s' (on | off)", key, CFG_SHOW(v));
+	return 0;
+}
+
+static int cfg_set_trace(struct cfg_parser *ps, struct cfg_str v)
+{
+	return cfg_on_off(ps, v, "trace", &ps->cfg->trace);
+}
+
+static int cfg_set_vmcheck(struct cfg_parser *ps, struct cfg_str v)
+{
+	return cfg_on_off(ps, v, "vmcheck", &ps->cfg->vmcheck);
+}
+
+/* share = N% (1..100): the guest's guaranteed part of every CPU-share period. */
+static int cfg_set_share(struct cfg_parser *ps, struct cfg_str v)
+{
+	uint64_t n;
+
+	if (v.n && v.p[v.n - 1] == '%')
+		v.n--;
+	if (cfg_parse_ranged(ps, cfg_trim(v), "share (percent)", 1, 100, &n) < 0)
+		return -1;
+	ps->guest->share_permille = (uint16_t)(n * 10);
+	ps->guest->share_line = (uint16_t)ps->line;
 	return 0;
 }
 
@@ -412,9 +450,11 @@ static int cfg_set_test_fault(struct cfg_parser *ps, struct cfg_str v)
 		ps->guest->test_fault = CFG_TEST_VMENTRY;
 	else if (cfg_eq(v, "vmcontrol"))
 		ps->guest->test_fault = CFG_TEST_VMCONTROL;
+	else if (cfg_eq(v, "vmresume"))
+		ps->guest->test_fault = CFG_TEST_VMRESUME;
 	else
 		return cfg_fail(ps, ps->line,
-				"bad test_fault value '%s' (none | vmentry | vmcontrol)",
+				"bad test_fault value '%s' (none | vmentry | vmcontrol | vmresume)",
 				CFG_SHOW(v));
 	return 0;
 }
@@ -432,6 +472,9 @@ static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_DEVICES]    = { "devices", CFG_SEC_GUEST, cfg_set_devices },
 	[CFG_KEY_RESTART]    = { "restart", CFG_SEC_GUEST, cfg_set_restart },
 	[CFG_KEY_TEST_FAULT] = { "test_fault", CFG_SEC_GUEST, cfg_set_test_fault },
+	[CFG_KEY_PERIOD]     = { "period_us", CFG_SEC_HV, cfg_set_period },
+	[CFG_KEY_VMCHECK]    = { "vmcheck", CFG_SEC_HV, cfg_set_vmcheck },
+	[CFG_KEY_SHARE]      = { "share", CFG_SEC_GUEST, cfg_set_share },
 };
 
 /* ---- lines ----------------------------------------------------------- */
@@ -647,6 +690,41 @@ static int cfg_line(struct cfg_parser *ps, struct cfg_str s)
 	return cfg_keyval(ps, s);
 }
 
+/*
+ * The shares of the guests on each CPU add up to at most 100%, and leave
+ * something for the guests on it that name none. Returns 0, or -1 (with
+ * err) naming the line of the share that does not fit.
+ */
+static int cfg_check_shares(struct cfg_parser *ps)
+{
+	const struct hv_config *c = ps->cfg;
+
+	for (int i = 0; i < c->nguests; i++) {
+		const struct cfg_guest *g = &c->guests[i];
+		unsigned sum = 0, total = 0, unnamed = 0, last_line = 0;
+
+		if (!g->share_permille)
+			continue;
+		for (int j = 0; j < c->nguests; j++) {
+			const struct cfg_guest *o = &c->guests[j];
+			if (o->cpu != g->cpu)
+				continue;
+			total += o->share_permille;
+			sum += j <= i ? o->share_permille : 0;
+			unnamed += !o->share_permille;
+			last_line = o->share_permille ? o->share_line : last_line;
+		}
+		if (sum > 1000)
+			return cfg_fail(ps, g->share_line, "shares of the guests on cpu %d add up to "
+					"%u%% (over 100%%)", g->cpu, sum / 10);
+		if (g->share_line == last_line && unnamed && total + 10 * unnamed > 1000)
+			return cfg_fail(ps, g->share_line, "shares on cpu %d add up to %u%%: less than "
+					"1%% is left for each of the %u guest(s) there without a share",
+					g->cpu, total / 10, unnamed);
+	}
+	return 0;
+}
+
 /* ---- public API ------------------------------------------------------ */
 
 /* Returns 0 and fills *out on success; -1 with *err on the first error. */
@@ -660,6 +738,7 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 	cfg_memset(&ps, 0, sizeof(ps));
 	cfg_memset(err, 0, sizeof(*err));
 	out->timeslice_us = 10000;
+	out->period_us = 10000;
 	out->trace = true;
 	ps.cfg = out;
 	ps.err = err;
@@ -683,5 +762,5 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 		return -1;
 	if (out->nguests == 0)
 		return cfg_fail(&ps, ps.line ? ps.line : 1, "no guests defined");
-	return 0;
+	return cfg_check_shares(&ps);
 }

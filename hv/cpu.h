@@ -1,12 +1,77 @@
 /*
- * x86-64 instruction wrappers for the hv (ring 0, 64-bit).
+ * x86-64 instruction wrappers for the hv (ring 0, 64-bit). Every
+ * privileged instruction the hv's C code executes is here, so that the
+ * host unit tests (HOST_TEST) can put a fake CPU behind the same names:
+ * tests/unit/hvhost/fake_cpu.c implements the functions declared in the
+ * HOST_TEST half below and records what the hv did.
  */
 #ifndef HV_CPU_H
 #define HV_CPU_H
 
 #include <stdint.h>
+#include <stddef.h>
 
 struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
+struct __attribute__((packed)) desc_ptr { uint16_t limit; uint64_t base; };
+
+/*
+ * A root-mode instruction that may fault on a value the hv did not choose
+ * (WRMSR, XSETBV, XRSTOR) runs "armed": if it raises an exception, the
+ * hv's exception handler resumes after it instead of panicking, and the
+ * wrapper returns the vector (hv/setup.c hv_exception; Linux calls this an
+ * exception table fixup). One instruction at a time per CPU.
+ */
+struct cpu_fixup {
+	uint64_t rip;                /* the armed instruction */
+	uint64_t resume;             /* where to go on if it faults */
+	uint32_t vector;             /* vector taken + 1, 0 if none */
+};
+extern struct cpu_fixup cpu_fixup;
+
+#ifdef HOST_TEST
+
+void cpu_cpuid(uint32_t leaf, uint32_t sub, struct cpuid_regs *r);
+uint64_t cpu_rdmsr(uint32_t msr);
+void cpu_wrmsr(uint32_t msr, uint64_t v);
+int cpu_wrmsr_safe(uint32_t msr, uint64_t v);
+uint64_t cpu_rdtsc(void);
+void outb(uint16_t port, uint8_t v);
+void outw(uint16_t port, uint16_t v);
+void outl(uint16_t port, uint32_t v);
+uint8_t inb(uint16_t port);
+uint16_t inw(uint16_t port);
+uint32_t inl(uint16_t port);
+void cpu_outsb(uint16_t port, const char *s, size_t n);
+uint64_t cpu_read_cr0(void);
+uint64_t cpu_read_cr2(void);
+uint64_t cpu_read_cr3(void);
+uint64_t cpu_read_cr4(void);
+void cpu_write_cr0(uint64_t v);
+void cpu_write_cr2(uint64_t v);
+void cpu_write_cr3(uint64_t v);
+void cpu_write_cr4(uint64_t v);
+uint64_t cpu_read_dr(unsigned n);
+void cpu_write_dr(unsigned n, uint64_t v);
+uint64_t cpu_read_rflags(void);
+void cpu_sgdt(struct desc_ptr *p);
+void cpu_sidt(struct desc_ptr *p);
+void cpu_lidt(const struct desc_ptr *p);
+void cpu_ltr(uint16_t sel);
+void cpu_cli(void);
+void cpu_sti(void);
+void cpu_hlt(void);
+void cpu_pause(void);
+void cpu_idle_until_interrupt(void);
+int cpu_xsetbv_safe(uint32_t xcr, uint64_t v);
+void cpu_xsetbv(uint32_t xcr, uint64_t v);
+void cpu_xsave(void *area, uint64_t mask);
+int cpu_xrstor_safe(const void *area, uint64_t mask);
+void cpu_fxsave(void *area);
+void cpu_fxrstor(const void *area);
+/* Stops the CPU for good (panic, shutdown). The host fake returns to the test. */
+void cpu_halt_forever(void) __attribute__((noreturn));
+
+#else
 
 static inline void cpu_cpuid(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
@@ -26,6 +91,30 @@ static inline void cpu_wrmsr(uint32_t msr, uint64_t v)
 	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+/*
+ * Arms the fixup for the instruction at local label 1 (resume at label 2),
+ * runs it, and yields the vector it raised + 1 in fixup_vec (0: none).
+ */
+#define CPU_ARMED(insn, ...)                                                   \
+	"lea 1f(%%rip), %%r11\n\t"                                             \
+	"mov %%r11, cpu_fixup(%%rip)\n\t"                                      \
+	"lea 2f(%%rip), %%r11\n\t"                                             \
+	"mov %%r11, cpu_fixup+8(%%rip)\n\t"                                    \
+	"movl $0, cpu_fixup+16(%%rip)\n"                                       \
+	"1:\t" insn "\n"                                                       \
+	"2:\n\t"                                                               \
+	"movq $0, cpu_fixup(%%rip)\n\t"                                        \
+	"movl cpu_fixup+16(%%rip), %0"
+
+/* WRMSR that may fault: returns 0, or the vector + 1 (#GP: 14) it raised. */
+static inline int cpu_wrmsr_safe(uint32_t msr, uint64_t v)
+{
+	int vec;
+	__asm__ volatile(CPU_ARMED("wrmsr") : "=r"(vec)
+			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "r11", "memory");
+	return vec;
+}
+
 static inline uint64_t cpu_rdtsc(void)
 {
 	uint32_t lo, hi;
@@ -40,6 +129,12 @@ static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, 
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 
+/* REP OUTSB: n bytes to one port in one instruction (one emulator exit). */
+static inline void cpu_outsb(uint16_t port, const char *s, size_t n)
+{
+	__asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"(port) : "memory");
+}
+
 #define CPU_READ_CR(n) \
 	static inline uint64_t cpu_read_cr##n(void) { uint64_t v; __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v)); return v; }
 #define CPU_WRITE_CR(n) \
@@ -47,7 +142,32 @@ static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1
 CPU_READ_CR(0) CPU_READ_CR(2) CPU_READ_CR(3) CPU_READ_CR(4)
 CPU_WRITE_CR(0) CPU_WRITE_CR(2) CPU_WRITE_CR(3) CPU_WRITE_CR(4)
 
-static inline uint64_t cpu_read_dr7(void) { uint64_t v; __asm__ volatile("mov %%dr7, %0" : "=r"(v)); return v; }
+/* Debug register n (0-3, 6, 7). */
+static inline uint64_t cpu_read_dr(unsigned n)
+{
+	uint64_t v = 0;
+	switch (n) {
+	case 0: __asm__ volatile("mov %%dr0, %0" : "=r"(v)); break;
+	case 1: __asm__ volatile("mov %%dr1, %0" : "=r"(v)); break;
+	case 2: __asm__ volatile("mov %%dr2, %0" : "=r"(v)); break;
+	case 3: __asm__ volatile("mov %%dr3, %0" : "=r"(v)); break;
+	case 6: __asm__ volatile("mov %%dr6, %0" : "=r"(v)); break;
+	case 7: __asm__ volatile("mov %%dr7, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
+static inline void cpu_write_dr(unsigned n, uint64_t v)
+{
+	switch (n) {
+	case 0: __asm__ volatile("mov %0, %%dr0" :: "r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%dr1" :: "r"(v)); break;
+	case 2: __asm__ volatile("mov %0, %%dr2" :: "r"(v)); break;
+	case 3: __asm__ volatile("mov %0, %%dr3" :: "r"(v)); break;
+	case 6: __asm__ volatile("mov %0, %%dr6" :: "r"(v)); break;
+	case 7: __asm__ volatile("mov %0, %%dr7" :: "r"(v)); break;
+	}
+}
 
 static inline uint64_t cpu_read_rflags(void)
 {
@@ -55,8 +175,6 @@ static inline uint64_t cpu_read_rflags(void)
 	__asm__ volatile("pushfq; popq %0" : "=r"(v));
 	return v;
 }
-
-struct __attribute__((packed)) desc_ptr { uint16_t limit; uint64_t base; };
 
 static inline void cpu_sgdt(struct desc_ptr *p) { __asm__ volatile("sgdt %0" : "=m"(*p)); }
 static inline void cpu_sidt(struct desc_ptr *p) { __asm__ volatile("sidt %0" : "=m"(*p)); }
@@ -68,23 +186,140 @@ static inline void cpu_sti(void) { __asm__ volatile("sti" ::: "memory"); }
 static inline void cpu_hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
 static inline void cpu_pause(void) { __asm__ volatile("pause"); }
 
+/* STI's one-instruction shadow makes "sti; hlt" atomic: no wake-up is lost. */
+static inline void cpu_idle_until_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+static inline void cpu_xsetbv(uint32_t xcr, uint64_t v)
+{
+	__asm__ volatile("xsetbv" :: "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+/* XSETBV that may fault: returns 0, or the vector + 1 it raised. */
+static inline int cpu_xsetbv_safe(uint32_t xcr, uint64_t v)
+{
+	int vec;
+	__asm__ volatile(CPU_ARMED("xsetbv") : "=r"(vec)
+			 : "c"(xcr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "r11", "memory");
+	return vec;
+}
+
+static inline void cpu_xsave(void *area, uint64_t mask)
+{
+	__asm__ volatile("xsave64 %0" : "+m"(*(uint8_t (*)[4096])area)
+			 : "a"((uint32_t)mask), "d"((uint32_t)(mask >> 32)) : "memory");
+}
+
+/* XRSTOR that may fault (a corrupt area): returns 0, or the vector + 1 it raised. */
+static inline int cpu_xrstor_safe(const void *area, uint64_t mask)
+{
+	int vec;
+	__asm__ volatile(CPU_ARMED("xrstor64 %1") : "=r"(vec)
+			 : "m"(*(const uint8_t (*)[4096])area), "a"((uint32_t)mask),
+			   "d"((uint32_t)(mask >> 32)) : "r11", "memory");
+	return vec;
+}
+
+static inline void cpu_fxsave(void *area)
+{
+	__asm__ volatile("fxsave64 %0" : "+m"(*(uint8_t (*)[512])area) :: "memory");
+}
+
+static inline void cpu_fxrstor(const void *area)
+{
+	__asm__ volatile("fxrstor64 %0" :: "m"(*(const uint8_t (*)[512])area) : "memory");
+}
+
+static inline __attribute__((noreturn)) void cpu_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
+}
+
+#endif /* HOST_TEST */
+
 #define CR0_PE   (1ull << 0)
+#define CR0_MP   (1ull << 1)
+#define CR0_EM   (1ull << 2)
+#define CR0_TS   (1ull << 3)
 #define CR0_ET   (1ull << 4)
 #define CR0_NE   (1ull << 5)
 #define CR0_WP   (1ull << 16)
+#define CR0_AM   (1ull << 18)
 #define CR0_NW   (1ull << 29)
 #define CR0_CD   (1ull << 30)
 #define CR0_PG   (1ull << 31)
+#define CR4_VME  (1ull << 0)
+#define CR4_PVI  (1ull << 1)
+#define CR4_TSD  (1ull << 2)
+#define CR4_DE   (1ull << 3)
+#define CR4_PSE  (1ull << 4)
 #define CR4_PAE  (1ull << 5)
+#define CR4_MCE  (1ull << 6)
+#define CR4_PGE  (1ull << 7)
+#define CR4_PCE  (1ull << 8)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_UMIP (1ull << 11)
+#define CR4_LA57 (1ull << 12)
 #define CR4_VMXE (1ull << 13)
+#define CR4_SMXE (1ull << 14)
+#define CR4_FSGSBASE (1ull << 16)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_OSXSAVE (1ull << 18)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+#define CR4_PKE  (1ull << 22)
+#define CR4_CET  (1ull << 23)
 
+#define RFLAGS_CF  (1ull << 0)
+#define RFLAGS_FIXED (1ull << 1)
+#define RFLAGS_TF  (1ull << 8)
+#define RFLAGS_IF  (1ull << 9)
+#define RFLAGS_DF  (1ull << 10)
+#define RFLAGS_VM  (1ull << 17)
+#define RFLAGS_RF  (1ull << 16)
+
+#define EFER_SCE   (1ull << 0)
+#define EFER_LME   (1ull << 8)
+#define EFER_LMA   (1ull << 10)
+#define EFER_NXE   (1ull << 11)
+
+#define MSR_IA32_TSC            0x010
+#define MSR_IA32_APIC_BASE      0x01b
 #define MSR_IA32_SYSENTER_CS    0x174
 #define MSR_IA32_SYSENTER_ESP   0x175
 #define MSR_IA32_SYSENTER_EIP   0x176
 #define MSR_IA32_DEBUGCTL       0x1d9
 #define MSR_IA32_PAT            0x277
 #define MSR_IA32_EFER           0xc0000080
+#define MSR_IA32_STAR           0xc0000081
+#define MSR_IA32_LSTAR          0xc0000082
+#define MSR_IA32_CSTAR          0xc0000083
+#define MSR_IA32_FMASK          0xc0000084
 #define MSR_IA32_FS_BASE        0xc0000100
 #define MSR_IA32_GS_BASE        0xc0000101
+#define MSR_IA32_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_TSC_AUX        0xc0000103
+
+/* Exception vectors (SDM "Exception and Interrupt Reference"). */
+#define EXC_DE  0
+#define EXC_DB  1
+#define EXC_NMI 2
+#define EXC_BP  3
+#define EXC_OF  4
+#define EXC_UD  6
+#define EXC_NM  7
+#define EXC_DF  8
+#define EXC_TS  10
+#define EXC_NP  11
+#define EXC_SS  12
+#define EXC_GP  13
+#define EXC_PF  14
+#define EXC_MF  16
+#define EXC_AC  17
+#define EXC_MC  18
 
 #endif

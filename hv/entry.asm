@@ -29,8 +29,6 @@ default rel
 section .text
 
 extern hv_main
-extern exit_dispatch
-extern vmx_entry_failed
 extern hv_exception
 
 ; hv_start(struct boot_info *bi, void *stack_top)
@@ -38,6 +36,7 @@ extern hv_exception
 ; In: rdi = boot_info, rsi = 16-byte aligned stack top.
 global hv_start
 hv_start:
+        cli                             ; the hv runs with interrupts off from its first instruction
         mov     rsp, rsi
         xor     ebp, ebp
         call    hv_main
@@ -63,50 +62,28 @@ cpu_load_gdt:
         push    rax
         retfq
 
-; vmx_exit_stub: HOST_RIP of every VMCS. RSP = vcpu->host_rsp, where
-; [rsp] holds the vcpu pointer. Takes the TSC first, saves the guest's
-; general registers into the vcpu, calls exit_dispatch(vcpu) and enters
-; the vcpu it returns.
-global vmx_exit_stub
-vmx_exit_stub:
-        push    rax
-        push    rdx
-        rdtsc
-        shl     rdx, 32
-        or      rax, rdx
-        mov     rdx, [rsp + 16]         ; vcpu
-        mov     [rdx + VCPU_EXIT_TSC], rax
-        pop     rax
-        mov     [rdx + VCPU_RDX], rax
-        pop     rax
-        mov     [rdx + VCPU_RAX], rax
-        mov     [rdx + VCPU_RBX], rbx
-        mov     [rdx + VCPU_RCX], rcx
-        mov     [rdx + VCPU_RSI], rsi
-        mov     [rdx + VCPU_RDI], rdi
-        mov     [rdx + VCPU_RBP], rbp
-        mov     [rdx + VCPU_R8], r8
-        mov     [rdx + VCPU_R9], r9
-        mov     [rdx + VCPU_R10], r10
-        mov     [rdx + VCPU_R11], r11
-        mov     [rdx + VCPU_R12], r12
-        mov     [rdx + VCPU_R13], r13
-        mov     [rdx + VCPU_R14], r14
-        mov     [rdx + VCPU_R15], r15
-        mov     rdi, rdx
-        xor     ebp, ebp
-        call    exit_dispatch           ; rsp is 16-byte aligned here
-        mov     rdi, rax
-        jmp     vmx_enter
-
-; vmx_enter(struct vcpu *v): loads v's registers and enters it with
-; VMLAUNCH or VMRESUME. The caller has made v's VMCS current. Resets RSP to
-; v->host_rsp, so the C frames that led here are dropped. Never returns: on
-; VMfail it calls vmx_entry_failed(v), which picks the next vcpu.
-global vmx_enter
-vmx_enter:
-        mov     rsp, [rdi + VCPU_HOST_RSP]
-        mov     [rsp], rdi
+; int vmx_run(struct vcpu *v)
+; Enters v with VMLAUNCH (v->launched == 0) or VMRESUME, and returns when
+; it leaves: 0 after a VM exit (v's general registers and exit TSC saved in
+; v), 1 on VMfailInvalid, 2 on VMfailValid (the entry did not happen). The
+; caller has made v's VMCS current. Preserves the SysV callee-saved
+; registers: they wait on this stack, whose top becomes HOST_RSP (written
+; only when it moves), and vmx_exit_stub returns through them.
+global vmx_run
+vmx_run:
+        push    rbp
+        push    rbx
+        push    r12
+        push    r13
+        push    r14
+        push    r15
+        push    rdi                     ; [HOST_RSP]: the vcpu, for the exit stub
+        cmp     rsp, [rdi + VCPU_HOST_RSP]
+        je      .rsp_ok
+        mov     [rdi + VCPU_HOST_RSP], rsp
+        mov     eax, 0x6c14             ; HOST_RSP
+        vmwrite rax, rsp
+.rsp_ok:
         rdtsc
         shl     rdx, 32
         or      rax, rdx
@@ -133,17 +110,58 @@ vmx_enter:
 .launch:
         vmlaunch
 .failed:
-        pushfq
-        pop     rsi                     ; rflags: CF = VMfailInvalid, ZF = VMfailValid
-        mov     rdi, [rsp]
-        call    vmx_entry_failed
-.hang:  cli
-        hlt
-        jmp     .hang
+        ; CF = VMfailInvalid, ZF = VMfailValid (SDM "Conventions" for VMX instructions)
+        mov     eax, 2
+        mov     ecx, 1
+        cmovc   eax, ecx
+        jmp     vmx_return
 
-; Host exception stubs: 32 entries of 16 bytes each, at isr_stubs + 16*n.
+; vmx_exit_stub: HOST_RIP of every VMCS. RSP = HOST_RSP, where [rsp] holds
+; the vcpu pointer and above it vmx_run's saved registers. Takes the TSC
+; first, saves the guest's general registers into the vcpu and returns 0
+; from vmx_run.
+global vmx_exit_stub
+vmx_exit_stub:
+        push    rax
+        push    rdx
+        rdtsc
+        shl     rdx, 32
+        or      rax, rdx
+        mov     rdx, [rsp + 16]         ; vcpu
+        mov     [rdx + VCPU_EXIT_TSC], rax
+        pop     rax
+        mov     [rdx + VCPU_RDX], rax
+        pop     rax
+        mov     [rdx + VCPU_RAX], rax
+        mov     [rdx + VCPU_RBX], rbx
+        mov     [rdx + VCPU_RCX], rcx
+        mov     [rdx + VCPU_RSI], rsi
+        mov     [rdx + VCPU_RDI], rdi
+        mov     [rdx + VCPU_RBP], rbp
+        mov     [rdx + VCPU_R8], r8
+        mov     [rdx + VCPU_R9], r9
+        mov     [rdx + VCPU_R10], r10
+        mov     [rdx + VCPU_R11], r11
+        mov     [rdx + VCPU_R12], r12
+        mov     [rdx + VCPU_R13], r13
+        mov     [rdx + VCPU_R14], r14
+        mov     [rdx + VCPU_R15], r15
+        xor     eax, eax
+vmx_return:
+        add     rsp, 8                  ; the vcpu
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     rbx
+        pop     rbp
+        ret
+
+;; Host exception stubs: 32 entries of 16 bytes each, at isr_stubs + 16*n.
 ; Each pushes an error code (0 where the CPU pushes none) and the vector,
-; then jumps to isr_common, which calls hv_exception(frame). It panics.
+; then jumps to isr_common, which calls hv_exception(frame). hv_exception
+; panics unless the exception is one the hv expects (an NMI, an armed
+; instruction's fault): then it returns and isr_common resumes with IRETQ.
 %macro ISR 1
         align   16
 %if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
@@ -164,15 +182,17 @@ isr_stubs:
 %assign i i+1
 %endrep
 
-; Host interrupt stubs for the 16 PIC vectors 0x20-0x2f, 16 bytes each at
-; irq_stubs + 16*n: push the vector and jump to irq_common, which calls
-; hv_irq(vector) with the caller-saved registers preserved and returns
-; with IRETQ. Interrupts reach the hv only while it idles (sti; hlt).
+; Host interrupt stubs for vectors 32-255, 16 bytes each at irq_stubs +
+; 16*(vector-32): push the vector and jump to irq_common, which calls
+; hv_irq(vector) with the caller-saved registers preserved and returns with
+; IRETQ. A VM exit sets the IDTR limit to 0xFFFF (SDM "Loading Host Segment
+; and Descriptor-Table Registers"), so every vector has a gate: the PIC's
+; 0x20-0x2f are routed, anything else is counted as unexpected.
         align   16
 global irq_stubs
 irq_stubs:
 %assign i 0x20
-%rep 16
+%rep 224
         align   16
         push    qword i
         jmp     irq_common
@@ -226,10 +246,26 @@ isr_common:
         push    r14
         push    r15
         mov     rdi, rsp
+        mov     rbx, rsp                ; callee-saved: the frame
         and     rsp, -16
-        call    hv_exception
-.hang:  cli
-        hlt
-        jmp     .hang
+        call    hv_exception            ; returns only for an expected exception
+        mov     rsp, rbx
+        pop     r15
+        pop     r14
+        pop     r13
+        pop     r12
+        pop     r11
+        pop     r10
+        pop     r9
+        pop     r8
+        pop     rbp
+        pop     rdi
+        pop     rsi
+        pop     rdx
+        pop     rcx
+        pop     rbx
+        pop     rax
+        add     rsp, 16                 ; vector and error code
+        iretq
 
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -51,6 +51,7 @@ int ept_init(struct ept *e, ept_alloc_fn alloc, void *ctx)
 	e->alloc = alloc;
 	e->ctx = ctx;
 	e->tables = 1;
+	e->large_ok = false;
 	e->pml4 = alloc(ctx);
 	return e->pml4 ? 0 : -1;
 }
@@ -60,7 +61,7 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t bytes, unsigned 
 	if ((gpa | hpa | bytes) & (SZ_4K - 1) || !(perms & EPT_PERM_MASK))
 		return -1;
 	while (bytes) {
-		bool big = !((gpa | hpa) & (SZ_2M - 1)) && bytes >= SZ_2M;
+		bool big = e->large_ok && !((gpa | hpa) & (SZ_2M - 1)) && bytes >= SZ_2M;
 		uint64_t step = big ? SZ_2M : SZ_4K;
 		if (ept_map_one(e, gpa, hpa, big, perms) < 0)
 			return -1;

@@ -6,6 +6,7 @@
 #ifndef EPT_H
 #define EPT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define EPT_R        (1u << 0)
@@ -26,14 +27,16 @@ struct ept {
 	ept_alloc_fn alloc;
 	void *ctx;
 	unsigned tables;             /* page-table pages used, for reports */
+	bool large_ok;               /* 2 MiB leaves allowed (IA32_VMX_EPT_VPID_CAP bit 16) */
 };
 
-/* Sets up an empty EPT. Returns 0, or -1 if the allocator fails. */
+/* Sets up an empty EPT (4 KiB leaves only until large_ok is set). Returns 0, or -1 if the allocator fails. */
 int ept_init(struct ept *e, ept_alloc_fn alloc, void *ctx);
 
 /*
  * Maps [gpa, gpa+bytes) to [hpa, hpa+bytes) with perms (EPT_R/W/X),
- * write-back. Uses 2 MiB pages where both addresses and the length allow.
+ * write-back. Uses 2 MiB pages where both addresses and the length allow
+ * and e->large_ok says the CPU has them.
  * All three must be 4 KiB aligned. Returns 0, or -1 if misaligned, already
  * mapped, or out of table pages.
  */

@@ -1,22 +1,23 @@
 /*
  * VM-exit dispatch: one table indexed by basic exit reason. Every exit is
- * counted here (count, TSC exit-to-resume) before and after its handler.
+ * counted here (count, TSC exit-to-resume) before its handler runs.
  *
  * Handler contract: a handler gets the vCPU and the decoded exit, and
  * returns what happens next:
  *   EXIT_RESUME  the guest goes on (the handler advanced RIP if it should)
  *   EXIT_YIELD   the guest goes on, but another guest may run first
  *   EXIT_STOPPED the handler stopped the guest (guest_stop/guest_exit)
- * Exits with no handler stop only that guest, with a full dump.
+ * Exits with no handler stop only that guest, with a full dump. The run
+ * loop (hv/sched.c) decides who runs next; nothing here enters a guest.
  */
-#include "hv.h"
-#include "cpu.h"
-#include "log.h"
-#include "vmcs.h"
 #include "exit.h"
+#include "cpu.h"
+#include "guest.h"
 #include "irq.h"
-#include "virq.h"
+#include "log.h"
 #include "tracer.h"
+#include "vmcs.h"
+#include "vmx.h"
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI]       = exit_exception,
@@ -26,6 +27,7 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_CPUID]               = exit_cpuid,
 	[EXIT_REASON_HLT]                 = exit_hlt,
 	[EXIT_REASON_INVD]                = exit_invd,
+	[EXIT_REASON_RDPMC]               = exit_rdpmc,
 	[EXIT_REASON_VMCALL]              = exit_vmcall,
 	[EXIT_REASON_VMCLEAR]             = exit_vmx_insn,
 	[EXIT_REASON_VMLAUNCH]            = exit_vmx_insn,
@@ -42,20 +44,56 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_IO_INSTRUCTION]      = exit_io,
 	[EXIT_REASON_RDMSR]               = exit_rdmsr,
 	[EXIT_REASON_WRMSR]               = exit_wrmsr,
+	[EXIT_REASON_MWAIT]               = exit_mwait_monitor,
+	[EXIT_REASON_MONITOR]             = exit_mwait_monitor,
 	[EXIT_REASON_EPT_VIOLATION]       = exit_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG]       = exit_ept_misconfig,
+	[EXIT_REASON_WBINVD]              = exit_wbinvd,
 	[EXIT_REASON_XSETBV]              = exit_xsetbv,
 	[EXIT_REASON_INTERRUPT_WINDOW]    = exit_interrupt_window,
 	[EXIT_REASON_PREEMPTION_TIMER]    = exit_preemption_timer,
 };
 
-void exit_skip_insn(void)
+#define DR6_BS (1ull << 14)
+
+void exit_skip_insn(struct vcpu *v)
 {
-	vmcs_writenat(GUEST_RIP, vmcs_readnat(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+	uint64_t rflags = vmcs_readnat(GUEST_RFLAGS);
+	uint64_t rip = vmcs_readnat(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+
+	/* Outside 64-bit mode RIP wraps at 4 GiB (EIP). */
+	if (!exit_guest_64bit())
+		rip = (uint32_t)rip;
+	vmcs_writenat(GUEST_RIP, rip);
 	/* An emulated instruction ends any STI / MOV SS blocking. */
 	uint32_t intr = vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
 	if (intr & 3)
 		vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr & ~3u);
+	/*
+	 * A completed instruction with RFLAGS.TF = 1 ends in a single-step trap
+	 * (SDM "Single-Step Exception Condition"): #DB with DR6.BS, which the
+	 * guest's DR6 (live in the CPU while it runs) shows.
+	 */
+	if (rflags & RFLAGS_TF) {
+		cpu_write_dr(6, cpu_read_dr(6) | DR6_BS);
+		vmcs_writenat(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+		vmx_inject_exception(v, EXC_DB, false, 0);
+	} else if (rflags & RFLAGS_RF) {
+		/* RF is cleared once an instruction completes (SDM "Resume Flag"). */
+		vmcs_writenat(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+	}
+}
+
+bool exit_guest_64bit(void)
+{
+	return (vmcs_read32(VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) &&
+	       (vmcs_read32(GUEST_CS_AR_BYTES) & (1u << 13));
+}
+
+unsigned exit_guest_cpl(void)
+{
+	/* SS.DPL is the CPL (SDM "Checks on Guest Segment Registers"). */
+	return (vmcs_read32(GUEST_SS_AR_BYTES) >> 5) & 3;
 }
 
 /*
@@ -68,7 +106,6 @@ static void exit_account(struct vcpu *v, unsigned reason)
 	struct guest *g = v->guest;
 	struct exit_stats *s = &g->stats;
 
-	g->run_tsc += v->exit_tsc - v->resume_tsc;
 	v->fresh = false;
 	if (g->acct_pending && g->acct_reason < EXIT_REASON_MAX) {
 		uint64_t span = v->resume_tsc - g->acct_exit_tsc;
@@ -113,32 +150,46 @@ static enum exit_action exit_unhandled(struct vcpu *v, struct exit_info *x)
 	return EXIT_STOPPED;
 }
 
-struct vcpu *exit_dispatch(struct vcpu *v)
+enum exit_action exit_dispatch(struct vcpu *v)
 {
 	struct exit_info x;
 	uint32_t raw = vmcs_read32(VM_EXIT_REASON);
 	enum exit_action act;
 
-	v->launched = 1;
 	x.reason = raw & 0xffff;
 	x.qual = vmcs_readnat(EXIT_QUALIFICATION);
 	exit_account(v, x.reason);
 	trace_exit(v, raw, x.qual);
 	if (raw & EXIT_REASON_ENTRY_FAILURE) {
-		v->launched = 0;
+		/*
+		 * SDM "VM Entries": the launch state changes only when VMLAUNCH
+		 * succeeds; a failed VMRESUME leaves the VMCS launched.
+		 */
 		act = exit_entry_failure(v, &x);
-	} else if (x.reason < EXIT_REASON_MAX && exit_handlers[x.reason]) {
-		act = exit_handlers[x.reason](v, &x);
 	} else {
-		act = exit_unhandled(v, &x);
+		v->launched = 1;
+		if (x.reason < EXIT_REASON_MAX && exit_handlers[x.reason])
+			act = exit_handlers[x.reason](v, &x);
+		else
+			act = exit_unhandled(v, &x);
 	}
 	irq_guest_eois(v->guest);
 	trace_poll();
-	struct vcpu *next = v;
-	if (act != EXIT_RESUME || v->guest->state != GUEST_RUNNABLE)
-		next = sched_next(v);
-	vmx_load(next);
-	virq_prepare_entry(next);
-	trace_resume(next);
-	return next;
+	return act;
+}
+
+enum exit_action exit_vmfail(struct vcpu *v, int rc)
+{
+	struct guest *g = v->guest;
+
+	if (rc == 1) {
+		guest_stop(g, "VM entry failed: VMfailInvalid (no current VMCS)");
+	} else {
+		uint32_t err = vmcs_read32(VM_INSTRUCTION_ERROR);
+		log_printf("hv: guest %s: VM entry failed: VM-instruction error %u (%s)\n",
+			   g->cfg->name, err, vmcs_insn_error_name(err));
+		vmx_dump_guest(v);
+		guest_stop(g, "VM entry failed: %s", vmcs_insn_error_name(err));
+	}
+	return EXIT_STOPPED;
 }

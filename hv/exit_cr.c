@@ -8,15 +8,14 @@
  * Mode", "Guest/Host Masks and Read Shadows").
  */
 #include "exit.h"
+#include "guest.h"
+#include "vmx.h"
 #include "cpu.h"
 #include "log.h"
 #include "vmcs.h"
 #include "vmxcap.h"
 
-#define EFER_LME      (1ull << 8)
-#define EFER_LMA      (1ull << 10)
 #define CR0_VALID     0xe005003full
-#define EXC_GP        13
 
 /* Exit qualification for control-register accesses. */
 #define CRQ_NUM(q)    ((unsigned)(q) & 15)
@@ -138,9 +137,9 @@ enum exit_action exit_cr_access(struct vcpu *v, struct exit_info *x)
 		rc = -1;
 	}
 	if (rc < 0) {
-		vmx_inject_exception(EXC_GP, true, 0);
+		vmx_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
-	exit_skip_insn();
+	exit_skip_insn(v);
 	return EXIT_RESUME;
 }

@@ -6,11 +6,11 @@
  * the first few refusals per guest are logged.
  */
 #include "exit.h"
+#include "guest.h"
+#include "vmx.h"
 #include "log.h"
 #include "vmcs.h"
 #include "vdev.h"
-
-#define IO_REFUSALS_LOGGED 8
 
 /* Exit qualification for I/O instructions (SDM "Exit Qualification for I/O Instructions"). */
 #define IOQ_SIZE(q)    ((unsigned)((q) & 7) + 1)
@@ -66,10 +66,8 @@ static void io_refuse(struct guest *g, uint16_t port, bool in, unsigned size, ui
 {
 	if (in)
 		*val = 0xffffffff;
-	if (g->io_refusals++ < IO_REFUSALS_LOGGED)
-		log_printf("hv: guest %s: %s of port 0x%x refused (not owned)%s\n", g->cfg->name,
-			   in ? "read" : "write", port,
-			   g->io_refusals == IO_REFUSALS_LOGGED ? "; further refusals not logged" : "");
+	g->io_refusals++;
+	guest_log_refusal(g, "%s of port 0x%x refused (not owned)", in ? "read" : "write", port);
 }
 
 /* Stores an IN result into AL/AX/EAX as the instruction would. */
@@ -108,6 +106,6 @@ enum exit_action exit_io(struct vcpu *v, struct exit_info *x)
 		return EXIT_STOPPED;
 	if (in)
 		io_store_in(v, size, val);
-	exit_skip_insn();
+	exit_skip_insn(v);
 	return EXIT_RESUME;
 }

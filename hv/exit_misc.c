@@ -1,77 +1,47 @@
 /*
- * Exit handlers for CPUID, HLT, INVD, XSETBV, VMCALL, the VMX instructions,
- * guest faults (triple fault, INIT) and EPT exits.
+ * Exit handlers for HLT, the cache and monitor instructions, RDPMC,
+ * XSETBV, the VMX instructions, intercepted exceptions and NMIs, guest
+ * faults (triple fault, INIT), interrupts, the preemption timer and EPT
+ * exits. CPUID is in cpuid.c, VMCALL in hypercall.c.
  */
 #include "exit.h"
 #include "cpu.h"
-#include "log.h"
-#include "vmcs.h"
-#include "hypercall.h"
-#include "virq.h"
+#include "guest.h"
 #include "irq.h"
+#include "log.h"
 #include "pic.h"
+#include "sched.h"
+#include "virq.h"
+#include "vmcs.h"
+#include "vmx.h"
 #include "xstate.h"
 
-#define CPUID1_ECX_MONITOR   (1u << 3)
-#define CPUID1_ECX_VMX       (1u << 5)
-#define CPUID1_ECX_SMX       (1u << 6)
-#define CPUID1_ECX_X2APIC    (1u << 21)
-#define CPUID1_ECX_TSC_DL    (1u << 24)
-#define CPUID1_ECX_HV        (1u << 31)
-#define CPUID1_EDX_APIC      (1u << 9)
-#define CPUID1_EDX_MCE       (1u << 7)
-#define CPUID1_EDX_MCA       (1u << 14)
-
-#define EXC_UD 6
-#define EXC_GP 13
-
-/*
- * CPUID: the host's answers, minus what the guest platform lacks (VMX, SMX,
- * a local APIC, MONITOR/MWAIT) and plus the hypervisor bit and leaves.
- */
-enum exit_action exit_cpuid(struct vcpu *v, struct exit_info *x)
-{
-	struct guest_regs *r = &v->regs;
-	uint32_t leaf = (uint32_t)r->rax, sub = (uint32_t)r->rcx;
-	struct cpuid_regs c;
-
-	if (leaf == HV_CPUID_LEAF_BASE) {
-		const char *sig = HV_CPUID_SIGNATURE;
-		c.eax = HV_CPUID_LEAF_VERSION;
-		memcpy(&c.ebx, sig, 4);
-		memcpy(&c.ecx, sig + 4, 4);
-		memcpy(&c.edx, sig + 8, 4);
-	} else if (leaf == HV_CPUID_LEAF_VERSION) {
-		c = (struct cpuid_regs){ HC_ABI_VERSION, 0, 0, 0 };
-	} else if ((leaf & 0xf0000000u) == HV_CPUID_LEAF_BASE) {
-		c = (struct cpuid_regs){ 0, 0, 0, 0 };
-	} else {
-		cpu_cpuid(leaf, sub, &c);
-		if (leaf == 1) {
-			c.ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_X2APIC |
-				   CPUID1_ECX_TSC_DL | CPUID1_ECX_MONITOR);
-			c.ecx |= CPUID1_ECX_HV;
-			c.edx &= ~(CPUID1_EDX_APIC | CPUID1_EDX_MCE | CPUID1_EDX_MCA);
-			/* One logical processor; APIC ID = guest index. */
-			c.ebx = (c.ebx & 0x0000ffffu) | (1u << 16) | ((uint32_t)v->guest->id << 24);
-		}
-	}
-	r->rax = c.eax, r->rbx = c.ebx, r->rcx = c.ecx, r->rdx = c.edx;
-	exit_skip_insn();
-	return EXIT_RESUME;
-}
+#define INTR_TYPE(info)       (((info) >> 8) & 7)
+#define INTR_TYPE_EXT         0
+#define INTR_TYPE_NMI         2
+#define INTR_TYPE_HW_EXC      3
+#define INTR_TYPE_SW_INT      4
+#define INTR_TYPE_PRIV_SW_EXC 5
+#define INTR_TYPE_SW_EXC      6
+#define INTR_VALID            (1u << 31)
 
 /*
  * HLT: the guest gives up the CPU until it has a virtual interrupt to take.
- * If one is already pending (and IF lets it in), it goes on at once.
+ * If one is already pending (and IF lets it in), it goes on at once. With
+ * IF = 0 only an NMI, SMI, INIT or reset would end the halt (SDM "HLT"):
+ * the platform has no NMI source, so the guest has ended.
  */
 enum exit_action exit_hlt(struct vcpu *v, struct exit_info *x)
 {
 	struct guest *g = v->guest;
 
-	exit_skip_insn();
+	exit_skip_insn(v);
+	if (!(vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF)) {
+		guest_halted_for_good(g);
+		return EXIT_STOPPED;
+	}
 	virq_update_timer(g, v->exit_tsc, false);
-	if (virq_pending(g) && (vmcs_readnat(GUEST_RFLAGS) & (1u << 9)))
+	if (virq_pending(g))
 		return EXIT_RESUME;
 	g->state = GUEST_HALTED;
 	return EXIT_YIELD;
@@ -84,51 +54,81 @@ enum exit_action exit_interrupt_window(struct vcpu *v, struct exit_info *x)
 }
 
 /*
- * The time slice ended, another guest's virtual timer woke it (both: yield),
- * or this guest's own timer is due (resume: the entry path injects it).
+ * The preemption timer: the guest's turn ended, a halted guest with budget
+ * woke (both: yield), or the guest's own timer is due (resume: the entry
+ * path injects it).
  */
 enum exit_action exit_preemption_timer(struct vcpu *v, struct exit_info *x)
 {
-	if (v->exit_tsc >= v->guest->slice_end || sched_wake_others(v->guest, v->exit_tsc))
-		return EXIT_YIELD;
+	return sched_timer(v, v->exit_tsc) ? EXIT_YIELD : EXIT_RESUME;
+}
+
+/*
+ * INVD and WBINVD: the caches are coherent with every device a guest can
+ * own (PIIX bus-master DMA snoops), so neither has anything to do for the
+ * guest. Executing them would write back or drop every partition's lines
+ * and stall the whole machine for milliseconds: they complete as no-ops
+ * (KVM does the same without non-coherent DMA).
+ */
+enum exit_action exit_invd(struct vcpu *v, struct exit_info *x)
+{
+	exit_skip_insn(v);
 	return EXIT_RESUME;
 }
 
-/* INVD would drop other partitions' dirty cache lines: do WBINVD instead. */
-enum exit_action exit_invd(struct vcpu *v, struct exit_info *x)
+enum exit_action exit_wbinvd(struct vcpu *v, struct exit_info *x)
 {
-	__asm__ volatile("wbinvd" ::: "memory");
-	exit_skip_insn();
+	exit_skip_insn(v);
+	return EXIT_RESUME;
+}
+
+/* RDPMC: the guest CPU has no performance counters (CPUID leaf 0xA is 0): #GP. */
+enum exit_action exit_rdpmc(struct vcpu *v, struct exit_info *x)
+{
+	vmx_inject_exception(v, EXC_GP, true, 0);
 	return EXIT_RESUME;
 }
 
 /*
- * XSETBV: accept only XCR0 values the CPU supports, with x87 set and AVX
- * only with SSE (SDM "XSETBV"); else #GP. Without host XSAVE, #UD.
+ * MWAIT/MONITOR: CPUID does not show them, so they #UD as on a CPU without
+ * them (executed natively, a deep C-state hint would stop the preemption
+ * timer and every partition with it).
+ */
+enum exit_action exit_mwait_monitor(struct vcpu *v, struct exit_info *x)
+{
+	vmx_inject_exception(v, EXC_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+/*
+ * XSETBV (SDM "XSETBV" and "Enabling the XSAVE Feature Set and
+ * XSAVE-Enabled Features"): #UD without CR4.OSXSAVE; #GP at CPL > 0, for
+ * an XCR other than 0, or for a value the guest CPU does not allow
+ * (xstate_xcr0_valid). Only then does the hv load it, armed: a fault
+ * still becomes the guest's #GP, never the hv's.
  */
 enum exit_action exit_xsetbv(struct vcpu *v, struct exit_info *x)
 {
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
 
-	if (!xstate_has_xsave()) {
-		vmx_inject_exception(EXC_UD, false, 0);
+	if (!xstate_has_xsave() || !(vmcs_readnat(GUEST_CR4) & CR4_OSXSAVE)) {
+		vmx_inject_exception(v, EXC_UD, false, 0);
 		return EXIT_RESUME;
 	}
-	if ((uint32_t)v->regs.rcx != 0 || !(val & 1) || (val & ~xstate_supported()) ||
-	    ((val & 4) && !(val & 2))) {
-		vmx_inject_exception(EXC_GP, true, 0);
+	if (exit_guest_cpl() != 0 || (uint32_t)v->regs.rcx != 0 ||
+	    !xstate_xcr0_valid(val, xstate_guest_mask()) || cpu_xsetbv_safe(0, val)) {
+		vmx_inject_exception(v, EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
 	v->xcr0 = val;
-	__asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
-	exit_skip_insn();
+	exit_skip_insn(v);
 	return EXIT_RESUME;
 }
 
 /* VMX instructions in a guest: the platform has no VMX, so #UD. */
 enum exit_action exit_vmx_insn(struct vcpu *v, struct exit_info *x)
 {
-	vmx_inject_exception(EXC_UD, false, 0);
+	vmx_inject_exception(v, EXC_UD, false, 0);
 	return EXIT_RESUME;
 }
 
@@ -146,30 +146,131 @@ enum exit_action exit_init_signal(struct vcpu *v, struct exit_info *x)
 	return EXIT_STOPPED;
 }
 
-/* Exceptions exit only if the exception bitmap asks; NMIs always do (NMI exiting). */
+/* Returns true for #DE, #TS, #NP, #SS, #GP ("contributory") and #PF (SDM table "Conditions for Generating a Double Fault"). */
+static bool exit_df_class(unsigned vec)
+{
+	return vec == EXC_DE || (vec >= EXC_TS && vec <= EXC_PF);
+}
+
+/*
+ * An intercepted exception vec arose while the CPU delivered another event
+ * (IDT-vectoring information valid). Applies the SDM's rules for an
+ * exception during event delivery: #DF for two contributory/#PF ones, a
+ * triple fault during #DF delivery; an external interrupt is kept to be
+ * delivered after; other events are dropped (a fault recurs when the
+ * instruction runs again).
+ */
+static enum exit_merge { MERGE_NONE, MERGE_DF, MERGE_TRIPLE }
+exit_merge_vectoring(struct vcpu *v, unsigned vec)
+{
+	uint32_t idt = vmcs_read32(IDT_VECTORING_INFO);
+	unsigned first = idt & 0xff;
+
+	if (!(idt & INTR_VALID))
+		return MERGE_NONE;
+	if (INTR_TYPE(idt) == INTR_TYPE_EXT)
+		v->reinject_vector = (int)first;
+	else if (INTR_TYPE(idt) == INTR_TYPE_HW_EXC && first == EXC_DF)
+		return MERGE_TRIPLE;
+	else if (INTR_TYPE(idt) == INTR_TYPE_HW_EXC && exit_df_class(first) && exit_df_class(vec))
+		return MERGE_DF;
+	return MERGE_NONE;
+}
+
+/* DR6 bits a #DB exit's qualification reports (SDM "Exit Qualification for Debug Exceptions"). */
+#define DBQ_B0_3   0xfull
+#define DBQ_BD     (1ull << 13)
+#define DBQ_BS     (1ull << 14)
+#define DBQ_RTM    (1ull << 16)
+#define DR6_FIXED1 0xffff0ff0ull
+#define DR7_GD     (1ull << 13)
+
+/* Reflects an intercepted #DB: DR6 as the CPU would have set it, DR7.GD cleared for BD, RF for code breakpoints. */
+static void exit_reflect_db(struct vcpu *v, uint64_t qual)
+{
+	uint64_t dr6 = (cpu_read_dr(6) | DR6_FIXED1) & ~(DBQ_B0_3 | DBQ_BD | DBQ_BS);
+	uint64_t dr7 = vmcs_readnat(GUEST_DR7);
+	bool code_bp = false;
+
+	dr6 |= qual & (DBQ_B0_3 | DBQ_BD | DBQ_BS);
+	if (qual & DBQ_RTM)
+		dr6 &= ~DBQ_RTM;                        /* active low */
+	cpu_write_dr(6, dr6);
+	if (qual & DBQ_BD)
+		vmcs_writenat(GUEST_DR7, dr7 & ~DR7_GD);
+	for (unsigned n = 0; n < 4; n++)
+		if ((qual & (1u << n)) && ((dr7 >> (16 + 4 * n)) & 3) == 0)
+			code_bp = true;                 /* R/W = 00: instruction breakpoint, a fault */
+	vmx_inject_exception(v, EXC_DB, false, 0);
+	if (code_bp)
+		vmcs_writenat(GUEST_RFLAGS, vmcs_readnat(GUEST_RFLAGS) | RFLAGS_RF);
+}
+
+/*
+ * Exception or NMI exit. NMIs always exit (NMI exiting): they are the
+ * machine's, counted and logged. #DB and #AC exit so that no guest can keep
+ * the CPU inside event delivery (CVE-2015-8104, CVE-2015-5307): they go
+ * back to the guest as the CPU would have delivered them, through an exit
+ * the scheduler can preempt. #MC is the machine's: the guest that ran is
+ * stopped (the platform shows no MCA).
+ */
 enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 {
 	uint32_t info = vmcs_read32(VM_EXIT_INTR_INFO);
+	unsigned vec = info & 0xff;
 
-	if (((info >> 8) & 7) == 2) {           /* NMI: the hv's, not the guest's */
-		log_printf("hv: NMI while guest %s ran\n", v->guest->cfg->name);
+	if (INTR_TYPE(info) == INTR_TYPE_NMI) {
+		if (v->guest->nmis++ < 4)
+			log_printf("hv: NMI while guest %s ran (counted, ignored)\n", v->guest->cfg->name);
 		return EXIT_RESUME;
 	}
-	log_printf("hv: guest %s: exception vector %u exit\n", v->guest->cfg->name, info & 0xff);
-	vmx_dump_guest(v);
-	guest_stop(v->guest, "unexpected exception exit, vector %u", info & 0xff);
-	return EXIT_STOPPED;
+	if (vec == EXC_MC) {
+		log_printf("hv: guest %s: machine check while it ran\n", v->guest->cfg->name);
+		guest_stop(v->guest, "machine check");
+		return EXIT_STOPPED;
+	}
+	if (INTR_TYPE(info) != INTR_TYPE_HW_EXC || (vec != EXC_DB && vec != EXC_AC)) {
+		/* INT1 (ICEBP) and the like: deliver the same event again, with its length. */
+		if (vec == EXC_DB && INTR_TYPE(info) == INTR_TYPE_PRIV_SW_EXC) {
+			vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+			vmcs_write32(VM_ENTRY_INTR_INFO, info & ~(1u << 12));
+			return EXIT_RESUME;
+		}
+		log_printf("hv: guest %s: exception vector %u exit\n", v->guest->cfg->name, vec);
+		vmx_dump_guest(v);
+		guest_stop(v->guest, "unexpected exception exit, vector %u", vec);
+		return EXIT_STOPPED;
+	}
+	switch (exit_merge_vectoring(v, vec)) {
+	case MERGE_TRIPLE:
+		guest_stop(v->guest, "triple fault (exception %u during #DF delivery)", vec);
+		return EXIT_STOPPED;
+	case MERGE_DF:
+		vmx_inject_exception(v, EXC_DF, true, 0);
+		return EXIT_RESUME;
+	case MERGE_NONE:
+		break;
+	}
+	if (vec == EXC_DB) {
+		exit_reflect_db(v, x->qual);
+	} else {
+		vmx_inject_exception(v, EXC_AC, true, vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
+	}
+	return EXIT_RESUME;
 }
 
-/* External interrupt: acknowledged on exit; the hv's interrupt routing takes it. */
+/*
+ * External interrupt: acknowledged on exit; the hv's interrupt routing
+ * takes it. Its cost is its owner's; it preempts the running guest only if
+ * it woke a guest with budget that can take it.
+ */
 enum exit_action exit_external_interrupt(struct vcpu *v, struct exit_info *x)
 {
 	unsigned vector = vmcs_read32(VM_EXIT_INTR_INFO) & 0xff;
-	struct guest *owner = irq_owner(vector - PIC_VECTOR_BASE);
 
+	sched_blame(irq_owner(vector - PIC_VECTOR_BASE));
 	hv_irq(vector);
-	/* Another guest's device spoke: let it run soon rather than at the slice's end. */
-	return owner && owner != v->guest ? EXIT_YIELD : EXIT_RESUME;
+	return sched_preempt_wanted() ? EXIT_YIELD : EXIT_RESUME;
 }
 
 static const char *ept_access(uint64_t q)
@@ -196,68 +297,4 @@ enum exit_action exit_ept_misconfig(struct vcpu *v, struct exit_info *x)
 		   v->guest->cfg->name, gpa);
 	guest_stop(v->guest, "EPT misconfiguration at GPA 0x%lx", gpa);
 	return EXIT_STOPPED;
-}
-
-/* Hypercalls: ABI in include/hypercall.h. */
-static int64_t hc_console(struct guest *g, uint64_t gpa, uint64_t len)
-{
-	const char *s = guest_gpa_ptr(g, gpa, len);
-
-	if (!s || len > 4096)
-		return HC_EINVAL;
-	for (uint64_t i = 0; i < len; i++)
-		guest_con_putc(g, s[i]);
-	return (int64_t)len;
-}
-
-static int64_t hc_exit_stats(struct guest *g, uint64_t gpa, uint64_t size)
-{
-	struct hc_exit_stats *out = guest_gpa_ptr(g, gpa, sizeof(*out));
-
-	if (!out || size < sizeof(*out))
-		return HC_EINVAL;
-	out->nreasons = EXIT_REASON_MAX;
-	out->reserved = 0;
-	out->total_exits = g->stats.total;
-	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
-		out->count[r] = g->stats.count[r];
-		out->tsc_sum[r] = g->stats.tsc_sum[r];
-		out->tsc_max[r] = g->stats.tsc_max[r];
-	}
-	return sizeof(*out);
-}
-
-static int64_t hc_guest_info(struct guest *g, uint64_t gpa, uint64_t size)
-{
-	struct hc_guest_info *out = guest_gpa_ptr(g, gpa, sizeof(*out));
-
-	if (!out || size < sizeof(*out))
-		return HC_EINVAL;
-	memset(out, 0, sizeof(*out));
-	lib_strlcpy(out->name, g->cfg->name, sizeof(out->name));
-	out->id = (uint32_t)g->id;
-	out->nguests = (uint32_t)hv.nguests;
-	out->ram_bytes = g->boot->ram_bytes;
-	out->tsc_hz = hv.tsc_hz;
-	return sizeof(*out);
-}
-
-enum exit_action exit_vmcall(struct vcpu *v, struct exit_info *x)
-{
-	struct guest_regs *r = &v->regs;
-	struct guest *g = v->guest;
-	enum exit_action act = EXIT_RESUME;
-	int64_t ret;
-
-	switch (r->rax) {
-	case HC_VERSION:    ret = HC_ABI_VERSION; break;
-	case HC_YIELD:      ret = 0; act = EXIT_YIELD; break;
-	case HC_CONSOLE:    ret = hc_console(g, r->rbx, r->rcx); break;
-	case HC_EXIT_STATS: ret = hc_exit_stats(g, r->rbx, r->rcx); break;
-	case HC_GUEST_INFO: ret = hc_guest_info(g, r->rbx, r->rcx); break;
-	default:            ret = HC_ENOSYS; break;
-	}
-	r->rax = (uint64_t)ret;
-	exit_skip_insn();
-	return act;
 }

@@ -7,14 +7,14 @@
  * capabilities, microcode, TSC) get #GP, as on a CPU without them.
  */
 #include "exit.h"
+#include "guest.h"
+#include "vmx.h"
 #include "cpu.h"
 #include "log.h"
 #include "vmcs.h"
 #include "vmxcap.h"
 
-#define MSR_IA32_TSC              0x010
 #define MSR_IA32_PLATFORM_ID      0x017
-#define MSR_IA32_APIC_BASE        0x01b
 #define MSR_IA32_BIOS_UPDT_TRIG   0x079
 #define MSR_IA32_BIOS_SIGN_ID     0x08b
 #define MSR_IA32_MTRRCAP          0x0fe
@@ -22,11 +22,7 @@
 #define MSR_IA32_MCG_STATUS       0x17a
 #define MSR_IA32_MISC_ENABLE      0x1a0
 #define MSR_IA32_MTRR_DEF_TYPE    0x2ff
-#define EFER_LME                  (1ull << 8)
-#define EFER_LMA                  (1ull << 10)
 #define EFER_VALID                0xd01ull      /* SCE, LME, LMA, NXE */
-#define EXC_GP                    13
-#define MSR_REFUSALS_LOGGED       8
 
 /* Returns true if msr is an MTRR (capability, ranges, fixed, default type). */
 static bool msr_is_mtrr(uint32_t msr)
@@ -38,10 +34,9 @@ static enum exit_action msr_refuse(struct vcpu *v, uint32_t msr, bool write, uin
 {
 	struct guest *g = v->guest;
 
-	if (g->msr_refusals++ < MSR_REFUSALS_LOGGED)
-		log_printf("hv: guest %s: %s of MSR 0x%x%s refused (#GP)\n", g->cfg->name,
-			   write ? "write" : "read", msr, write ? "" : "");
-	vmx_inject_exception(EXC_GP, true, 0);
+	g->msr_refusals++;
+	guest_log_refusal(g, "%s of MSR 0x%x refused (#GP)", write ? "write" : "read", msr);
+	vmx_inject_exception(v, EXC_GP, true, 0);
 	return EXIT_RESUME;
 }
 
@@ -101,6 +96,28 @@ static int msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	return -1;
 }
 
+/* Lets the guest read and write msr without an exit. */
+static void msr_passthrough(struct guest *g, uint32_t msr)
+{
+	unsigned base = msr >= 0xc0000000u ? 1024 : 0, idx = msr & 0x1fff;
+
+	g->msr_bitmap[base + idx / 8] &= (uint8_t)~(1u << (idx % 8));          /* read */
+	g->msr_bitmap[base + 2048 + idx / 8] &= (uint8_t)~(1u << (idx % 8));   /* write */
+}
+
+void msr_build_bitmap(struct guest *g)
+{
+	static const uint32_t direct[] = {
+		MSR_IA32_FS_BASE, MSR_IA32_GS_BASE,          /* in the VMCS */
+		MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK,
+		MSR_IA32_KERNEL_GS_BASE,                     /* switched by the hv */
+	};
+
+	memset(g->msr_bitmap, 0xff, 4096);
+	for (unsigned i = 0; i < ARRAY_SIZE(direct); i++)
+		msr_passthrough(g, direct[i]);
+}
+
 enum exit_action exit_rdmsr(struct vcpu *v, struct exit_info *x)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
@@ -110,7 +127,7 @@ enum exit_action exit_rdmsr(struct vcpu *v, struct exit_info *x)
 		return msr_refuse(v, msr, false, 0);
 	v->regs.rax = (uint32_t)val;
 	v->regs.rdx = val >> 32;
-	exit_skip_insn();
+	exit_skip_insn(v);
 	return EXIT_RESUME;
 }
 
@@ -121,6 +138,6 @@ enum exit_action exit_wrmsr(struct vcpu *v, struct exit_info *x)
 
 	if (msr_write(v, msr, val) < 0)
 		return msr_refuse(v, msr, true, val);
-	exit_skip_insn();
+	exit_skip_insn(v);
 	return EXIT_RESUME;
 }

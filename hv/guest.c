@@ -1,17 +1,23 @@
 /*
  * Guest lifecycle: create each partition (RAM in its EPT, bitmaps, VMCS),
  * start it the Multiboot way, stop it (containment: only that guest), end
- * it on its own request, restart it if hv.cfg says so, and pick which
- * guest runs next.
+ * it on its own request, restart it if hv.cfg says so, and its console.
+ * Stopping only changes state; the run loop (hv/sched.c) does the rest.
  */
-#include "hv.h"
+#include "guest.h"
 #include "cpu.h"
+#include "exit.h"
+#include "irq.h"
 #include "log.h"
 #include "mbload.h"
-#include "exit.h"
-#include "vdev.h"
-#include "xstate.h"
+#include "multiboot.h"
+#include "mem.h"
 #include "tracer.h"
+#include "vdev.h"
+#include "vmcs.h"
+#include "vmx.h"
+#include "vpci.h"
+#include "xstate.h"
 
 #define GUEST_MAX_RESTARTS 3
 
@@ -37,11 +43,39 @@ static void guest_build_ept(struct guest *g)
 {
 	uint64_t hpa = g->boot->ram_hpa, bytes = g->boot->ram_bytes;
 
-	if (ept_init(&g->ept, guest_ept_alloc, NULL) < 0 ||
-	    ept_map(&g->ept, 0, hpa, MBLOAD_HOLE_START, EPT_RWX) < 0 ||
+	if (ept_init(&g->ept, guest_ept_alloc, NULL) < 0)
+		panic("guest_build_ept: no memory for the EPT of guest %s", g->cfg->name);
+	/* 2 MiB leaves only where the CPU has them (IA32_VMX_EPT_VPID_CAP bit 16). */
+	g->ept.large_ok = (vmx_caps()->ept_vpid & EPT_CAP_2M) != 0;
+	if (ept_map(&g->ept, 0, hpa, MBLOAD_HOLE_START, EPT_RWX) < 0 ||
 	    ept_map(&g->ept, MBLOAD_HOLE_END, hpa + MBLOAD_HOLE_END,
 		    bytes - MBLOAD_HOLE_END, EPT_RWX) < 0)
 		panic("guest_build_ept: cannot map RAM of guest %s", g->cfg->name);
+}
+
+/*
+ * Builds the I/O bitmaps: every port exits except those the guest owns.
+ * The IDE bus master's ports always exit, whatever hv.cfg grants: they
+ * carry DMA addresses, which the hv must check (hv/vdma_io.c).
+ */
+static void guest_build_io_bitmap(struct guest *g)
+{
+	unsigned bm = vpci_bm_base();
+	bool said = false;
+
+	memset(g->io_bitmap, 0xff, 8192);
+	for (unsigned port = 0; port < 0x10000; port++) {
+		if (!cfg_guest_owns_port(g->cfg, (uint16_t)port))
+			continue;
+		if (bm && port >= bm && port < bm + 16) {
+			if (!said)
+				log_printf("hv: guest %s: ports 0x%x-0x%x are the IDE bus master: trapped, "
+					   "not passed through\n", g->cfg->name, bm, bm + 15);
+			said = true;
+			continue;
+		}
+		g->io_bitmap[port / 8] &= (uint8_t)~(1u << (port % 8));
+	}
 }
 
 /* Resets counters that belong to one boot of the guest. */
@@ -53,6 +87,35 @@ static void guest_reset_counters(struct guest *g)
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
 		if (!g->stats.count[r])
 			g->stats.tsc_min[r] = UINT64_MAX;
+}
+
+/* Test-only faults hv.cfg can ask for (system tests of the failure paths). */
+static void guest_apply_test_fault(struct guest *g)
+{
+	if (g->cfg->test_fault == CFG_TEST_VMENTRY && g->boots == 1) {
+		/* RFLAGS bit 1 must be 1 (SDM "Checks on Guest RIP and RFLAGS"). */
+		vmcs_writenat(GUEST_RFLAGS, 0);
+	} else if (g->cfg->test_fault == CFG_TEST_VMCONTROL && g->boots == 1) {
+		/* At most 4 CR3-target values (SDM "Checks on VMX Controls"). */
+		vmcs_write32(CR3_TARGET_COUNT, 5);
+	}
+}
+
+void guest_test_fault_on_exit(struct guest *g)
+{
+	/* test_fault = vmresume: the first boot's first hypercall leaves a state VMRESUME refuses. */
+	if (g->cfg->test_fault == CFG_TEST_VMRESUME && g->boots == 1 && !g->test_fault_done) {
+		g->test_fault_done = true;
+		vmcs_writenat(GUEST_RFLAGS, vmcs_readnat(GUEST_RFLAGS) & ~RFLAGS_FIXED);
+	}
+}
+
+/* Sets where the vCPU starts: the Multiboot handover (EAX magic, EBX info). */
+static void guest_set_start(struct guest *g)
+{
+	g->vcpu.start = (struct vcpu_start){
+		.rip = g->boot->entry, .rax = MB_BOOT_MAGIC, .rbx = g->boot->mbi_gpa,
+	};
 }
 
 void guest_init_all(struct boot_info *bi)
@@ -67,9 +130,13 @@ void guest_init_all(struct boot_info *bi)
 		g->boots = 1;
 		guest_build_ept(g);
 		vdev_init(g);
-		if (vmx_guest_setup(g) < 0)
-			panic("guest_init_all: VMCLEAR failed for guest %s", g->cfg->name);
-		vmx_guest_reset_state(g);
+		g->io_bitmap = mem_alloc_pages(2);
+		g->msr_bitmap = mem_alloc_pages(1);
+		guest_build_io_bitmap(g);
+		msr_build_bitmap(g);
+		guest_set_start(g);
+		vmx_guest_setup(g);
+		guest_apply_test_fault(g);
 		guest_reset_counters(g);
 		log_printf("hv: guest %s: %lu MiB RAM at host 0x%lx, entry 0x%x, %u EPT tables, cmdline \"%s\"\n",
 			   g->cfg->name, g->boot->ram_bytes >> 20, g->boot->ram_hpa,
@@ -77,10 +144,10 @@ void guest_init_all(struct boot_info *bi)
 	}
 }
 
-/* Loads the image again and starts the guest from its entry point. Returns 0 or -1. */
-static int guest_restart(struct guest *g)
+int guest_restart(struct guest *g)
 {
 	struct mbload_result res;
+	struct vcpu *v = &g->vcpu;
 	const char *err = "";
 
 	if (mbload((const void *)(uintptr_t)g->boot->image_hpa, g->boot->image_bytes,
@@ -91,14 +158,33 @@ static int guest_restart(struct guest *g)
 	}
 	g->boot->entry = res.entry;
 	g->boot->mbi_gpa = res.mbi_gpa;
-	vdev_init(g);
-	vmx_guest_reset_state(g);
-	xstate_load(&g->vcpu);         /* the stopped guest's state is the live one: replace it */
-	guest_reset_counters(g);
-	g->state = GUEST_RUNNABLE;
 	g->boots++;
+	vdev_init(g);
+	guest_set_start(g);
+	/* A fresh VMCS and fresh CPU state: nothing of the last boot is kept. */
+	vmx_vcpu_rebuild(g);
+	guest_apply_test_fault(g);
+	xstate_reset(v);
+	memset(v->msrs, 0, sizeof(v->msrs));
+	v->cr2 = 0;
+	v->cr8 = 0;
+	v->tsc_offset = 0;
+	v->fresh = true;
+	guest_reset_counters(g);
+	irq_guest_started(g);
+	g->state = GUEST_RUNNABLE;
 	log_printf("hv: guest %s restarted (boot %u)\n", g->cfg->name, g->boots);
 	return 0;
+}
+
+/* Ends g's current boot: its last console line out, its lines masked, its trace closed. */
+static void guest_end_boot(struct guest *g, enum guest_state state)
+{
+	g->state = state;
+	trace_forget(&g->vcpu);
+	if (g->con_len)
+		guest_con_putc(g, '\n');
+	irq_guest_stopped(g);
 }
 
 void guest_stop(struct guest *g, const char *fmt, ...)
@@ -108,8 +194,7 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
 	va_end(ap);
-	g->state = GUEST_STOPPED;
-	trace_forget(&g->vcpu);
+	guest_end_boot(g, GUEST_STOPPED);
 	log_printf("hv: guest %s stopped: %s\n", g->cfg->name, g->stop_reason);
 	guest_print_stats(g);
 	if (g->cfg->restart == CFG_RESTART_YES) {
@@ -117,19 +202,51 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 			log_printf("hv: guest %s: restart limit (%d) reached, stays stopped\n",
 				   g->cfg->name, GUEST_MAX_RESTARTS);
 		else
-			guest_restart(g);
+			g->sched.restart_due = true;
 	}
 }
 
 void guest_exit(struct guest *g, int status)
 {
-	g->state = GUEST_EXITED;
 	g->exit_status = status;
-	trace_forget(&g->vcpu);
-	if (g->con_len)
-		guest_con_putc(g, '\n');
+	guest_end_boot(g, GUEST_EXITED);
 	log_printf("hv: guest %s exited with status %d\n", g->cfg->name, status);
 	guest_print_stats(g);
+}
+
+void guest_halted_for_good(struct guest *g)
+{
+	guest_end_boot(g, GUEST_HALTED_OFF);
+	log_printf("hv: guest %s halted with interrupts off: nothing can wake it, it has ended\n",
+		   g->cfg->name);
+	guest_print_stats(g);
+}
+
+bool guest_ended(const struct guest *g)
+{
+	return g->state == GUEST_EXITED || g->state == GUEST_HALTED_OFF ||
+	       (g->state == GUEST_STOPPED && !g->sched.restart_due);
+}
+
+/* Sends g's finished console line to the log, or counts it as dropped (quota full). */
+static void guest_con_flush(struct guest *g)
+{
+	char line[GUEST_CON_LINE + CFG_NAME_MAX + 64];
+	size_t n;
+
+	if (g->con_unreported) {
+		n = log_snprintf(line, sizeof(line), "[%s] (%lu console bytes dropped: output faster "
+				 "than the log drains)\n", g->cfg->name, g->con_unreported);
+		if (log_guest_line((unsigned)g->id, line, n))
+			g->con_unreported = 0;
+	}
+	g->con[g->con_len] = 0;
+	n = log_snprintf(line, sizeof(line), "[%s] %s\n", g->cfg->name, g->con);
+	if (g->con_unreported || !log_guest_line((unsigned)g->id, line, n)) {
+		g->con_dropped += g->con_len + 1;
+		g->con_unreported += g->con_len + 1;
+	}
+	g->con_len = 0;
 }
 
 void guest_con_putc(struct guest *g, char c)
@@ -140,11 +257,38 @@ void guest_con_putc(struct guest *g, char c)
 		g->con[g->con_len++] = c;
 		return;
 	}
-	g->con[g->con_len] = 0;
-	log_printf("[%s] %s\n", g->cfg->name, g->con);
-	g->con_len = 0;
+	guest_con_flush(g);
 	if (c != '\n')
 		g->con[g->con_len++] = c;
+}
+
+/* Refusal lines: at most GUEST_REFUSALS_PER_S a second per guest, the rest counted. */
+#define GUEST_REFUSALS_PER_S 8
+
+void guest_log_refusal(struct guest *g, const char *fmt, ...)
+{
+	struct log_limit *l = &g->refusal_limit;
+	char msg[160];
+	va_list ap;
+
+	if (!log_limit_allow(l, cpu_rdtsc(), hv.tsc_hz, GUEST_REFUSALS_PER_S))
+		return;
+	va_start(ap, fmt);
+	log_vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (l->suppressed) {
+		log_printf("hv: guest %s: %s (%u similar lines not printed before this one)\n",
+			   g->cfg->name, msg, l->suppressed);
+		l->suppressed = 0;
+	} else {
+		log_printf("hv: guest %s: %s\n", g->cfg->name, msg);
+	}
+}
+
+/* Prints ticks in microseconds. */
+static uint64_t guest_us(uint64_t tsc)
+{
+	return hv.tsc_hz >= 1000000 ? tsc / (hv.tsc_hz / 1000000) : 0;
 }
 
 void guest_print_stats(const struct guest *g)
@@ -152,12 +296,8 @@ void guest_print_stats(const struct guest *g)
 	const struct exit_stats *s = &g->stats;
 
 	log_printf("hv: guest %s exits: %lu total; ran %lu us; %lu virtual interrupts injected, "
-		   "%lu timer ticks dropped\n", g->cfg->name, s->total,
-		   hv.tsc_hz >= 1000000 ? g->run_tsc / (hv.tsc_hz / 1000000) : 0,
-		   g->virqs_injected, g->ticks_dropped);
-	if (g->dma_started || g->dma_refusals)
-		log_printf("hv: guest %s DMA: %lu transfers started, %lu refused\n", g->cfg->name,
-			   g->dma_started, g->dma_refusals);
+		   "%lu timer ticks lost (%lu beyond the backlog)\n", g->cfg->name, s->total,
+		   guest_us(g->sched.guest_tsc), g->virqs_injected, g->ticks_lost, g->ticks_over_backlog);
 	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
 		if (!s->count[r])
 			continue;
@@ -165,4 +305,13 @@ void guest_print_stats(const struct guest *g)
 		log_printf("hv:   %-24s %8lu  tsc min %lu max %lu sum %lu\n",
 			   exit_reason_name(r), s->count[r], min, s->tsc_max[r], s->tsc_sum[r]);
 	}
+	log_printf("hv: guest %s CPU: %lu us in the guest, %lu us in the hv on its behalf; "
+		   "share %u.%u%%\n", g->cfg->name, guest_us(g->sched.guest_tsc),
+		   guest_us(g->sched.hv_tsc), g->sched.permille / 10, g->sched.permille % 10);
+	if (g->con_dropped || g->refusal_limit.total_suppressed)
+		log_printf("hv: guest %s: %lu console bytes dropped, %lu refusal lines suppressed\n",
+			   g->cfg->name, g->con_dropped, g->refusal_limit.total_suppressed);
+	if (g->dma_started || g->dma_refusals)
+		log_printf("hv: guest %s DMA: %lu transfers started, %lu refused\n", g->cfg->name,
+			   g->dma_started, g->dma_refusals);
 }

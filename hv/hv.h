@@ -6,7 +6,7 @@
  *   0 ............................................ max(4 GiB, top of RAM)
  *   | firmware, free RAM | EFI image (hv code, data, | hv heap: VMCS,   | guest RAM
  *   |                    | boot stack, log)          | EPT, bitmaps,    | regions, one
- *   |                    |                           | exit stacks      | per guest
+ *   |                    |                           | XSAVE areas      | per guest
  *
  * Nothing is allocated after ExitBootServices except from the hv heap,
  * which uefi/ reserved for it.
@@ -22,6 +22,7 @@
 #include "vpic.h"
 #include "vpit.h"
 #include "vcmos.h"
+#include "log.h"
 
 /*
  * Guest general-purpose registers, saved by the exit stub. The order is
@@ -33,6 +34,13 @@ struct guest_regs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/* Where a vCPU starts (filled by the loader: Multiboot or another protocol). */
+struct vcpu_start {
+	uint64_t rip, rax, rbx, rsi;
+};
+
+#define VCPU_SWITCHED_MSRS 5         /* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE */
+
 struct vcpu {
 	struct guest_regs regs;      /* offset 0 */
 	uint64_t exit_tsc;           /* offset 120: TSC taken first in the exit stub */
@@ -42,11 +50,17 @@ struct vcpu {
 	uint8_t pad[7];
 	struct guest *guest;
 	void *vmcs;                  /* 4 KiB VMCS region */
+	void *vapic;                 /* virtual-APIC page (TPR shadow: the guest's CR8) */
+	struct vcpu_start start;
+	uint64_t tsc_offset;         /* guest TSC = host TSC + tsc_offset (TSC writes) */
 	uint64_t cr2;                /* not in the VMCS: switched by the hv */
+	uint64_t cr8;                /* CR8 when there is no TPR shadow (CR8 exiting) */
 	uint64_t xcr0;               /* guest's XCR0 (1 after reset) */
 	void *xsave;                 /* FPU/vector state while another guest runs (hv/xstate.c) */
 	uint64_t dr[5];              /* DR0-DR3, DR6 (DR7 is in the VMCS) */
-	uint64_t msrs[5];            /* SYSCALL MSRs, switched by the hv (vmx_switch_msrs) */
+	uint64_t msrs[VCPU_SWITCHED_MSRS]; /* switched by the hv (vmx_switch_msrs) */
+	uint64_t tlb_flushes;        /* INVVPIDs done for this vCPU */
+	int reinject_vector;         /* external interrupt to deliver again, -1 if none */
 	bool fresh;                  /* reset since the last exit: nothing to re-deliver */
 	bool trace_pending;          /* its last trace record awaits the resume TSC */
 	uint64_t trace_seq;          /* sequence number of that record */
@@ -57,6 +71,7 @@ enum guest_state {
 	GUEST_HALTED,                /* HLT: waits for a virtual interrupt */
 	GUEST_STOPPED,               /* stopped by the hv (fault, violation) */
 	GUEST_EXITED,                /* ended itself through port 0xF4 */
+	GUEST_HALTED_OFF,            /* HLT with interrupts off: nothing can wake it, ended */
 };
 
 /* Always-on per-reason aggregates (count, TSC exit-to-resume sum/min/max). */
@@ -66,6 +81,20 @@ struct exit_stats {
 	uint64_t tsc_min[EXIT_REASON_MAX];
 	uint64_t tsc_max[EXIT_REASON_MAX];
 	uint64_t total;
+};
+
+/* A guest's CPU share and what it has used (hv/sched.c). */
+struct sched_share {
+	uint64_t budget;             /* TSC ticks guaranteed per period (0: none) */
+	uint64_t used;               /* charged in the current period */
+	uint64_t guest_tsc;          /* all time run in non-root mode */
+	uint64_t hv_tsc;             /* all root-mode time spent on its behalf */
+	uint64_t wake_at;            /* halted: TSC of its next interrupt it can take */
+	uint64_t slice_end;          /* running: TSC at which its turn ends */
+	uint64_t preempted_by_wake;  /* times another guest's wake-up preempted it */
+	uint32_t permille;           /* its share of the CPU, per mille */
+	bool woken;                  /* woke since it last ran: goes first if it has budget */
+	bool restart_due;            /* stopped, to be booted again */
 };
 
 #define GUEST_CON_LINE 160
@@ -89,6 +118,8 @@ struct guest {
 	uint64_t acct_exit_tsc;
 
 	unsigned io_refusals, msr_refusals;
+	uint64_t nmis;               /* NMIs that arrived while it ran */
+	struct log_limit refusal_limit;  /* I/O, MSR, PCI, DMA refusal lines */
 
 	/* The virtual platform. */
 	struct vpic pic;
@@ -103,15 +134,18 @@ struct guest {
 	} dma[2];
 	uint64_t dma_started, dma_refusals;
 
-	/* Scheduling. */
-	uint64_t slice_end;          /* TSC at which this guest's time slice ends */
-	uint64_t run_tsc;            /* TSC spent running (entry to exit), for reports */
+	/* Scheduling and time. */
+	struct sched_share sched;
 	uint64_t virqs_injected;
 	unsigned tick_backlog;       /* PIT edges due but not yet raised (hv/virq.c) */
-	uint64_t ticks_dropped;      /* edges beyond the backlog's bound */
+	uint64_t ticks_lost;         /* edges that never reached the guest as an interrupt */
+	uint64_t ticks_over_backlog; /* of those, edges beyond the backlog's bound */
 
 	char con[GUEST_CON_LINE];    /* port 0xE9 console: current line */
 	unsigned con_len;
+	uint64_t con_dropped;        /* console bytes dropped: its log quota was full */
+	uint64_t con_unreported;     /* of those, not yet reported in its console */
+	bool test_fault_done;        /* test_fault = vmresume: done once */
 };
 
 /* The machine as the hv sees it. */
@@ -121,60 +155,15 @@ struct hv {
 	int nguests;
 	uint64_t tsc_hz;
 	uint64_t slice_tsc;          /* time slice in TSC ticks, from [hv] timeslice_us */
+	uint64_t period_tsc;         /* CPU-share period in TSC ticks, from [hv] period_us */
 	uint64_t idle_tsc;           /* TSC spent halted with every guest idle */
 	uint64_t start_tsc;
+	bool vmcheck;                /* [hv] vmcheck = on: check the VMCS before every entry */
 };
 
 extern struct hv hv;
 
-/* hv/mem.c: the hv's heap. */
-void mem_init(uint64_t base, uint64_t bytes);
-/* Returns npages zeroed, 4 KiB aligned pages; panics when the heap is exhausted. */
-void *mem_alloc_pages(unsigned npages);
-uint64_t mem_used_bytes(void);
-
-/* hv/setup.c: host CPU state. */
-void setup_host_cpu(uint64_t max_phys);
-
-/* hv/vmx.c */
-void vmx_init(void);
-int vmx_guest_setup(struct guest *g);
-void vmx_guest_reset_state(struct guest *g);
-void vmx_dump_guest(struct vcpu *v);
-void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error);
-/* Saves from's SYSCALL MSRs and loads to's. */
-void vmx_switch_msrs(struct vcpu *from, struct vcpu *to);
-uint64_t vmx_cr0_fixed0(void);
-uint64_t vmx_cr0_fixed1(void);
-uint64_t vmx_cr4_fixed0(void);
-uint64_t vmx_cr4_fixed1(void);
-/* Enters v: VMLAUNCH or VMRESUME. Never returns (hv/entry.asm). */
-void vmx_enter(struct vcpu *v) __attribute__((noreturn));
-
-/* hv/exit.c */
-struct vcpu *exit_dispatch(struct vcpu *v);
-
-/* hv/guest.c */
-void guest_init_all(struct boot_info *bi);
-void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void guest_exit(struct guest *g, int status);
-void guest_con_putc(struct guest *g, char c);
-/* Returns the host pointer for [gpa, gpa+len) if it lies in g's RAM, else NULL. */
-void *guest_gpa_ptr(struct guest *g, uint64_t gpa, uint64_t len);
-void guest_print_stats(const struct guest *g);
-/* hv/sched.c: picks the next vCPU to run after cur (may be cur); idles while all
- * guests halt; never returns NULL (ends the hv when no guest is left). */
-struct vcpu *sched_next(struct vcpu *cur);
-/* Wakes halted guests whose virtual interrupt is due. Returns true if any woke. */
-bool sched_wake_others(struct guest *running, uint64_t now);
-/* Returns the earliest virtual timer of the halted guests other than running. */
-uint64_t sched_next_wake(const struct guest *running, uint64_t now);
-/* Prepares v's entry (virtual interrupts, preemption timer) and enters it. */
-void hv_enter(struct vcpu *v) __attribute__((noreturn));
-
-/* hv/main.c */
+/* hv/main.c: ends the hv once no guest can run again (prints the summary, halts). */
 void hv_shutdown(void) __attribute__((noreturn));
-/* hv/irq.c: a physical interrupt (vector) arrived while a guest ran. */
-void hv_irq(unsigned vector);
 
 #endif

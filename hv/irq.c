@@ -12,10 +12,11 @@
 #include "irq.h"
 #include "log.h"
 #include "pic.h"
+#include "sched.h"
 #include "vpic.h"
-#include "virq.h"
 
 uint64_t irq_count[16];
+uint64_t irq_unexpected;
 static struct guest *irq_route[16];
 
 struct guest *irq_owner(unsigned irq)
@@ -51,12 +52,30 @@ void irq_guest_eois(struct guest *g)
 		}
 }
 
+void irq_guest_stopped(struct guest *g)
+{
+	/* Nobody serves its devices now: their lines stay masked until it boots again. */
+	for (unsigned irq = 1; irq < 16; irq++)
+		if (irq_route[irq] == g)
+			pic_mask(irq);
+}
+
+void irq_guest_started(struct guest *g)
+{
+	/* A fresh boot: every line of its devices is open again, level ones included. */
+	for (unsigned irq = 1; irq < 16; irq++)
+		if (irq_route[irq] == g)
+			pic_unmask(irq);
+}
+
 void hv_irq(unsigned vector)
 {
 	unsigned irq = vector - PIC_VECTOR_BASE;
 
 	if (vector < PIC_VECTOR_BASE || irq >= 16) {
-		log_printf("hv: unexpected interrupt vector %u\n", vector);
+		/* A vector nothing here programs: a LAPIC spurious or LVT vector, a stray route. */
+		if (irq_unexpected++ < 4)
+			log_printf("hv: unexpected interrupt vector %u (counted, ignored)\n", vector);
 		return;
 	}
 	if ((irq == 7 || irq == 15) && pic_is_spurious(irq)) {
@@ -73,7 +92,6 @@ void hv_irq(unsigned vector)
 		vpic_pulse_irq(&g->pic, (int)irq);
 	}
 	pic_eoi(irq);
-	/* The owner wakes if it can take the interrupt now (its vPIC line unmasked). */
-	if (g && g->state == GUEST_HALTED && virq_pending(g))
-		g->state = GUEST_RUNNABLE;
+	if (g)
+		sched_kick(g);
 }

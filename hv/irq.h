@@ -14,10 +14,20 @@ void irq_init(void);
 /* Unmasks level lines the guest has acknowledged (EOI) since the last call. */
 void irq_guest_eois(struct guest *g);
 
+/* g stopped or ended: masks its lines at the physical PIC. */
+void irq_guest_stopped(struct guest *g);
+
+/* g boots (again): unmasks its lines, level ones masked while it waited included. */
+void irq_guest_started(struct guest *g);
+
+/* A physical interrupt (vector) arrived: routes it to its owner's virtual PIC. */
+void hv_irq(unsigned vector);
+
 /* Returns the guest that owns ISA line irq, or NULL. */
 struct guest *irq_owner(unsigned irq);
 
 /* Counts of physical interrupts: per line, and the hv timer's. */
 extern uint64_t irq_count[16];
+extern uint64_t irq_unexpected;
 
 #endif

@@ -1,14 +1,48 @@
 /*
  * Log output. Port 0xE9 is Bochs' and QEMU's debug console; the serial
- * port reaches a file or terminal on every backend. Output is polled: the
- * hv logs rarely and must never depend on interrupts to do it.
+ * port reaches a file or terminal on every backend.
+ *
+ * Every line goes into one ring first and leaves it in bounded chunks:
+ * to port 0xE9 with REP OUTSB (one instruction, one emulator exit, per
+ * contiguous run), and to the UART only as many bytes as its FIFO takes
+ * without waiting (the hv never polls a 115200-baud line with the CPU
+ * held: 87 us a character on hardware). The two channels have their own
+ * tails; the UART may fall behind, and loses the oldest bytes rather than
+ * hold anything up.
+ *
+ * A line has an owner: a guest (its console, and lines about what it did)
+ * or the hv. Draining a guest's line is charged to that guest (the hook
+ * hv/sched.c installs). A guest may have at most LOG_GUEST_QUOTA bytes
+ * waiting in the ring; lines beyond that are dropped and counted, and the
+ * count is printed when it can print again.
+ *
+ * panic() writes synchronously: nothing may stand between a broken
+ * invariant and its message.
  */
 #include "lib.h"
 #include "log.h"
 #include "fmt.h"
 #include "cpu.h"
 
+#define LOG_RING        65536u           /* power of two */
+#define LOG_HV          0xffu            /* owner of the hv's own lines */
+#define LOG_MAX_OWNERS  16u
+#define UART_FIFO       16u
+#define UART_LSR        5
+#define UART_LSR_THRE   0x20
+
+static char ring[LOG_RING];
+static uint64_t head, tail_e9, tail_uart;
 static uint16_t log_serial;
+static uint32_t pending[LOG_MAX_OWNERS]; /* bytes of each guest not yet out on 0xE9 */
+static uint64_t uart_lost;
+static bool uart_cr_sent;                /* '\r' of the '\n' at tail_uart is out */
+static log_charge_fn charge_hook;
+
+/* A ring of (start, owner) for the lines not yet out on 0xE9, to charge and to release quota. */
+#define LOG_LINES 1024u
+static struct { uint64_t end; uint8_t owner; } lines[LOG_LINES];
+static uint64_t line_head, line_tail;
 
 void log_init(uint16_t serial_base)
 {
@@ -24,32 +58,113 @@ void log_init(uint16_t serial_base)
 	outb(serial_base + 4, 0x03);    /* DTR, RTS */
 }
 
-static void serial_putc(char c)
+void log_set_charge_hook(log_charge_fn fn)
 {
-	for (int spin = 0; spin < 100000 && !(inb(log_serial + 5) & 0x20); spin++)
-		cpu_pause();
-	outb(log_serial, (uint8_t)c);
+	charge_hook = fn;
 }
 
-void log_write_debugcon(const char *s, size_t n)
+/* Writes the ring's bytes [from, to) to port 0xE9: one REP OUTSB per contiguous run. */
+static void log_out_e9(uint64_t from, uint64_t to)
 {
-	/* REP OUTSB: one instruction, however long the line. */
-	__asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"((uint16_t)0xe9) : "memory");
+	while (from < to) {
+		size_t off = from % LOG_RING, n = MIN(to - from, LOG_RING - off);
+		cpu_outsb(0xe9, ring + off, n);
+		from += n;
+	}
+}
+
+/* Sends to the UART what its FIFO takes now (a whole FIFO when the transmitter is empty). */
+static void log_drain_uart(void)
+{
+	if (!log_serial)
+		return;
+	if (head - tail_uart > LOG_RING) {
+		uart_lost += head - LOG_RING - tail_uart;
+		tail_uart = head - LOG_RING;
+	}
+	if (tail_uart == head || !(inb(log_serial + UART_LSR) & UART_LSR_THRE))
+		return;
+	for (unsigned i = 0; i < UART_FIFO && tail_uart < head; i++) {
+		char c = ring[tail_uart % LOG_RING];
+		if (c == '\n' && !uart_cr_sent) {
+			outb(log_serial, '\r');   /* a terminal wants CR LF */
+			uart_cr_sent = true;
+			continue;
+		}
+		outb(log_serial, (uint8_t)c);
+		uart_cr_sent = false;
+		tail_uart++;
+	}
+}
+
+void log_drain(size_t max)
+{
+	while (line_tail < line_head && max) {
+		uint64_t end = lines[line_tail % LOG_LINES].end;
+		uint8_t owner = lines[line_tail % LOG_LINES].owner;
+		uint64_t to = MIN(end, tail_e9 + max);
+
+		if (charge_hook)
+			charge_hook(owner == LOG_HV ? -1 : owner, true);
+		log_out_e9(tail_e9, to);
+		max -= to - tail_e9;
+		if (owner < LOG_MAX_OWNERS)
+			pending[owner] -= (uint32_t)(to - tail_e9);
+		tail_e9 = to;
+		if (charge_hook)
+			charge_hook(owner == LOG_HV ? -1 : owner, false);
+		if (to == end)
+			line_tail++;
+	}
+	log_drain_uart();
+}
+
+/* Makes room for n more bytes (and one line record): drains 0xE9 as far as needed. */
+static void log_make_room(size_t n)
+{
+	if (head + n - tail_e9 > LOG_RING || line_head - line_tail == LOG_LINES)
+		log_drain(LOG_DRAIN_ALL);
+}
+
+/* Appends one line of owner to the ring. */
+static void log_append(uint8_t owner, const char *s, size_t n)
+{
+	if (n > LOG_RING / 2)
+		n = LOG_RING / 2;
+	log_make_room(n);
+	for (size_t i = 0; i < n; i++)
+		ring[(head + i) % LOG_RING] = s[i];
+	head += n;
+	lines[line_head % LOG_LINES].end = head;
+	lines[line_head % LOG_LINES].owner = owner;
+	line_head++;
+	if (owner < LOG_MAX_OWNERS)
+		pending[owner] += (uint32_t)n;
+}
+
+bool log_guest_line(unsigned owner, const char *s, size_t n)
+{
+	if (owner >= LOG_MAX_OWNERS)
+		return false;
+	if (pending[owner] + n > LOG_GUEST_QUOTA)
+		return false;
+	log_append((uint8_t)owner, s, n);
+	return true;
 }
 
 void log_write(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		outb(0xe9, (uint8_t)s[i]);
-		if (log_serial) {
-			if (s[i] == '\n')
-				serial_putc('\r');
-			serial_putc(s[i]);
-		}
-	}
+	log_append(LOG_HV, s, n);
+	log_drain(LOG_DRAIN_CHUNK);
 }
 
-static void log_vprintf(const char *fmt, va_list ap)
+void log_write_debugcon(const char *s, size_t n)
+{
+	log_drain(LOG_DRAIN_ALL);       /* keep 0xE9 in order: the ring's lines first */
+	cpu_outsb(0xe9, s, n);
+}
+
+void log_vprintf(const char *fmt, va_list ap)
 {
 	char buf[512];
 
@@ -65,6 +180,47 @@ void log_printf(const char *fmt, ...)
 	va_end(ap);
 }
 
+bool log_limit_allow(struct log_limit *l, uint64_t now, uint64_t window, unsigned per_window)
+{
+	if (now - l->window_start >= window) {
+		l->window_start = now;
+		l->in_window = 0;
+	}
+	if (l->in_window >= per_window) {
+		l->suppressed++;
+		l->total_suppressed++;
+		return false;
+	}
+	l->in_window++;
+	return true;
+}
+
+/* Waits until the UART takes one more byte, for the synchronous paths (flush, panic). */
+static void log_uart_wait(void)
+{
+	for (int spin = 0; spin < 100000 && !(inb(log_serial + UART_LSR) & UART_LSR_THRE); spin++)
+		cpu_pause();
+}
+
+void log_flush(void)
+{
+	log_drain(LOG_DRAIN_ALL);
+	while (log_serial && tail_uart < head) {
+		log_uart_wait();
+		log_drain_uart();
+	}
+	if (uart_lost && log_serial) {
+		char buf[80];
+		size_t n = fmt_snprintf(buf, sizeof(buf), "hv: %lu log bytes lost on the serial port\r\n",
+					uart_lost);
+		for (size_t i = 0; i < n; i++) {
+			log_uart_wait();
+			outb(log_serial, (uint8_t)buf[i]);
+		}
+		uart_lost = 0;
+	}
+}
+
 void panic(const char *fmt, ...)
 {
 	va_list ap;
@@ -74,8 +230,6 @@ void panic(const char *fmt, ...)
 	log_vprintf(fmt, ap);
 	va_end(ap);
 	log_write("\nhv: halted\n", 12);
-	for (;;) {
-		cpu_cli();
-		cpu_hlt();
-	}
+	log_flush();
+	cpu_halt_forever();
 }

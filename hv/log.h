@@ -1,30 +1,67 @@
 /*
- * The hv's log: a small printf to port 0xE9 (debug console) and to a
- * 16550 serial port the hv owns (COM1 unless a guest owns it).
+ * The hv's log: a small printf into a ring drained to port 0xE9 (debug
+ * console) and to a 16550 serial port the hv owns (COM1 unless a guest
+ * owns it), in bounded chunks (hv/log.c).
  */
 #ifndef HV_LOG_H
 #define HV_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "fmt.h"
+
+#define LOG_DRAIN_CHUNK  512u            /* bytes to 0xE9 after each exit, at most */
+#define LOG_DRAIN_ALL    ((size_t)-1)
+#define LOG_GUEST_QUOTA  8192u           /* a guest's bytes waiting in the ring, at most */
 
 /* Chooses the serial port (0 = none) and programs it to 115200 8N1. */
 void log_init(uint16_t serial_base);
 
 /* Formats like printf (the conversions of fmt.h) to the log channels. */
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_vprintf(const char *fmt, va_list ap);
 
 /* Formats into buf: the hv's names for fmt_vsnprintf and fmt_snprintf. */
 #define log_vsnprintf fmt_vsnprintf
 #define log_snprintf  fmt_snprintf
 
-/* Writes raw bytes to port 0xE9 only (the trace channel shares it with the log). */
+/* Writes raw bytes to port 0xE9 only, after the ring's (the trace channel shares it). */
 void log_write_debugcon(const char *s, size_t n);
 
-/* Writes raw bytes to the log channels. */
+/* Appends raw bytes (an hv line) to the log. */
 void log_write(const char *s, size_t n);
+
+/*
+ * Appends a line of guest owner (its console). Returns false, appending
+ * nothing, if the guest already has LOG_GUEST_QUOTA bytes waiting.
+ */
+bool log_guest_line(unsigned owner, const char *s, size_t n);
+
+/* Sends up to max bytes of the ring to 0xE9, and what the UART's FIFO takes. */
+void log_drain(size_t max);
+
+/* Sends everything, waiting for the UART: at the end, and before a panic message. */
+void log_flush(void);
+
+/*
+ * Charging hook: called with start = true before a line of owner (guest
+ * index, -1 for the hv) goes out, and with start = false after.
+ */
+typedef void (*log_charge_fn)(int owner, bool start);
+void log_set_charge_hook(log_charge_fn fn);
+
+/* A rate limit for lines a guest can cause: at most per_window lines per window of TSC ticks. */
+struct log_limit {
+	uint64_t window_start;       /* TSC at which the current window began */
+	uint32_t in_window;          /* lines printed in it */
+	uint32_t suppressed;         /* lines not printed since the last one printed */
+	uint64_t total_suppressed;
+};
+
+/* Returns true if a line may be printed now; else counts it as suppressed. */
+bool log_limit_allow(struct log_limit *l, uint64_t now, uint64_t window, unsigned per_window);
 
 /* Breaks an hv invariant: prints the message and stops the machine. */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));

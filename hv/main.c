@@ -4,12 +4,17 @@
  */
 #include "hv.h"
 #include "cpu.h"
-#include "log.h"
-#include "exit.h"
+#include "guest.h"
 #include "irq.h"
+#include "log.h"
+#include "mem.h"
+#include "sched.h"
+#include "setup.h"
+#include "tracer.h"
+#include "virq.h"
+#include "vmx.h"
 #include "vpci.h"
 #include "xstate.h"
-#include "tracer.h"
 
 #define COM1 0x3f8
 
@@ -45,25 +50,24 @@ void hv_main(struct boot_info *bi)
 		   bi->cfg.nguests, bi->tsc_hz / 1000, bi->heap_bytes >> 10, bi->heap_base);
 	hv.bi = bi;
 	hv.tsc_hz = bi->tsc_hz;
-	cpu_cli();
+	hv.vmcheck = bi->cfg.vmcheck;
 	hv_mask_pic();
 	mem_init(bi->heap_base, bi->heap_bytes);
 	setup_host_cpu(bi->max_phys);
 	vmx_init();
+	virq_init((unsigned)(vmx_caps()->misc & VMX_MISC_PREEMPT_SHIFT));
 	xstate_init();
 	hv.slice_tsc = hv.tsc_hz / 1000000 * bi->cfg.timeslice_us;
+	hv.period_tsc = hv.tsc_hz / 1000000 * bi->cfg.period_us;
 	vpci_init();
 	guest_init_all(bi);
 	irq_init();
 	trace_init();
+	sched_init();
+	log_set_charge_hook(sched_charge_log);
 	hv.start_tsc = cpu_rdtsc();
 	log_printf("hv: hv heap used %lu KiB; launching\n", mem_used_bytes() >> 10);
-
-	static struct vcpu host_scratch;
-	struct vcpu *first = sched_next(NULL);
-	vmx_switch_msrs(&host_scratch, first);
-	xstate_load(first);
-	hv_enter(first);
+	sched_run();
 }
 
 /* Returns the hv's exit status: that of the first guest that failed, or 0. */
@@ -84,15 +88,16 @@ void hv_shutdown(void)
 	int status = hv_status();
 
 	trace_finish();
+	if (irq_unexpected || setup_nmis)
+		log_printf("hv: %lu unexpected interrupt vectors, %lu NMIs in root mode\n",
+			   irq_unexpected, setup_nmis);
 	uint64_t total = cpu_rdtsc() - hv.start_tsc;
 	log_printf("hv: ran %lu ms, CPU idle (halted) %lu ms\n", total / (hv.tsc_hz / 1000),
 		   hv.idle_tsc / (hv.tsc_hz / 1000));
 	log_printf("hv: all guests ended; status %d\n", status);
+	log_printf("hv: halted\n");
+	log_flush();
 	/* QEMU's isa-debug-exit, if present, ends the emulator; elsewhere a no-op. */
 	outb(0xf4, (uint8_t)status);
-	log_printf("hv: halted\n");
-	for (;;) {
-		cpu_cli();
-		cpu_hlt();
-	}
+	cpu_halt_forever();
 }

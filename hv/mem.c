@@ -5,6 +5,7 @@
  */
 #include "hv.h"
 #include "log.h"
+#include "mem.h"
 
 static uint64_t heap_next, heap_end, heap_base;
 

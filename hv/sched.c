@@ -1,79 +1,265 @@
 /*
- * Guest scheduling on one CPU. Guests are time-sliced round-robin by the
- * VMX preemption timer (hv/virq.c arms it); a guest that executes HLT
- * leaves the run queue until it has a virtual interrupt to take (its
- * virtual PIT's next edge, or a routed device line). When every guest is
- * halted, the CPU halts too, woken by the physical PIT in one-shot mode
- * at the earliest guest timer, or by a routed device interrupt.
+ * Guest scheduling on one CPU: the run loop, and CPU time as a resource.
+ *
+ * The run loop (sched_run) is the only way into a guest: pick a vCPU,
+ * prepare its entry (virtual interrupts, preemption timer), enter it
+ * (vmx_run returns at its next exit), dispatch the exit, and go on with the
+ * same vCPU while its handler says RESUME.
+ *
+ * Shares. Time is cut into periods of [hv] period_us. Each guest has a
+ * budget per period: its share from hv.cfg (`share = N%`), or an equal part
+ * of what the named shares leave. Every TSC tick the CPU spends is charged
+ * to one guest or to nobody (idle): the guest's own run time, and the hv's
+ * work because of it: its exits, its device's interrupts (even while
+ * another guest runs), its timer wake-ups, the switch to it. A guest with
+ * budget left goes before one without; guests without budget run only when
+ * no guest with budget wants the CPU (the CPU never idles while a guest
+ * could run). So a guest gets at least its share of every period when it
+ * wants it, whatever the others do.
+ *
+ * Wake-ups. A halted guest wakes when it has a virtual interrupt it can
+ * take (vPIC: unmasked, not held off by one in service; its IF was 1 at
+ * HLT, else it halted for good). Its next timer interrupt is known in
+ * advance (virq_next_event); the running guest's preemption timer is armed
+ * for the earliest such time among halted guests WITH budget, so only they
+ * preempt. A woken guest without budget waits for its turn.
+ *
+ * Per-exit cost does not depend on the number of guests: the earliest
+ * wake-up is recomputed only at scheduling points and device interrupts.
  */
-#include "hv.h"
+#include "sched.h"
 #include "cpu.h"
+#include "exit.h"
+#include "guest.h"
 #include "irq.h"
 #include "log.h"
 #include "pic.h"
-#include "virq.h"
-#include "exit.h"
-#include "xstate.h"
 #include "tracer.h"
+#include "virq.h"
+#include "vmx.h"
+#include "xstate.h"
 
-/* Switches CPU state the VMCS does not hold from one guest to another. */
-static void sched_switch(struct vcpu *from, struct vcpu *to)
+static struct {
+	struct vcpu *live;           /* whose CR2, MSRs, FPU and debug state are in the CPU */
+	int last;                    /* index of the guest picked last (round robin) */
+	uint64_t mark;               /* time is charged up to here */
+	struct guest *cause;         /* who the current root-mode time is charged to */
+	uint64_t period_end;
+	uint64_t next_wake;          /* earliest wake_at of a halted guest with budget */
+	bool preempt;                /* a woken guest with budget wants the CPU */
+} sched = { .last = -1 };
+
+bool sched_has_budget(const struct guest *g)
 {
-	from->cr2 = cpu_read_cr2();
-	cpu_write_cr2(to->cr2);
-	vmx_switch_msrs(from, to);
-	xstate_switch(from, to);
+	return g->sched.used < g->sched.budget;
 }
 
-/* Makes halted guests with a deliverable virtual interrupt runnable again. Returns how many woke. */
-static unsigned sched_wake(uint64_t now)
+void sched_init(void)
 {
-	unsigned woken = 0;
+	uint32_t named = 0, unnamed = 0;
 
+	for (int i = 0; i < hv.nguests; i++) {
+		named += hv.guests[i].cfg->share_permille;
+		unnamed += !hv.guests[i].cfg->share_permille;
+	}
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		uint32_t pm = g->cfg->share_permille;
+
+		if (!pm)
+			pm = named < 1000 ? (1000 - named) / unnamed : 0;
+		g->sched.permille = pm;
+		g->sched.budget = hv.period_tsc / 1000 * pm;
+		log_printf("hv: guest %s: CPU share %u.%u%% (%lu us of every %lu us)\n", g->cfg->name,
+			   pm / 10, pm % 10, g->sched.budget / (hv.tsc_hz / 1000000),
+			   hv.period_tsc / (hv.tsc_hz / 1000000));
+	}
+	sched.mark = cpu_rdtsc();
+	sched.period_end = sched.mark + hv.period_tsc;
+	sched.next_wake = UINT64_MAX;
+}
+
+void sched_account(struct guest *g, uint64_t now)
+{
+	if (now <= sched.mark)
+		return;
+	if (g) {
+		g->sched.used += now - sched.mark;
+		g->sched.hv_tsc += now - sched.mark;
+	}
+	sched.mark = now;
+}
+
+void sched_blame(struct guest *g)
+{
+	if (g)
+		sched.cause = g;
+}
+
+/* Charges v's last entry: root time before it to the cause, the run to v's guest. */
+static void sched_charge_run(struct vcpu *v, int rc)
+{
+	struct guest *g = v->guest;
+
+	sched_account(sched.cause, v->resume_tsc);
+	if (rc == 0 && v->exit_tsc > sched.mark) {
+		g->sched.used += v->exit_tsc - sched.mark;
+		g->sched.guest_tsc += v->exit_tsc - sched.mark;
+		sched.mark = v->exit_tsc;
+	}
+	sched.cause = g;
+}
+
+/* Starts a new period if the current one is over: every budget is full again. */
+static void sched_new_period(uint64_t now)
+{
+	if (now < sched.period_end)
+		return;
+	for (int i = 0; i < hv.nguests; i++)
+		hv.guests[i].sched.used = 0;
+	sched.period_end += hv.period_tsc;
+	if (sched.period_end <= now)
+		sched.period_end = now + hv.period_tsc;
+}
+
+/* Recomputes each halted guest's next wake-up and the earliest one among those with budget. */
+static void sched_update_wakes(uint64_t now)
+{
+	sched.next_wake = UINT64_MAX;
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];
 		if (g->state != GUEST_HALTED)
 			continue;
-		virq_update_timer(g, now, false);
-		if (virq_pending(g)) {
-			g->state = GUEST_RUNNABLE;
-			woken++;
-		}
+		g->sched.wake_at = virq_next_event(g, now);
+		if (sched_has_budget(g))
+			sched.next_wake = MIN(sched.next_wake, g->sched.wake_at);
 	}
-	return woken;
 }
 
-bool sched_wake_others(struct guest *running, uint64_t now)
+/* Wakes g if it has a virtual interrupt it can take. Returns true if it woke. */
+static bool sched_try_wake(struct guest *g)
 {
-	return sched_wake(now) > 0;
+	if (g->state != GUEST_HALTED || !virq_pending(g))
+		return false;
+	g->state = GUEST_RUNNABLE;
+	g->sched.woken = true;
+	if (sched_has_budget(g)) {
+		if (!sched.preempt)
+			sched_blame(g);     /* the preemption it causes is its cost */
+		sched.preempt = true;
+	}
+	return true;
 }
 
-uint64_t sched_next_wake(const struct guest *running, uint64_t now)
+/* Brings the halted guests' timers up to now and wakes those that can take an interrupt. */
+static void sched_wake_halted(uint64_t now)
 {
-	uint64_t wake = UINT64_MAX;
-
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];
-		if (g != running && g->state == GUEST_HALTED)
-			wake = MIN(wake, virq_next_event(g, now));
+		if (g->state != GUEST_HALTED || g->sched.wake_at > now)
+			continue;
+		virq_update_timer(g, now, true);
+		sched_try_wake(g);
 	}
-	return wake;
+	sched_update_wakes(now);
 }
 
-/* Returns the next runnable guest after index start (wrapping, start itself last), or NULL. */
-static struct guest *sched_pick(int start)
+void sched_kick(struct guest *g)
 {
-	for (int k = 1; k <= hv.nguests; k++) {
-		struct guest *g = &hv.guests[(start + k + hv.nguests) % hv.nguests];
-		if (g->state == GUEST_RUNNABLE)
+	if (!sched_try_wake(g) && g->state == GUEST_HALTED && sched_has_budget(g)) {
+		/* Its vPIC changed: its timer may now be deliverable, or no longer. */
+		g->sched.wake_at = virq_next_event(g, cpu_rdtsc());
+		sched.next_wake = MIN(sched.next_wake, g->sched.wake_at);
+	}
+}
+
+bool sched_preempt_wanted(void)
+{
+	return sched.preempt;
+}
+
+bool sched_timer(struct vcpu *v, uint64_t now)
+{
+	bool yield = now >= v->guest->sched.slice_end;
+
+	if (now >= sched.period_end) {
+		sched_new_period(now);
+		yield = true;               /* budgets are full again: choose afresh */
+	}
+	if (now >= sched.next_wake)
+		sched_wake_halted(now);
+	return yield || sched.preempt;
+}
+
+/* Returns the next guest to run: woken with budget, then runnable with budget, then any. */
+static struct guest *sched_pick(void)
+{
+	for (int pass = 0; pass < 3; pass++) {
+		for (int k = 1; k <= hv.nguests; k++) {
+			struct guest *g = &hv.guests[(sched.last + k + hv.nguests) % hv.nguests];
+			if (g->state != GUEST_RUNNABLE)
+				continue;
+			if (pass == 0 && !(g->sched.woken && sched_has_budget(g)))
+				continue;
+			if (pass == 1 && !sched_has_budget(g))
+				continue;
 			return g;
+		}
 	}
 	return NULL;
 }
 
+/* Puts v's CR2, switched MSRs, FPU and debug registers into the CPU (the VMCS holds the rest). */
+static void sched_switch_to(struct vcpu *v)
+{
+	struct vcpu *from = sched.live;
+
+	if (from == v)
+		return;
+	if (from)
+		from->cr2 = cpu_read_cr2();
+	cpu_write_cr2(v->cr2);
+	vmx_switch_msrs(from, v);
+	xstate_switch(from, v);
+	sched.live = v;
+}
+
+/* Gives g the CPU from now: its state in the CPU, its timer caught up, its turn's end. */
+static struct vcpu *sched_start_turn(struct guest *g, uint64_t now)
+{
+	struct sched_share *s = &g->sched;
+	uint64_t slice = hv.slice_tsc;
+
+	sched.cause = g;
+	sched_switch_to(&g->vcpu);
+	sched.last = g->id;
+	sched.preempt = false;
+	s->woken = false;
+	if (sched_has_budget(g))
+		slice = MIN(slice, s->budget - s->used);
+	s->slice_end = now + slice;
+	virq_update_timer(g, now, true);
+	sched_update_wakes(now);
+	return &g->vcpu;
+}
+
+/* Boots again the stopped guests whose restart is due. */
+static void sched_restarts(void)
+{
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		if (!g->sched.restart_due)
+			continue;
+		g->sched.restart_due = false;
+		if (sched.live == &g->vcpu)
+			sched.live = NULL;  /* the CPU holds the last boot's state: never save it */
+		guest_restart(g);
+	}
+}
+
 /*
  * Halts the CPU until the earliest virtual timer of a halted guest, or a
- * routed device interrupt. Ends the hv if nothing could ever wake a guest.
+ * routed device interrupt. Ends the hv if no guest could ever run again.
  */
 static void sched_idle(uint64_t now)
 {
@@ -85,7 +271,7 @@ static void sched_idle(uint64_t now)
 		if (g->state != GUEST_HALTED)
 			continue;
 		halted = true;
-		wake = MIN(wake, virq_next_event(g, now));
+		wake = MIN(wake, g->sched.wake_at);
 		has_lines |= g->cfg->irqs != 0;
 	}
 	if (!halted)
@@ -94,40 +280,70 @@ static void sched_idle(uint64_t now)
 		log_printf("hv: every remaining guest is halted with nothing to wake it\n");
 		hv_shutdown();
 	}
-	trace_drain(UINT32_MAX);         /* the channel's time is free now */
+	log_drain(LOG_DRAIN_ALL);        /* the channels' time is free now */
+	trace_drain(UINT32_MAX);
 	now = cpu_rdtsc();
 	if (wake <= now)
 		return;
 	if (wake != UINT64_MAX)
 		pit_oneshot(wake - now, hv.tsc_hz);
-	/* STI's one-instruction shadow makes "sti; hlt" atomic: no wake-up is lost. */
-	__asm__ volatile("sti; hlt; cli" ::: "memory");
-	hv.idle_tsc += cpu_rdtsc() - now;
+	cpu_idle_until_interrupt();
+	sched.mark = cpu_rdtsc();
+	hv.idle_tsc += sched.mark - now;
 }
 
-struct vcpu *sched_next(struct vcpu *cur)
+/* Chooses the next vCPU and gives it the CPU; idles while every guest waits. */
+static struct vcpu *sched_next(void)
 {
-	int start = cur ? cur->guest->id : -1;
-
 	for (;;) {
 		uint64_t now = cpu_rdtsc();
-		sched_wake(now);
-		struct guest *g = sched_pick(start);
-		if (g) {
-			if (cur && &g->vcpu != cur)
-				sched_switch(cur, &g->vcpu);
-			virq_update_timer(g, now, true);
-			g->slice_end = now + hv.slice_tsc;
-			return &g->vcpu;
-		}
+		struct guest *g;
+
+		sched_account(sched.cause, now);
+		sched_restarts();
+		sched_new_period(now);
+		sched_wake_halted(now);
+		g = sched_pick();
+		if (g)
+			return sched_start_turn(g, now);
+		sched.cause = NULL;
 		sched_idle(now);
 	}
 }
 
-void hv_enter(struct vcpu *v)
+/* The end of v's guest's turn, a budgeted guest's wake-up, or the period's end. */
+static uint64_t sched_deadline(const struct guest *g)
 {
-	vmx_load(v);
-	virq_prepare_entry(v);
-	trace_resume(v);
-	vmx_enter(v);
+	return MIN(MIN(g->sched.slice_end, sched.period_end), sched.next_wake);
+}
+
+void sched_run(void)
+{
+	for (;;) {
+		struct vcpu *v = sched_next();
+		enum exit_action act;
+
+		do {
+			vmx_load(v);
+			virq_prepare_entry(v, cpu_rdtsc(), sched_deadline(v->guest));
+			if (hv.vmcheck)
+				vmx_check_entry(v);
+			trace_resume(v);
+			int rc = vmx_run(v);
+			sched_charge_run(v, rc);
+			act = rc ? exit_vmfail(v, rc) : exit_dispatch(v);
+			log_drain(LOG_DRAIN_CHUNK);
+		} while (act == EXIT_RESUME && v->guest->state == GUEST_RUNNABLE);
+	}
+}
+
+void sched_charge_log(int owner, bool start)
+{
+	/* The hv's own lines stay with whoever caused the exit that printed them. */
+	if (owner < 0 || owner >= hv.nguests)
+		return;
+	if (start)
+		sched_account(sched.cause, cpu_rdtsc());
+	else
+		sched_account(&hv.guests[owner], cpu_rdtsc());
 }

@@ -7,6 +7,8 @@
 #include "hv.h"
 #include "cpu.h"
 #include "log.h"
+#include "mem.h"
+#include "setup.h"
 
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
@@ -37,15 +39,18 @@ struct isr_frame {
 
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
-static struct idt_gate idt[48] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16)));
 static uint8_t ist_stack[8192] __attribute__((aligned(16)));
+
+struct cpu_fixup cpu_fixup;
+_Static_assert(__builtin_offsetof(struct cpu_fixup, resume) == 8, "cpu.h CPU_ARMED");
+_Static_assert(__builtin_offsetof(struct cpu_fixup, vector) == 16, "cpu.h CPU_ARMED");
+uint64_t setup_nmis;                    /* NMIs taken in root mode */
 
 extern char isr_stubs[], irq_stubs[];
 void cpu_load_gdt(const struct desc_ptr *gdtr, uint16_t cs, uint16_t ds);
 void hv_exception(struct isr_frame *f);
 
-/* Returns the host TR base for the VMCS host-state area. */
-uint64_t setup_tss_base(void);
 uint64_t setup_tss_base(void)
 {
 	return (uint64_t)(uintptr_t)&tss;
@@ -69,12 +74,15 @@ static void setup_gdt(void)
 	cpu_ltr(SEL_TSS);
 }
 
-/* Exceptions 0-31 panic (isr_stubs); vectors 0x20-0x2f are the PIC's (irq_stubs). */
+/*
+ * All 256 gates: exceptions 0-31 go to hv_exception (isr_stubs), vectors
+ * 32-255 to hv_irq (irq_stubs), which routes the PIC's and counts the rest.
+ */
 static void setup_idt(void)
 {
 	struct desc_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
 
-	for (int v = 0; v < 48; v++) {
+	for (int v = 0; v < 256; v++) {
 		uint64_t h = (uint64_t)(uintptr_t)(v < 32 ? isr_stubs + 16 * v : irq_stubs + 16 * (v - 32));
 		idt[v] = (struct idt_gate){
 			.off_lo = (uint16_t)h, .sel = SEL_CODE,
@@ -123,6 +131,19 @@ void hv_exception(struct isr_frame *f)
 {
 	const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "reserved";
 
+	if (f->vector == EXC_NMI) {
+		/* PCH SERR/IOCHK, a watchdog or a BMC: not the hv's to act on. Count and go on. */
+		if (setup_nmis++ < 4)
+			log_printf("hv: NMI in root mode at rip %lx (counted, ignored)\n", f->rip);
+		return;
+	}
+	if (cpu_fixup.rip && f->rip == cpu_fixup.rip) {
+		/* An armed instruction faulted on a value the guest chose: its wrapper reports it. */
+		cpu_fixup.vector = (uint32_t)f->vector + 1;
+		f->rip = cpu_fixup.resume;
+		cpu_fixup.rip = 0;
+		return;
+	}
 	log_printf("hv: exception %lu (%s) error 0x%lx at rip %lx cr2 %lx\n",
 		   f->vector, name, f->error, f->rip, cpu_read_cr2());
 	log_printf("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);

@@ -17,6 +17,7 @@
 #include "trace.h"
 #include "cpu.h"
 #include "log.h"
+#include "mem.h"
 #include "vmcs.h"
 
 #define TRACE_RING        16384u          /* records: 768 KiB */

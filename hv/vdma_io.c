@@ -9,6 +9,8 @@
  * at it and starts the channel. Completion is the routed IRQ 14/15.
  */
 #include "hv.h"
+#include "guest.h"
+#include "mem.h"
 #include "cpu.h"
 #include "log.h"
 #include "vdma.h"
@@ -57,8 +59,7 @@ static bool vdma_start(struct guest *g, int ch, uint8_t cmd, uint16_t port)
 	if (n < 0) {
 		c->refused = true;
 		g->dma_refusals++;
-		log_printf("hv: guest %s: DMA refused: PRD table at GPA 0x%x, entry %u: %s\n",
-			   g->cfg->name, c->prd, bad, err);
+		guest_log_refusal(g, "DMA refused: PRD table at GPA 0x%x, entry %u: %s", c->prd, bad, err);
 		return false;
 	}
 	c->refused = false;

@@ -12,7 +12,6 @@
 #include "vpic.h"
 #include "vpit.h"
 
-#define RFLAGS_IF          (1u << 9)
 #define INTR_BLOCK_STI     (1u << 0)
 #define INTR_BLOCK_MOV_SS  (1u << 1)
 #define INTR_INFO_VALID    (1u << 31)
@@ -40,24 +39,34 @@ void virq_init(unsigned shift)
 void virq_update_timer(struct guest *g, uint64_t now, bool catch_up)
 {
 	unsigned due = vpit_irq0_pending(&g->pit, now);
+	bool latched = g->pic.chip[0].irr & 1;
 
+	if (!due && !g->tick_backlog)
+		return;
 	if (g->pic.chip[0].imr & 1) {
-		if (due)
-			vpic_pulse_irq(&g->pic, 0);
+		/* Masked: the 8259 latches one edge in IRR; the rest are lost, as on a PC. */
+		if (due && !latched)
+			vpic_pulse_irq(&g->pic, 0), due--;
+		g->ticks_lost += due + g->tick_backlog;
 		g->tick_backlog = 0;
 		return;
 	}
-	if (catch_up && due > 1)
-		g->tick_backlog += due - 1;
-	if (g->tick_backlog > VIRQ_TICK_BACKLOG_MAX) {
-		g->ticks_dropped += g->tick_backlog - VIRQ_TICK_BACKLOG_MAX;
-		g->tick_backlog = VIRQ_TICK_BACKLOG_MAX;
-	}
 	if (due) {
-		vpic_pulse_irq(&g->pic, 0);
-	} else if (g->tick_backlog && !(g->pic.chip[0].irr & 1)) {
+		if (!latched)
+			vpic_pulse_irq(&g->pic, 0), due--;
+		if (catch_up)
+			g->tick_backlog += due;
+		else
+			g->ticks_lost += due;       /* its own doing: IF=0 or a long handler */
+	} else if (!latched) {
 		vpic_pulse_irq(&g->pic, 0);
 		g->tick_backlog--;
+	}
+	if (g->tick_backlog > VIRQ_TICK_BACKLOG_MAX) {
+		unsigned over = g->tick_backlog - VIRQ_TICK_BACKLOG_MAX;
+		g->ticks_lost += over;
+		g->ticks_over_backlog += over;
+		g->tick_backlog = VIRQ_TICK_BACKLOG_MAX;
 	}
 }
 
@@ -68,6 +77,10 @@ bool virq_pending(struct guest *g)
 
 uint64_t virq_next_event(struct guest *g, uint64_t now)
 {
+	if (!vpic_edge_would_interrupt(&g->pic, 0))
+		return UINT64_MAX;
+	if (g->tick_backlog)
+		return now;                 /* a backlogged tick can be raised at once */
 	return vpit_next_irq0(&g->pit, now);
 }
 
@@ -76,9 +89,7 @@ static bool virq_can_inject(void)
 {
 	if (!(vmcs_readnat(GUEST_RFLAGS) & RFLAGS_IF))
 		return false;
-	if (vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS))
-		return false;
-	return !(vmcs_read32(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+	return !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
 }
 
 static void virq_window_exiting(struct vcpu *v, bool on)
@@ -104,35 +115,35 @@ static bool virq_redeliver(void)
 	return true;
 }
 
-static void virq_arm_preemption(struct vcpu *v, uint64_t now)
+static void virq_arm_preemption(struct vcpu *v, uint64_t now, uint64_t deadline)
 {
-	struct guest *g = v->guest;
-	/* A halted guest's timer preempts the running one: its interrupt is not delayed a slice. */
-	uint64_t deadline = MIN(MIN(g->slice_end, virq_next_event(g, now)), sched_next_wake(g, now));
-	uint64_t ticks = deadline > now ? (deadline - now) >> preempt_shift : 0;
+	uint64_t ticks;
 
+	deadline = MIN(deadline, virq_next_event(v->guest, now));
+	ticks = deadline > now ? (deadline - now) >> preempt_shift : 0;
 	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, (uint32_t)MIN(ticks, 0xffffffffull));
 }
 
-void virq_prepare_entry(struct vcpu *v)
+void virq_prepare_entry(struct vcpu *v, uint64_t now, uint64_t deadline)
 {
 	struct guest *g = v->guest;
-	uint64_t now = cpu_rdtsc();
+	bool want;
 
 	virq_update_timer(g, now, false);
-	if (!v->fresh && virq_redeliver()) {
-		virq_window_exiting(v, virq_pending(g));
-	} else if (virq_pending(g)) {
-		if (virq_can_inject()) {
-			int vec = vpic_ack(&g->pic);
-			vmcs_write32(VM_ENTRY_INTR_INFO, (uint32_t)vec | INTR_TYPE_EXT | INTR_INFO_VALID);
-			g->virqs_injected++;
-			virq_window_exiting(v, false);
-		} else {
-			virq_window_exiting(v, true);
-		}
-	} else {
+	want = v->reinject_vector >= 0 || virq_pending(g);
+	if (vmcs_read32(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
+		/* The exit's handler queued an exception: it goes first (VM exits clear the valid bit). */
+		virq_window_exiting(v, want);
+	} else if (!v->fresh && virq_redeliver()) {
+		virq_window_exiting(v, want);
+	} else if (want && virq_can_inject()) {
+		int vec = v->reinject_vector >= 0 ? v->reinject_vector : vpic_ack(&g->pic);
+		v->reinject_vector = -1;
+		vmcs_write32(VM_ENTRY_INTR_INFO, (uint32_t)vec | INTR_TYPE_EXT | INTR_INFO_VALID);
+		g->virqs_injected++;
 		virq_window_exiting(v, false);
+	} else {
+		virq_window_exiting(v, want);
 	}
-	virq_arm_preemption(v, now);
+	virq_arm_preemption(v, now, deadline);
 }

@@ -1,17 +1,17 @@
 /*
- * VMX operation: VMXON, one VMCS per guest vCPU, the guest's start state
- * (Multiboot: 32-bit protected mode, paging off), VM-entry failures.
- * SDM chapters "VMX Non-Root Operation" / "VM Entries" are the reference.
+ * VMX operation: VMXON, the controls the hv runs with, one VMCS per guest
+ * vCPU, its architectural reset state, event injection and TLB flushes.
+ * Mechanism only: it calls nothing above it. SDM chapters "VMX Non-Root
+ * Operation" and "VM Entries" are the reference.
  */
-#include "hv.h"
+#include "vmx.h"
 #include "cpu.h"
 #include "log.h"
+#include "mem.h"
+#include "setup.h"
 #include "vmcs.h"
-#include "vmxcap.h"
-#include "multiboot.h"
-#include "virq.h"
+#include "vmcheck.h"
 #include "xstate.h"
-#include "vpci.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, regs.r15) == 112, "entry.asm VCPU_R15");
 _Static_assert(__builtin_offsetof(struct vcpu, exit_tsc) == 120, "entry.asm VCPU_EXIT_TSC");
@@ -19,24 +19,24 @@ _Static_assert(__builtin_offsetof(struct vcpu, resume_tsc) == 128, "entry.asm VC
 _Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == 136, "entry.asm VCPU_HOST_RSP");
 _Static_assert(__builtin_offsetof(struct vcpu, launched) == 144, "entry.asm VCPU_LAUNCHED");
 
-#define EXIT_STACK_PAGES 4
+#define INTR_TYPE_HW_EXCEPTION  (3u << 8)
+#define INTR_DELIVER_ERROR      (1u << 11)
+#define INTR_VALID              (1u << 31)
+
+/* Exceptions that exit (SDM "Exception Bitmap"): #DB and #AC can loop inside
+ * the CPU's event delivery with no exit (CVE-2015-8104, CVE-2015-5307), #MC
+ * is the machine's. */
+#define VMX_EXCEPTION_BITMAP    ((1u << EXC_DB) | (1u << EXC_AC) | (1u << EXC_MC))
 
 static struct vmx_caps caps;
-static struct {
-	uint32_t pin, proc, proc2, exit, entry;
-} ctl;
+static struct vmx_controls ctl;
 static struct vcpu *vmx_current;
-
-/* MSRs VMX does not switch and guests use directly (passed through the bitmap). */
-static const uint32_t vmx_switched_msrs[5] = {
-	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,   /* STAR, LSTAR, CSTAR, SFMASK */
-	0xc0000102,                                       /* KERNEL_GS_BASE */
-};
-
+static bool vpid_single;                 /* INVVPID single-context, else all-context */
 
 extern char vmx_exit_stub[];
-uint64_t setup_tss_base(void);
-void vmx_entry_failed(struct vcpu *v, uint64_t rflags) __attribute__((noreturn));
+
+const struct vmx_caps *vmx_caps(void) { return &caps; }
+const struct vmx_controls *vmx_controls(void) { return &ctl; }
 
 static void vmx_read_caps(void)
 {
@@ -64,17 +64,68 @@ static uint32_t vmx_ctl(const char *what, uint32_t req, uint32_t opt, uint64_t c
 	return out;
 }
 
+/* Returns true if every bit of want may be 1 in the capability MSR cap. */
+static bool vmx_allowed(uint64_t cap, uint32_t want)
+{
+	return ((uint32_t)(cap >> 32) & want) == want;
+}
+
+/*
+ * The controls: every instruction that reaches beyond the partition exits
+ * (HLT, I/O, MSRs, MWAIT/MONITOR, RDPMC, WBINVD, external interrupts, NMIs),
+ * CR8 stays in the guest (TPR shadow, or CR8 exiting where there is none),
+ * DR7/DEBUGCTL, EFER and PAT are switched with the VM state.
+ */
 static void vmx_choose_controls(void)
 {
+	bool tpr_shadow = vmx_allowed(caps.proc, PROC_USE_TPR_SHADOW);
+	bool vpid = vmx_allowed(caps.proc2, PROC2_ENABLE_VPID) && (caps.ept_vpid & VPID_CAP_INVVPID) &&
+		    (caps.ept_vpid & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
+
 	ctl.pin = vmx_ctl("pin-based", PIN_EXTINT_EXITING | PIN_NMI_EXITING |
 			  PIN_PREEMPTION_TIMER, 0, caps.pin);
 	ctl.proc = vmx_ctl("processor-based", PROC_HLT_EXITING | PROC_USE_IO_BITMAPS |
-			   PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS, 0, caps.proc);
-	ctl.proc2 = vmx_ctl("secondary", PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST,
-			    PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID | PROC2_ENABLE_VPID, caps.proc2);
+			   PROC_USE_MSR_BITMAPS | PROC_SECONDARY_CONTROLS | PROC_MWAIT_EXITING |
+			   PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | PROC_USE_TSC_OFFSETTING |
+			   (tpr_shadow ? PROC_USE_TPR_SHADOW : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING),
+			   0, caps.proc);
+	ctl.proc2 = vmx_ctl("secondary", PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
+			    PROC2_WBINVD_EXITING, vpid ? PROC2_ENABLE_VPID : 0, caps.proc2);
 	ctl.exit = vmx_ctl("VM-exit", EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |
-			   EXIT_SAVE_EFER | EXIT_LOAD_EFER, EXIT_SAVE_PAT | EXIT_LOAD_PAT, caps.exit);
-	ctl.entry = vmx_ctl("VM-entry", ENTRY_LOAD_EFER, ENTRY_LOAD_PAT, caps.entry);
+			   EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+			   EXIT_SAVE_DEBUG_CONTROLS, 0, caps.exit);
+	ctl.entry = vmx_ctl("VM-entry", ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG_CONTROLS,
+			    0, caps.entry);
+	vpid_single = caps.ept_vpid & VPID_CAP_INVVPID_SINGLE;
+}
+
+/* Logs what the hv runs on: vendor, family/model/stepping, brand string. */
+static void vmx_log_cpu(void)
+{
+	struct cpuid_regs r, b[3];
+	char vendor[13], brand[49];
+	unsigned family, model;
+
+	cpu_cpuid(0, 0, &r);
+	memcpy(vendor, &r.ebx, 4), memcpy(vendor + 4, &r.edx, 4), memcpy(vendor + 8, &r.ecx, 4);
+	vendor[12] = 0;
+	cpu_cpuid(1, 0, &r);
+	family = (r.eax >> 8) & 0xf;
+	model = (r.eax >> 4) & 0xf;
+	if (family == 6 || family == 15)
+		model |= (r.eax >> 12) & 0xf0;
+	if (family == 15)
+		family += (r.eax >> 20) & 0xff;
+	brand[0] = 0;
+	cpu_cpuid(0x80000000u, 0, &b[0]);
+	if (b[0].eax >= 0x80000004u) {
+		for (unsigned i = 0; i < 3; i++)
+			cpu_cpuid(0x80000002u + i, 0, &b[i]);
+		memcpy(brand, b, 48);
+		brand[48] = 0;
+	}
+	log_printf("hv: CPU %s family %u model %u stepping %u \"%s\"\n", vendor, family, model,
+		   r.eax & 0xf, brand);
 }
 
 void vmx_init(void)
@@ -82,6 +133,7 @@ void vmx_init(void)
 	uint64_t fc = cpu_rdmsr(MSR_IA32_FEATURE_CONTROL);
 	const char *missing;
 
+	vmx_log_cpu();
 	vmx_read_caps();
 	missing = vmxcap_missing(&caps);
 	if (missing)
@@ -98,29 +150,24 @@ void vmx_init(void)
 	cpu_write_cr4((cpu_read_cr4() | caps.cr4_fixed0 | CR4_VMXE) & caps.cr4_fixed1);
 
 	uint32_t *vmxon = mem_alloc_pages(1);
-	uint64_t pa = (uint64_t)(uintptr_t)vmxon;
-	uint8_t fail;
 	vmxon[0] = (uint32_t)caps.basic & 0x7fffffff;
-	__asm__ volatile("vmxon %1; setna %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
-	if (fail)
+	if (vmx_vmxon((uint64_t)(uintptr_t)vmxon) < 0)
 		panic("vmx_init: VMXON failed");
 	vmx_choose_controls();
-	virq_init((unsigned)(caps.misc & 0x1f));
 	log_printf("hv: VMX on (revision %u, pin %x proc %x proc2 %x exit %x entry %x)\n",
 		   (unsigned)(caps.basic & 0x7fffffff), ctl.pin, ctl.proc, ctl.proc2, ctl.exit, ctl.entry);
+	log_printf("hv: VMX features used: EPT 4-level WB (2 MiB pages %s), unrestricted guest, "
+		   "preemption timer (TSC/%u), VPID %s, CR8 %s, MWAIT/RDPMC/WBINVD exiting\n",
+		   (caps.ept_vpid & EPT_CAP_2M) ? "yes" : "no", 1u << (caps.misc & VMX_MISC_PREEMPT_SHIFT),
+		   !(ctl.proc2 & PROC2_ENABLE_VPID) ? "off" : vpid_single ? "on (INVVPID single-context)" :
+		   "on (INVVPID all-context)", (ctl.proc & PROC_USE_TPR_SHADOW) ? "by TPR shadow" : "by exiting");
 }
 
-/* Makes v's VMCS current (VMPTRLD) if it is not. */
-void vmx_load(struct vcpu *v);
 void vmx_load(struct vcpu *v)
 {
-	uint64_t pa = (uint64_t)(uintptr_t)v->vmcs;
-	uint8_t fail;
-
 	if (vmx_current == v)
 		return;
-	__asm__ volatile("vmptrld %1; setna %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
-	if (fail)
+	if (vmx_vmptrld((uint64_t)(uintptr_t)v->vmcs) < 0)
 		panic("vmx_load: VMPTRLD failed for guest %s", v->guest->cfg->name);
 	vmx_current = v;
 }
@@ -151,7 +198,9 @@ static void vmx_write_host_state(struct vcpu *v)
 	vmcs_writenat(HOST_IA32_SYSENTER_EIP, 0);
 	vmcs_write64(HOST_IA32_EFER, cpu_rdmsr(MSR_IA32_EFER));
 	vmcs_write64(HOST_IA32_PAT, cpu_rdmsr(MSR_IA32_PAT));
-	vmcs_writenat(HOST_RSP, v->host_rsp);
+	/* vmx_run writes HOST_RSP on the first entry (host_rsp 0 never matches). */
+	v->host_rsp = 0;
+	vmcs_writenat(HOST_RSP, 0);
 	vmcs_writenat(HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_stub);
 }
 
@@ -172,12 +221,16 @@ static uint64_t vmx_cr4_mask(void)
 
 static void vmx_write_controls(struct guest *g)
 {
+	struct vcpu *v = &g->vcpu;
+
 	vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, ctl.pin);
 	vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, ctl.proc);
 	vmcs_write32(SECONDARY_VM_EXEC_CONTROL, ctl.proc2);
 	vmcs_write32(VM_EXIT_CONTROLS, ctl.exit);
 	vmcs_write32(VM_ENTRY_CONTROLS, ctl.entry);
-	vmcs_write32(EXCEPTION_BITMAP, 0);
+	vmcs_write32(EXCEPTION_BITMAP, VMX_EXCEPTION_BITMAP);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
 	vmcs_write32(CR3_TARGET_COUNT, 0);
 	vmcs_write32(VM_EXIT_MSR_STORE_COUNT, 0);
 	vmcs_write32(VM_EXIT_MSR_LOAD_COUNT, 0);
@@ -187,6 +240,12 @@ static void vmx_write_controls(struct guest *g)
 	vmcs_write64(IO_BITMAP_B, (uintptr_t)g->io_bitmap + 4096);
 	vmcs_write64(MSR_BITMAP, (uintptr_t)g->msr_bitmap);
 	vmcs_write64(EPT_POINTER, ept_eptp(&g->ept));
+	vmcs_write64(TSC_OFFSET, v->tsc_offset);
+	if (ctl.proc & PROC_USE_TPR_SHADOW) {
+		/* The guest's CR8 lives in its own virtual-APIC page (VTPR, offset 0x80). */
+		vmcs_write64(VIRTUAL_APIC_PAGE_ADDR, (uintptr_t)v->vapic);
+		vmcs_write32(TPR_THRESHOLD, 0);
+	}
 	if (ctl.proc2 & PROC2_ENABLE_VPID)
 		vmcs_write16(VIRTUAL_PROCESSOR_ID, g->id + 1);
 	vmcs_writenat(CR0_GUEST_HOST_MASK, vmx_cr0_mask());
@@ -204,13 +263,15 @@ static void vmx_guest_seg(unsigned idx, uint16_t sel, uint32_t limit, uint32_t a
 	vmcs_write_raw(GUEST_ES_AR_BYTES + 2 * idx, ar);
 }
 
-void vmx_guest_reset_state(struct guest *g)
+/*
+ * The vCPU's start state: 32-bit protected mode with flat 4 GiB code and
+ * data, paging off, IF=0 (the state the Multiboot and Linux 32-bit boot
+ * protocols both hand over), at v->start.
+ */
+static void vmx_write_guest_reset(struct vcpu *v)
 {
-	struct vcpu *v = &g->vcpu;
 	uint64_t cr0 = CR0_PE | CR0_ET;
 
-	vmx_load(v);
-	/* Multiboot machine state: flat 4 GiB code and data, paging off, IF=0. */
 	for (unsigned i = 0; i < 6; i++)
 		vmx_guest_seg(i, i == 1 ? 0x08 : 0x10, 0xffffffff, i == 1 ? 0xc09b : 0xc093);
 	vmx_guest_seg(6, 0, 0, 0x10000);                /* LDTR unusable */
@@ -226,8 +287,8 @@ void vmx_guest_reset_state(struct guest *g)
 	vmcs_writenat(CR4_READ_SHADOW, 0);
 	vmcs_writenat(GUEST_DR7, 0x400);
 	vmcs_writenat(GUEST_RSP, 0);
-	vmcs_writenat(GUEST_RIP, g->boot->entry);
-	vmcs_writenat(GUEST_RFLAGS, 0x2);
+	vmcs_writenat(GUEST_RIP, v->start.rip);
+	vmcs_writenat(GUEST_RFLAGS, RFLAGS_FIXED);
 	vmcs_writenat(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	vmcs_write32(GUEST_ACTIVITY_STATE, 0);
@@ -237,89 +298,45 @@ void vmx_guest_reset_state(struct guest *g)
 	vmcs_write64(GUEST_IA32_DEBUGCTL, 0);
 	vmcs_write64(GUEST_IA32_PAT, 0x0007040600070406ull);
 	vmcs_write64(GUEST_IA32_EFER, 0);
-	vmcs_write32(VM_ENTRY_CONTROLS, ctl.entry);
-	vmcs_write32(VM_ENTRY_INTR_INFO, 0);
+	for (unsigned i = 0; i < 4; i++)
+		vmcs_write_raw(GUEST_PDPTE0 + 2 * i, 0);
 	memset(&v->regs, 0, sizeof(v->regs));
-	v->regs.rax = MB_BOOT_MAGIC;
-	v->regs.rbx = g->boot->mbi_gpa;
-	v->cr2 = 0;
+	v->reinject_vector = -1;
 	v->fresh = true;
-	xstate_reset(v);
-	memset(v->msrs, 0, sizeof(v->msrs));
-	if (g->cfg->test_fault == CFG_TEST_VMENTRY) {
-		/* Test-only: RFLAGS bit 1 must be 1 (SDM "Checks on Guest RIP and RFLAGS"). */
-		vmcs_writenat(GUEST_RFLAGS, 0);
-	} else if (g->cfg->test_fault == CFG_TEST_VMCONTROL) {
-		/* Test-only: at most 4 CR3-target values (SDM "Checks on VMX Controls"). */
-		vmcs_write32(CR3_TARGET_COUNT, 5);
-	}
+	v->regs.rax = v->start.rax;
+	v->regs.rbx = v->start.rbx;
+	v->regs.rsi = v->start.rsi;
+	if (v->vapic)
+		memset(v->vapic, 0, 4096);
 }
 
-/*
- * Builds the I/O bitmaps: every port exits except those the guest owns.
- * The IDE bus master's ports always exit, whatever hv.cfg grants: they
- * carry DMA addresses, which the hv must check (hv/vdma_io.c).
- */
-static void vmx_build_io_bitmap(struct guest *g)
-{
-	unsigned bm = vpci_bm_base();
-	bool said = false;
-
-	memset(g->io_bitmap, 0xff, 8192);
-	for (unsigned port = 0; port < 0x10000; port++) {
-		if (!cfg_guest_owns_port(g->cfg, (uint16_t)port))
-			continue;
-		if (bm && port >= bm && port < bm + 16) {
-			if (!said)
-				log_printf("hv: guest %s: ports 0x%x-0x%x are the IDE bus master: trapped, "
-					   "not passed through\n", g->cfg->name, bm, bm + 15);
-			said = true;
-			continue;
-		}
-		g->io_bitmap[port / 8] &= (uint8_t)~(1u << (port % 8));
-	}
-}
-
-/* Lets the guest read and write msr without an exit. */
-static void vmx_msr_passthrough(struct guest *g, uint32_t msr)
-{
-	unsigned base = msr >= 0xc0000000u ? 1024 : 0, idx = msr & 0x1fff;
-
-	g->msr_bitmap[base + idx / 8] &= (uint8_t)~(1u << (idx % 8));          /* read */
-	g->msr_bitmap[base + 2048 + idx / 8] &= (uint8_t)~(1u << (idx % 8));   /* write */
-}
-
-int vmx_guest_setup(struct guest *g)
+void vmx_vcpu_rebuild(struct guest *g)
 {
 	struct vcpu *v = &g->vcpu;
-	uint8_t *stack = mem_alloc_pages(EXIT_STACK_PAGES);
-	uint64_t pa;
-	uint8_t fail;
 
-	v->guest = g;
-	v->vmcs = mem_alloc_pages(1);
-	xstate_setup(v);
-	*(uint32_t *)v->vmcs = (uint32_t)caps.basic & 0x7fffffff;
-	v->host_rsp = (uint64_t)(uintptr_t)(stack + EXIT_STACK_PAGES * 4096 - 16);
-	g->io_bitmap = mem_alloc_pages(2);
-	g->msr_bitmap = mem_alloc_pages(1);
-	vmx_build_io_bitmap(g);
-	memset(g->msr_bitmap, 0xff, 4096);
-	vmx_msr_passthrough(g, MSR_IA32_FS_BASE);
-	vmx_msr_passthrough(g, MSR_IA32_GS_BASE);
-	for (unsigned i = 0; i < ARRAY_SIZE(vmx_switched_msrs); i++)
-		vmx_msr_passthrough(g, vmx_switched_msrs[i]);
-
-	pa = (uint64_t)(uintptr_t)v->vmcs;
-	__asm__ volatile("vmclear %1; setna %0" : "=q"(fail) : "m"(pa) : "cc", "memory");
-	if (fail)
-		return -1;
+	if (vmx_vmclear((uint64_t)(uintptr_t)v->vmcs) < 0)
+		panic("vmx_vcpu_rebuild: VMCLEAR failed for guest %s", g->cfg->name);
+	if (vmx_current == v)
+		vmx_current = NULL;
 	v->launched = 0;
-	vmx_current = NULL;
 	vmx_load(v);
 	vmx_write_controls(g);
 	vmx_write_host_state(v);
-	return 0;
+	vmx_write_guest_reset(v);
+	vmx_flush_guest_tlb(v);
+}
+
+void vmx_guest_setup(struct guest *g)
+{
+	struct vcpu *v = &g->vcpu;
+
+	v->guest = g;
+	v->vmcs = mem_alloc_pages(1);
+	*(uint32_t *)v->vmcs = (uint32_t)caps.basic & 0x7fffffff;
+	if (ctl.proc & PROC_USE_TPR_SHADOW)
+		v->vapic = mem_alloc_pages(1);
+	xstate_setup(v);
+	vmx_vcpu_rebuild(g);
 }
 
 uint64_t vmx_cr0_fixed0(void) { return caps.cr0_fixed0; }
@@ -327,22 +344,60 @@ uint64_t vmx_cr0_fixed1(void) { return caps.cr0_fixed1; }
 uint64_t vmx_cr4_fixed0(void) { return caps.cr4_fixed0; }
 uint64_t vmx_cr4_fixed1(void) { return caps.cr4_fixed1; }
 
+/* MSRs VMX does not switch and guests use directly (passed through the bitmap). */
+static const uint32_t vmx_switched_msrs[VCPU_SWITCHED_MSRS] = {
+	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_KERNEL_GS_BASE,
+};
+
 void vmx_switch_msrs(struct vcpu *from, struct vcpu *to)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(vmx_switched_msrs); i++) {
-		from->msrs[i] = cpu_rdmsr(vmx_switched_msrs[i]);
+		if (from)
+			from->msrs[i] = cpu_rdmsr(vmx_switched_msrs[i]);
 		cpu_wrmsr(vmx_switched_msrs[i], to->msrs[i]);
 	}
 }
 
-void vmx_inject_exception(unsigned vector, bool has_error, uint32_t error)
+/* Returns true if vector is a fault-class exception (SDM "Exception Classifications"). */
+static bool vmx_is_fault(unsigned vector)
 {
-	/* Interruption type 3: hardware exception (SDM "VM-Entry Controls for Event Injection"). */
-	uint32_t info = vector | (3u << 8) | (1u << 31) | (has_error ? 1u << 11 : 0);
+	switch (vector) {
+	case EXC_DE: case 5: case EXC_UD: case EXC_NM: case EXC_TS: case EXC_NP: case EXC_SS:
+	case EXC_GP: case EXC_PF: case EXC_MF: case EXC_AC: case 19: case 20: case 21:
+		return true;
+	}
+	return false;
+}
 
-	vmcs_write32(VM_ENTRY_INTR_INFO, info);
-	if (has_error)
+void vmx_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error)
+{
+	uint32_t info = vector | INTR_TYPE_HW_EXCEPTION | INTR_VALID;
+
+	/*
+	 * SDM "Checks on VM-Entry Control Fields": with unrestricted guest and
+	 * CR0.PE = 0 the deliver-error-code bit must be 0; a real-mode CPU
+	 * pushes no error code either.
+	 */
+	if (has_error && (vmcs_readnat(GUEST_CR0) & CR0_PE)) {
+		info |= INTR_DELIVER_ERROR;
 		vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+	}
+	/* A fault is delivered with RF set in the pushed RFLAGS (SDM "Debug Exceptions"). */
+	if (vmx_is_fault(vector))
+		vmcs_writenat(GUEST_RFLAGS, vmcs_readnat(GUEST_RFLAGS) | RFLAGS_RF);
+	vmcs_write32(VM_ENTRY_INTR_INFO, info);
+	(void)v;
+}
+
+void vmx_flush_guest_tlb(struct vcpu *v)
+{
+	uint16_t vpid = (uint16_t)(v->guest->id + 1);
+
+	if (!(ctl.proc2 & PROC2_ENABLE_VPID))
+		return;                 /* without VPID every entry and exit flushes */
+	if (vmx_invvpid(vpid_single ? INVVPID_SINGLE_CONTEXT : INVVPID_ALL_CONTEXT, vpid, 0) < 0)
+		panic("vmx_flush_guest_tlb: INVVPID failed for guest %s", v->guest->cfg->name);
+	v->tlb_flushes++;
 }
 
 /* Prints one segment's guest state. */
@@ -376,50 +431,26 @@ void vmx_dump_guest(struct vcpu *v)
 		   vmcs_read32(VM_ENTRY_CONTROLS));
 }
 
-void vmx_entry_failed(struct vcpu *v, uint64_t rflags)
+/* vmcheck's reader for the current VMCS: a field this CPU lacks reads as 0. */
+static uint64_t vmx_check_read(void *ctx, uint32_t field)
 {
-	struct guest *g = v->guest;
+	uint64_t v;
 
-	if (rflags & 1) {
-		guest_stop(g, "VM entry failed: VMfailInvalid (no current VMCS)");
-	} else {
-		uint32_t err = vmcs_read32(VM_INSTRUCTION_ERROR);
-		log_printf("hv: guest %s: VM entry failed: VM-instruction error %u (%s)\n",
-			   g->cfg->name, err, vmcs_insn_error_name(err));
-		vmx_dump_guest(v);
-		guest_stop(g, "VM entry failed: %s", vmcs_insn_error_name(err));
-	}
-	hv_enter(sched_next(v));
+	return vmcs_read_try(field, &v) < 0 ? 0 : v;
 }
 
-const char *vmcs_insn_error_name(uint32_t err)
+void vmx_check_entry(struct vcpu *v)
 {
-	static const char *const names[] = {
-		[1] = "VMCALL executed in VMX root operation",
-		[2] = "VMCLEAR with invalid physical address",
-		[3] = "VMCLEAR with VMXON pointer",
-		[4] = "VMLAUNCH with non-clear VMCS",
-		[5] = "VMRESUME with non-launched VMCS",
-		[6] = "VMRESUME after VMXOFF",
-		[7] = "VM entry with invalid control field(s)",
-		[8] = "VM entry with invalid host-state field(s)",
-		[9] = "VMPTRLD with invalid physical address",
-		[10] = "VMPTRLD with VMXON pointer",
-		[11] = "VMPTRLD with incorrect VMCS revision identifier",
-		[12] = "VMREAD/VMWRITE from/to unsupported VMCS component",
-		[13] = "VMWRITE to read-only VMCS component",
-		[15] = "VMXON executed in VMX root operation",
-		[16] = "VM entry with invalid executive-VMCS pointer",
-		[17] = "VM entry with non-launched executive VMCS",
-		[18] = "VM entry with executive-VMCS pointer not VMXON pointer",
-		[19] = "VMCALL with non-clear VMCS",
-		[20] = "VMCALL with invalid VM-exit control fields",
-		[22] = "VMCALL with incorrect MSEG revision identifier",
-		[23] = "VMXOFF under dual-monitor treatment of SMIs and SMM",
-		[24] = "VMCALL with invalid SMM-monitor features",
-		[25] = "VM entry with invalid VM-execution control fields in executive VMCS",
-		[26] = "VM entry with events blocked by MOV SS",
-		[28] = "invalid operand to INVEPT/INVVPID",
-	};
-	return err < ARRAY_SIZE(names) && names[err] ? names[err] : "unknown VM-instruction error";
+	struct cpuid_regs r;
+	struct vmcheck_cpu cpu = { .caps = &caps, .maxphyaddr = 36, .linear_width = 48 };
+	struct vmcheck_result res;
+
+	cpu_cpuid(0x80000000u, 0, &r);
+	if (r.eax >= 0x80000008u) {
+		cpu_cpuid(0x80000008u, 0, &r);
+		cpu.maxphyaddr = r.eax & 0xff;
+	}
+	res = vmcheck(&cpu, vmx_check_read, NULL);
+	if (res.kind != VMCHECK_OK)
+		log_printf("hv: guest %s: vmcheck before VM entry: %s\n", v->guest->cfg->name, res.rule);
 }

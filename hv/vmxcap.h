@@ -29,6 +29,7 @@
 #define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1ull << 2)
 
 #define VMX_BASIC_TRUE_CTLS           (1ull << 55)
+#define VMX_BASIC_NO_ERRCODE_CHECK    (1ull << 56)   /* hardware exceptions with or without error code */
 
 /* Pin-based controls. */
 #define PIN_EXTINT_EXITING            (1u << 0)
@@ -38,24 +39,52 @@
 
 /* Primary processor-based controls. */
 #define PROC_INTR_WINDOW_EXITING      (1u << 2)
+#define PROC_USE_TSC_OFFSETTING       (1u << 3)
 #define PROC_HLT_EXITING              (1u << 7)
+#define PROC_INVLPG_EXITING           (1u << 9)
+#define PROC_MWAIT_EXITING            (1u << 10)
+#define PROC_RDPMC_EXITING            (1u << 11)
+#define PROC_RDTSC_EXITING            (1u << 12)
 #define PROC_CR3_LOAD_EXITING         (1u << 15)
 #define PROC_CR3_STORE_EXITING        (1u << 16)
+#define PROC_CR8_LOAD_EXITING         (1u << 19)
+#define PROC_CR8_STORE_EXITING        (1u << 20)
+#define PROC_USE_TPR_SHADOW           (1u << 21)
+#define PROC_NMI_WINDOW_EXITING       (1u << 22)
+#define PROC_MOV_DR_EXITING           (1u << 23)
 #define PROC_UNCOND_IO_EXITING        (1u << 24)
 #define PROC_USE_IO_BITMAPS           (1u << 25)
+#define PROC_MONITOR_TRAP_FLAG        (1u << 27)
 #define PROC_USE_MSR_BITMAPS          (1u << 28)
+#define PROC_MONITOR_EXITING          (1u << 29)
+#define PROC_PAUSE_EXITING            (1u << 30)
 #define PROC_SECONDARY_CONTROLS       (1u << 31)
 
 /* Secondary processor-based controls. */
+#define PROC2_VIRTUALIZE_APIC         (1u << 0)
 #define PROC2_ENABLE_EPT              (1u << 1)
+#define PROC2_DESC_TABLE_EXITING      (1u << 2)
 #define PROC2_ENABLE_RDTSCP           (1u << 3)
+#define PROC2_VIRTUALIZE_X2APIC       (1u << 4)
 #define PROC2_ENABLE_VPID             (1u << 5)
+#define PROC2_WBINVD_EXITING          (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST      (1u << 7)
+#define PROC2_APIC_REGISTER_VIRT      (1u << 8)
+#define PROC2_VIRTUAL_INTR_DELIVERY   (1u << 9)
+#define PROC2_PAUSE_LOOP_EXITING      (1u << 10)
+#define PROC2_RDRAND_EXITING          (1u << 11)
 #define PROC2_ENABLE_INVPCID          (1u << 12)
+#define PROC2_ENABLE_VMFUNC           (1u << 13)
+#define PROC2_VMCS_SHADOWING          (1u << 14)
+#define PROC2_RDSEED_EXITING          (1u << 16)
+#define PROC2_EPT_VE                  (1u << 18)
 #define PROC2_ENABLE_XSAVES           (1u << 20)
+#define PROC2_TSC_SCALING             (1u << 25)
 
 /* VM-exit controls. */
+#define EXIT_SAVE_DEBUG_CONTROLS      (1u << 2)
 #define EXIT_HOST_ADDR_SPACE_SIZE     (1u << 9)
+#define EXIT_LOAD_PERF_GLOBAL_CTRL    (1u << 12)
 #define EXIT_ACK_INTR_ON_EXIT         (1u << 15)
 #define EXIT_SAVE_PAT                 (1u << 18)
 #define EXIT_LOAD_PAT                 (1u << 19)
@@ -64,7 +93,11 @@
 #define EXIT_SAVE_PREEMPT_TIMER       (1u << 22)
 
 /* VM-entry controls. */
+#define ENTRY_LOAD_DEBUG_CONTROLS     (1u << 2)
 #define ENTRY_IA32E_MODE_GUEST        (1u << 9)
+#define ENTRY_SMM                     (1u << 10)
+#define ENTRY_DUAL_MONITOR            (1u << 11)
+#define ENTRY_LOAD_PERF_GLOBAL_CTRL   (1u << 13)
 #define ENTRY_LOAD_PAT                (1u << 14)
 #define ENTRY_LOAD_EFER               (1u << 15)
 
@@ -75,6 +108,16 @@
 #define EPT_CAP_INVEPT                (1ull << 20)
 #define EPT_CAP_INVEPT_SINGLE         (1ull << 25)
 #define EPT_CAP_INVEPT_ALL            (1ull << 26)
+#define VPID_CAP_INVVPID              (1ull << 32)
+#define VPID_CAP_INVVPID_ADDR         (1ull << 40)
+#define VPID_CAP_INVVPID_SINGLE       (1ull << 41)
+#define VPID_CAP_INVVPID_ALL          (1ull << 42)
+
+/* IA32_VMX_MISC bits. */
+#define VMX_MISC_PREEMPT_SHIFT        0x1fu
+#define VMX_MISC_SAVE_EFER_LMA        (1ull << 5)
+#define VMX_MISC_ACTIVITY_HLT         (1ull << 6)
+
 
 /* The capability MSRs, as read by the caller. */
 struct vmx_caps {

@@ -342,6 +342,14 @@ bool vpic_has_interrupt(const struct vpic *p)
 	return vpic_chip_pending(&p->chip[VPIC_MASTER], VPIC_MASTER) >= 0;
 }
 
+bool vpic_edge_would_interrupt(const struct vpic *p, int irq)
+{
+	struct vpic copy = *p;
+
+	vpic_pulse_irq(&copy, irq);
+	return vpic_has_interrupt(&copy) && !vpic_has_interrupt(p);
+}
+
 /*
  * INTA cycle ("Interrupt Sequence"). Returns the vector and moves the
  * request from IRR to ISR. With no request left (it went away, or was

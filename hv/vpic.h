@@ -80,6 +80,13 @@ void vpic_pulse_irq(struct vpic *p, int irq);
 /* Returns true if an unmasked request would be delivered to the CPU now. */
 bool vpic_has_interrupt(const struct vpic *p);
 
+/*
+ * Returns true if an edge on line irq would make the pair interrupt the
+ * CPU where it does not now: the line is unmasked, its request is not
+ * latched already and no request of equal or higher priority is in
+ * service. A halted guest is woken only by such an edge.
+ */
+bool vpic_edge_would_interrupt(const struct vpic *p, int irq);
 /* INTA cycle. Returns the vector (0..255) and moves the request IRR -> ISR. */
 int vpic_ack(struct vpic *p);
 

@@ -93,7 +93,22 @@ static int vpit_out_at(const struct vpit_channel *c, uint64_t n)
 	}
 }
 
-/* OUT rising edges from the load up to n clocks. */
+/*
+ * The period of IRQ0 edges in the periodic modes: the programmed one, but
+ * never shorter than VPIT_MIN_IRQ0_CLOCKS. A guest may program count 2
+ * (596 kHz); its interrupts still come at most 10000 times a second, so
+ * its timer cannot keep the CPU in the hv (KVM bounds its guests' timers
+ * the same way, min_timer_period_us). Counter reads keep the programmed
+ * count.
+ */
+static uint64_t vpit_irq0_period(const struct vpit_channel *c)
+{
+	uint64_t p = vpit_period(c);
+
+	return p < VPIT_MIN_IRQ0_CLOCKS ? VPIT_MIN_IRQ0_CLOCKS : p;
+}
+
+/* Channel 0 OUT rising edges (IRQ0) from the load up to n clocks. */
 static uint64_t vpit_edges(const struct vpit_channel *c, uint64_t n)
 {
 	/* A stopped counter's n is frozen, so its past edges still count. */
@@ -102,7 +117,7 @@ static uint64_t vpit_edges(const struct vpit_channel *c, uint64_t n)
 	switch (c->mode) {
 	case 2:
 	case 3:
-		return n / vpit_period(c);
+		return n / vpit_irq0_period(c);
 	case 0:
 	case 1:
 		return n >= c->reload;
@@ -111,11 +126,11 @@ static uint64_t vpit_edges(const struct vpit_channel *c, uint64_t n)
 	}
 }
 
-/* Clock count at which rising edge k (1-based) happens; 0 if never. */
+/* Clock count at which channel 0 rising edge k (1-based) happens; 0 if never. */
 static uint64_t vpit_edge_tick(const struct vpit_channel *c, uint64_t k)
 {
 	if (c->mode == 2 || c->mode == 3)
-		return k * vpit_period(c);
+		return k * vpit_irq0_period(c);
 	if (k != 1)
 		return 0;
 	return c->mode <= 1 ? c->reload : (uint64_t)c->reload + 1;

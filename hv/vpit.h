@@ -27,6 +27,13 @@
 #define VPIT_PORT_CTRL 0x43
 #define VPIT_PORT_61   0x61
 
+/*
+ * The shortest IRQ0 period in the periodic modes (2, 3): 119 input clocks,
+ * 99.7 us, about 10 kHz. A shorter programmed count keeps its counter
+ * values but raises IRQ0 only at this rate (see vpit.c).
+ */
+#define VPIT_MIN_IRQ0_CLOCKS 119u
+
 struct vpit_channel {
 	uint8_t mode;           /* 0..5 (6, 7 are stored as 2, 3) */
 	uint8_t rw;             /* 1 LSB, 2 MSB, 3 LSB then MSB */

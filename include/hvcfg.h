@@ -42,6 +42,7 @@ enum cfg_test_fault {
 	CFG_TEST_NONE = 0,
 	CFG_TEST_VMENTRY = 1,     /* corrupt one guest-state field: VM entry fails */
 	CFG_TEST_VMCONTROL = 2,   /* corrupt one control field: VMLAUNCH fails (VMfailValid) */
+	CFG_TEST_VMRESUME = 3,    /* after the first hypercall, corrupt guest state: VMRESUME fails */
 };
 
 struct cfg_range {
@@ -55,6 +56,8 @@ struct cfg_guest {
 	char cmdline[CFG_CMDLINE_MAX];
 	uint64_t mem_bytes;             /* guest RAM, from guest-physical 0 */
 	int cpu;                        /* physical CPU index; 0 if not given */
+	uint16_t share_permille;        /* CPU share, per mille of the period; 0: not given */
+	uint16_t share_line;            /* line of the share key, 0 if none */
 	struct cfg_range ports[CFG_MAX_PORTS];
 	int nports;
 	uint16_t irqs;                  /* bit n: owns ISA IRQ n */
@@ -68,6 +71,8 @@ struct cfg_guest {
 
 struct hv_config {
 	uint32_t timeslice_us;          /* [hv] timeslice_us, default 10000 */
+	uint32_t period_us;             /* [hv] period_us: CPU-share period, default 10000 */
+	bool vmcheck;                   /* [hv] vmcheck = on: SDM entry checks before every entry */
 	bool trace;                     /* [hv] trace = on | off: the per-exit trace, default on */
 	uint64_t total_mem_limit;       /* 0: no limit given (set by the caller) */
 	int nguests;

@@ -6,6 +6,12 @@
  * (as int64_t) is an error HC_E*. Other registers are preserved. Addresses are
  * guest-physical; a buffer must lie wholly inside the guest's RAM.
  *
+ * Only CPL 0 may call: from CPL 1-3 every call returns HC_EPERM and does
+ * nothing else (the guest's kernel decides what its processes may ask the
+ * hv; a process must not make the hv write into its kernel). Outside
+ * 64-bit mode (a 32-bit guest, or compatibility mode) only EAX, EBX and
+ * ECX count: the upper halves of RAX, RBX, RCX are ignored.
+ *
  * The hv also identifies itself through CPUID: leaf 0x40000000 returns the
  * highest hypervisor leaf in EAX and the signature HV_CPUID_SIGNATURE in
  * EBX:ECX:EDX; leaf 0x40000001 returns HC_ABI_VERSION in EAX.
@@ -25,14 +31,22 @@
 enum hypercall {
 	HC_VERSION      = 0,   /* () -> HC_ABI_VERSION */
 	HC_YIELD        = 1,   /* () -> 0: give the CPU to another guest */
-	HC_CONSOLE      = 2,   /* (gpa, len) -> bytes written to this guest's console */
+	HC_CONSOLE      = 2,   /* (gpa, len <= HC_CONSOLE_MAX) -> bytes that went to the console */
 	HC_EXIT_STATS   = 3,   /* (gpa, size) -> bytes written: struct hc_exit_stats */
 	HC_GUEST_INFO   = 4,   /* (gpa, size) -> bytes written: struct hc_guest_info */
 	HC_MAX
 };
 
+#define HC_EPERM    (-1)   /* called from CPL > 0 */
 #define HC_EINVAL   (-22)  /* bad argument: buffer outside RAM, bad length */
 #define HC_ENOSYS   (-38)  /* unknown call number */
+
+/*
+ * HC_CONSOLE: a guest's console output waits in the hv's log ring, at most
+ * 8 KiB of it at a time; what does not fit is dropped and counted (the
+ * console then says how much), and the call returns how many bytes went.
+ */
+#define HC_CONSOLE_MAX 4096u
 
 /* This guest's own exit statistics, per basic exit reason. */
 struct hc_exit_stats {
@@ -51,5 +65,11 @@ struct hc_guest_info {
 	uint64_t ram_bytes;
 	uint64_t tsc_hz;
 };
+
+/* The layouts are the same for 32-bit and 64-bit guests. */
+_Static_assert(sizeof(struct hc_guest_info) == 40, "hc_guest_info layout");
+_Static_assert(__builtin_offsetof(struct hc_guest_info, ram_bytes) == 24, "hc_guest_info layout");
+_Static_assert(__builtin_offsetof(struct hc_exit_stats, count) == 16, "hc_exit_stats layout");
+_Static_assert(sizeof(struct hc_exit_stats) == 16 + 24 * EXIT_REASON_MAX, "hc_exit_stats layout");
 
 #endif

@@ -526,7 +526,7 @@ static void test_error_bad_restart_and_test_fault(void **state)
 	(void)state;
 	expect_error(GUEST_A "restart = maybe\n", 4, "bad restart value 'maybe' (no | yes)");
 	expect_error(GUEST_A "test_fault = triple\n", 4,
-		     "bad test_fault value 'triple' (none | vmentry | vmcontrol)");
+		     "bad test_fault value 'triple' (none | vmentry | vmcontrol | vmresume)");
 }
 
 static void test_error_duplicate_hv_section(void **state)
@@ -555,6 +555,41 @@ static void test_error_message_clips_long_input(void **state)
 	snprintf(text, sizeof(text), GUEST_A "cpu = %s\n", junk);
 	expect_error(text, 4, "...");
 	assert_true(strlen(err.msg) < CFG_MSG_MAX);
+}
+
+/* CPU shares: share = N% per guest, [hv] period_us, and the checks across guests. */
+static void test_shares_and_period(void **state)
+{
+	(void)state;
+	expect_ok("[hv]\nperiod_us = 20000\n" GUEST_A "share = 30%\n" GUEST_B "share = 70\n");
+	assert_int_equal(cfg.period_us, 20000);
+	assert_int_equal(cfg.guests[0].share_permille, 300);
+	assert_int_equal(cfg.guests[1].share_permille, 700);
+	assert_int_equal(cfg.guests[0].share_line, 6);
+	expect_ok(GUEST_A);
+	assert_int_equal(cfg.period_us, 10000);
+	assert_int_equal(cfg.guests[0].share_permille, 0);
+	expect_error(GUEST_A "share = 0%\n", 4, "share (percent)");
+	expect_error(GUEST_A "share = 101%\n", 4, "share (percent)");
+	expect_error("[hv]\nperiod_us = 10\n" GUEST_A, 2, "period_us");
+	/* Over 100% on one CPU: the share that tips it over is named. */
+	expect_error(GUEST_A "share = 60%\n" GUEST_B "share = 50%\n", 8,
+		     "shares of the guests on cpu 0 add up to 110% (over 100%)");
+	/* 100% named leaves nothing for a guest without a share. */
+	expect_error(GUEST_A "share = 100%\n" GUEST_B, 4, "less than 1% is left for each of the 1 guest(s)");
+	/* Different CPUs have their own 100%. */
+	expect_ok(GUEST_A "share = 60%\n" GUEST_B "cpu = 1\nshare = 60%\n");
+}
+
+static void test_vmcheck_and_vmresume_fault(void **state)
+{
+	(void)state;
+	expect_ok("[hv]\nvmcheck = on\n" GUEST_A "test_fault = vmresume\n");
+	assert_true(cfg.vmcheck);
+	assert_int_equal(cfg.guests[0].test_fault, CFG_TEST_VMRESUME);
+	expect_ok(GUEST_A);
+	assert_false(cfg.vmcheck);
+	expect_error("[hv]\nvmcheck = yes\n" GUEST_A, 2, "bad vmcheck value 'yes' (on | off)");
 }
 
 static void test_device_names(void **state)
@@ -618,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_error_control_character),
 		cmocka_unit_test(test_error_message_clips_long_input),
 		cmocka_unit_test(test_device_names),
+		cmocka_unit_test(test_shares_and_period),
+		cmocka_unit_test(test_vmcheck_and_vmresume_fault),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,7 +51,10 @@ static int setup(void **state)
 	memset(&pool, 0, sizeof(pool));
 	pool.budget = MAX_PAGES;
 	memset(&ept, 0, sizeof(ept));
-	return ept_init(&ept, pool_alloc, &pool);
+	if (ept_init(&ept, pool_alloc, &pool) < 0)
+		return -1;
+	ept.large_ok = true;            /* the CPU has 2 MiB EPT pages */
+	return 0;
 }
 
 static int teardown(void **state)
@@ -126,6 +129,32 @@ static void test_init_allocates_one_zeroed_pml4(void **state)
 		assert_int_equal(ept.pml4[i], 0);
 	assert_unmapped(0);
 	assert_unmapped(0x7ffff000);
+}
+
+/* IA32_VMX_EPT_VPID_CAP bit 16 clear: every leaf is 4 KiB, aligned or not. */
+static void test_no_2mib_leaves_without_the_capability(void **state)
+{
+	(void)state;
+	ept.large_ok = false;
+	assert_int_equal(ept_map(&ept, 0, 0x40000000, 2 * MiB2, EPT_RWX), 0);
+	for (int i = 0; i < 2; i++)
+		assert_false(pde_of(i * MiB2) & EPT_LARGE);
+	/* PML4 + PDPT + PD + two page tables. */
+	assert_int_equal(ept.tables, 5);
+	uint64_t hpa;
+	assert_int_equal(ept_translate(&ept, MiB2 + 0x1234, &hpa, NULL), 0);
+	assert_int_equal(hpa, 0x40000000 + MiB2 + 0x1234);
+}
+
+/* A fresh EPT uses 4 KiB leaves until the caller says the CPU has 2 MiB ones. */
+static void test_init_leaves_large_pages_off(void **state)
+{
+	struct ept e;
+
+	(void)state;
+	memset(&e, 0xff, sizeof(e));
+	assert_int_equal(ept_init(&e, pool_alloc, &pool), 0);
+	assert_false(e.large_ok);
 }
 
 static void test_aligned_ranges_use_2mib_leaves(void **state)
@@ -418,6 +447,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(test_no_2mib_leaves_without_the_capability),
+		T(test_init_leaves_large_pages_off),
 		T(test_init_allocates_one_zeroed_pml4),
 		T(test_aligned_ranges_use_2mib_leaves),
 		T(test_unaligned_ranges_use_4kib_leaves),

@@ -1,0 +1,90 @@
+/*
+ * VMCALL: the hypercall ABI of include/hypercall.h. Only the guest's
+ * kernel may call (CPL 0); a call from CPL > 0 returns HC_EPERM and does
+ * nothing else, as Jailhouse and KVM answer. Outside 64-bit mode only the
+ * low 32 bits of the argument registers count (their upper halves are
+ * undefined after a mode switch).
+ */
+#include "exit.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "log.h"
+#include "vmcs.h"
+
+static int64_t hc_console(struct guest *g, uint64_t gpa, uint64_t len)
+{
+	const char *s = guest_gpa_ptr(g, gpa, len);
+	uint64_t dropped = g->con_dropped;
+
+	if (!s || len > HC_CONSOLE_MAX)
+		return HC_EINVAL;
+	for (uint64_t i = 0; i < len; i++)
+		guest_con_putc(g, s[i]);
+	/* What its log quota did not take is gone: say how much went out. */
+	dropped = g->con_dropped - dropped;
+	return dropped >= len ? 0 : (int64_t)(len - dropped);
+}
+
+static int64_t hc_exit_stats(struct guest *g, uint64_t gpa, uint64_t size)
+{
+	struct hc_exit_stats *out = guest_gpa_ptr(g, gpa, sizeof(*out));
+
+	if (!out || size < sizeof(*out))
+		return HC_EINVAL;
+	out->nreasons = EXIT_REASON_MAX;
+	out->reserved = 0;
+	out->total_exits = g->stats.total;
+	for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+		out->count[r] = g->stats.count[r];
+		out->tsc_sum[r] = g->stats.tsc_sum[r];
+		out->tsc_max[r] = g->stats.tsc_max[r];
+	}
+	return sizeof(*out);
+}
+
+static int64_t hc_guest_info(struct guest *g, uint64_t gpa, uint64_t size)
+{
+	struct hc_guest_info *out = guest_gpa_ptr(g, gpa, sizeof(*out));
+
+	if (!out || size < sizeof(*out))
+		return HC_EINVAL;
+	memset(out, 0, sizeof(*out));
+	lib_strlcpy(out->name, g->cfg->name, sizeof(out->name));
+	out->id = (uint32_t)g->id;
+	out->nguests = (uint32_t)hv.nguests;
+	out->ram_bytes = g->boot->ram_bytes;
+	out->tsc_hz = hv.tsc_hz;
+	return sizeof(*out);
+}
+
+enum exit_action exit_vmcall(struct vcpu *v, struct exit_info *x)
+{
+	struct guest_regs *r = &v->regs;
+	struct guest *g = v->guest;
+	enum exit_action act = EXIT_RESUME;
+	uint64_t nr = r->rax, a1 = r->rbx, a2 = r->rcx;
+	int64_t ret;
+
+	if (!exit_guest_64bit()) {
+		nr = (uint32_t)nr, a1 = (uint32_t)a1, a2 = (uint32_t)a2;
+	}
+	if (exit_guest_cpl() != 0) {
+		if (log_limit_allow(&g->refusal_limit, v->exit_tsc, hv.tsc_hz, 8))
+			log_printf("hv: guest %s: hypercall %lu from CPL %u refused (HC_EPERM)\n",
+				   g->cfg->name, nr, exit_guest_cpl());
+		ret = HC_EPERM;
+	} else {
+		switch (nr) {
+		case HC_VERSION:    ret = HC_ABI_VERSION; break;
+		case HC_YIELD:      ret = 0; act = EXIT_YIELD; break;
+		case HC_CONSOLE:    ret = hc_console(g, a1, a2); break;
+		case HC_EXIT_STATS: ret = hc_exit_stats(g, a1, a2); break;
+		case HC_GUEST_INFO: ret = hc_guest_info(g, a1, a2); break;
+		default:            ret = HC_ENOSYS; break;
+		}
+	}
+	r->rax = (uint64_t)ret;
+	exit_skip_insn(v);
+	guest_test_fault_on_exit(g);
+	return act;
+}

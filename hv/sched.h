@@ -1,0 +1,41 @@
+/*
+ * Guest scheduling on one CPU, and CPU time as a resource: each guest has
+ * a guaranteed share of every period; time the hv spends because of a
+ * guest is charged to that guest. hv/sched.c describes the policy.
+ */
+#ifndef HV_SCHED_H
+#define HV_SCHED_H
+
+#include "hv.h"
+
+/* Gives each guest its budget from hv.cfg (shares of [hv] period_us). */
+void sched_init(void);
+
+/* The run loop: pick a vCPU, prepare its entry, enter it, dispatch its exit, repeat. */
+void sched_run(void) __attribute__((noreturn));
+
+/* Charges the time since the last charge to g (NULL: to nobody, e.g. idle). */
+void sched_account(struct guest *g, uint64_t now);
+
+/* The current exit's root-mode time is g's doing (a device interrupt of g's, g's wake-up). */
+void sched_blame(struct guest *g);
+
+/*
+ * g's virtual PIC got a device interrupt: a halted g wakes if it can take
+ * it, and preempts the running guest if it also has budget left.
+ */
+void sched_kick(struct guest *g);
+
+/* Returns true (once) if a woken guest with budget should preempt the running one. */
+bool sched_preempt_wanted(void);
+
+/* The running v's preemption timer expired at now: returns true if v must yield. */
+bool sched_timer(struct vcpu *v, uint64_t now);
+
+/* log.c's hook: draining a guest's console line is charged to that guest. */
+void sched_charge_log(int owner, bool start);
+
+/* Returns true if g has budget left in the current period. */
+bool sched_has_budget(const struct guest *g);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * Host CPU state the hv owns: GDT with a TSS, a 256-gate IDT, identity
+ * page tables.
+ */
+#ifndef HV_SETUP_H
+#define HV_SETUP_H
+
+#include <stdint.h>
+
+/* Loads the hv's GDT, TSS, IDT and page tables (identity map of [0, max(max_phys, 4 GiB))). */
+void setup_host_cpu(uint64_t max_phys);
+
+/* Returns the host TR base for the VMCS host-state area. */
+uint64_t setup_tss_base(void);
+
+/* NMIs taken in root mode (counted and ignored). */
+extern uint64_t setup_nmis;
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * VMX mechanism: VMXON, the controls the hv runs with, one VMCS per vCPU,
+ * entering a vCPU and coming back from it, event injection. It calls
+ * nothing above it (no scheduling, no guest policy).
+ */
+#ifndef HV_VMX_H
+#define HV_VMX_H
+
+#include "hv.h"
+#include "vmxcap.h"
+
+/* The controls chosen at VMXON (adjusted to the capability MSRs). */
+struct vmx_controls {
+	uint32_t pin, proc, proc2, exit, entry;
+};
+
+/* Reads the capabilities, enables VMX (IA32_FEATURE_CONTROL, CR4.VMXE) and executes VMXON. */
+void vmx_init(void);
+
+/* The capability MSRs and the chosen controls, for the checker and the CPU model. */
+const struct vmx_caps *vmx_caps(void);
+const struct vmx_controls *vmx_controls(void);
+
+/* Allocates g's VMCS and bitmaps and builds its VMCS (vmx_vcpu_rebuild). */
+void vmx_guest_setup(struct guest *g);
+
+/*
+ * Gives g's vCPU a fresh VMCS: VMCLEAR (launch state "clear"), then
+ * controls, host state and the reset guest state written again (SDM
+ * "VMCLEAR": the only architectural way to reset a VMCS's launch state).
+ */
+void vmx_vcpu_rebuild(struct guest *g);
+
+/* Makes v's VMCS current (VMPTRLD) if it is not. */
+void vmx_load(struct vcpu *v);
+
+/*
+ * Enters v (VMLAUNCH or VMRESUME) and returns when it leaves: 0 after a VM
+ * exit, 1 on VMfailInvalid, 2 on VMfailValid (hv/entry.asm).
+ */
+int vmx_run(struct vcpu *v);
+
+/*
+ * Queues a hardware exception for the next entry of v (current VMCS),
+ * following the SDM's rules for event injection: no error code while
+ * CR0.PE = 0, RFLAGS.RF set for faults.
+ */
+void vmx_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint32_t error);
+
+/* Flushes v's guest-linear translations (INVVPID single-context, or nothing without VPID). */
+void vmx_flush_guest_tlb(struct vcpu *v);
+
+/* Saves from's switched MSRs and loads to's. */
+void vmx_switch_msrs(struct vcpu *from, struct vcpu *to);
+
+void vmx_dump_guest(struct vcpu *v);
+
+/*
+ * [hv] vmcheck = on: runs the SDM's VM-entry checks (hv/vmcheck.c) on v's
+ * current VMCS before it is entered, and logs the first rule broken.
+ */
+void vmx_check_entry(struct vcpu *v);
+
+uint64_t vmx_cr0_fixed0(void);
+uint64_t vmx_cr0_fixed1(void);
+uint64_t vmx_cr4_fixed0(void);
+uint64_t vmx_cr4_fixed1(void);
+
+#endif
