@@ -15,17 +15,22 @@ import signal
 import subprocess
 import sys
 import time
+import unicodedata
 
 OVMF_BOCHS = "/usr/share/ovmf/OVMF.fd"
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 VGABIOS = "/usr/share/vgabios/vgabios.bin"
 
-# Lines that end a run, and the status a batch run then returns.
-END_HV = re.compile(r"^hv: all guests ended; status (-?\d+)", re.M)
-END_HALTED = re.compile(r"^hv: halted", re.M)
-END_PANIC = re.compile(r"^hv: PANIC: (.*)$", re.M)
-END_BOOT_FAILED = re.compile(r"^hv: boot stage failed", re.M)
+# The hv's own lines that end a run (on its channel, port 0xE9, only), and the
+# status a batch run then returns.
+END_HV = re.compile(r"hv: all guests ended; status (-?\d+)$")
+END_HALTED = "hv: halted"
+END_PANIC = re.compile(r"hv: PANIC: ")
+# The boot stage's (on the firmware console, com1): its failure, and its last
+# line before it hands the machine over to the hv.
+END_BOOT_FAILED = re.compile(r"hv: boot stage failed")
+BOOT_HANDOVER = re.compile(r"hv: TSC .*; exiting boot services$")
 
 STATUS_BOOT_FAILED = 2
 STATUS_PANIC = 3
@@ -150,41 +155,90 @@ def read_text(path):
         return ""
 
 
+def read_bytes(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def channel_lines(data):
+    """Returns the finished lines of a channel's bytes (a last line without its
+    newline is not finished). Lines end at b"\n" only, never at the other breaks
+    str.splitlines() knows (\v, \f, \x1c-\x1e, \x85, U+2028, ...), which a guest
+    could use to start a line of its own; each line is decoded alone, bytes that
+    are not UTF-8 as \\xNN, and trailing carriage returns are dropped."""
+    return [l.decode("utf-8", "backslashreplace").rstrip("\r") for l in data.split(b"\n")[:-1]]
+
+
 # Bochs writes its own messages to stdout, where port 0xE9 output also goes.
 BOCHS_NOISE = re.compile(r"^(\d{11}[a-zA-Z]\[|={20,}|\s+(Bochs x86 Emulator|Built from|Timestamp:)"
                          r"|Bochs is exiting|\[ *\] |\(null\): |Next at t=|\(\d\) \[|<bochs:)")
 
 
-def complete_lines(text):
-    """Returns the lines of text that are finished (a last line without its newline is not)."""
-    lines = text.split("\n")
-    return lines[:-1]
-
-
 TRACE_PREFIX = "@T "
 
 
+def hv_log_lines(e9):
+    """Returns the lines of the hv's own channel (the bytes of e9.log): what the hv
+    wrote on port 0xE9, without Bochs' own lines and the trace's @T lines
+    (tools/hvtrace reads those). A guest's console lines are in it tagged "[name] "
+    by the hv, so only the hv can write a line that starts with "hv:"."""
+    return [l for l in channel_lines(e9) if not BOCHS_NOISE.match(l) and not l.startswith(TRACE_PREFIX)]
+
+
 def hv_log(out):
-    """Returns the hv's log so far (complete lines): the e9 channel, without
-    Bochs' own lines and without the trace's @T lines (tools/hvtrace reads those)."""
-    return "\n".join(l for l in complete_lines(read_text(os.path.join(out, "e9.log")))
-                     if not BOCHS_NOISE.match(l) and not l.startswith(TRACE_PREFIX))
+    """Returns the hv's log so far (complete lines, joined by \\n): see hv_log_lines."""
+    return "\n".join(hv_log_lines(read_bytes(os.path.join(out, "e9.log"))))
 
 
-def boot_stage_lines(out):
-    """Returns the boot stage's lines ("hv: ...") from com1, where the firmware console goes."""
-    return [l for l in complete_lines(read_text(os.path.join(out, "com1.txt")))
-            if l.startswith("hv:")]
+def hv_started(log):
+    """Whether the hv's log (lines) has begun: the hv has taken the machine over."""
+    return any(l.startswith("hv: ") for l in log)
 
 
-def end_status(text):
-    """Returns the batch status if text shows the run has ended, else None."""
-    m = END_HV.search(text)
-    if m and END_HALTED.search(text):
-        return int(m.group(1))
-    if END_PANIC.search(text):
-        return STATUS_PANIC
-    if END_BOOT_FAILED.search(text):
+def boot_stage(com1, log):
+    """Returns the boot stage's lines ("hv: ...") from com1 (bytes of the firmware
+    console, read BEFORE the hv's log lines log were read). Until the hv has
+    started, every such line is the boot stage's. Once it has, a guest may own
+    COM1 and write anything there: only the lines up to the boot stage's handover
+    line count (if com1 has none yet, it was read before the hv started)."""
+    lines = [l for l in channel_lines(com1) if l.startswith("hv:")]
+    if hv_started(log):
+        for i, l in enumerate(lines):
+            if BOOT_HANDOVER.match(l):
+                return lines[:i + 1]
+    return lines
+
+
+def snapshot(out):
+    """Returns (boot stage lines, hv log lines) of the run in out. com1 is read
+    first: if the hv's log, read after it, has not begun, no guest had run
+    when com1 was read (both emulators write each byte at once, in order)."""
+    com1 = read_bytes(os.path.join(out, "com1.txt"))
+    log = hv_log_lines(read_bytes(os.path.join(out, "e9.log")))
+    return boot_stage(com1, log), log
+
+
+def end_status(log, boot=(), exited=False):
+    """Returns the batch status if the run has ended, else None.
+
+    log: the lines (or text) of the hv's own channel, hv_log_lines; only they can
+    end a run the hv has started: its end line followed by "hv: halted" (or, once
+    the emulator has exited, the end line alone: QEMU's isa-debug-exit stops it
+    at the hv's status write, before "hv: halted"), or a panic. boot: the boot
+    stage's lines (boot_stage); its failure ends a run the hv has not started.
+    """
+    if isinstance(log, str):
+        log = log.split("\n")
+    for i, line in enumerate(log):
+        if END_PANIC.match(line):
+            return STATUS_PANIC
+        m = END_HV.match(line)
+        if m and (exited or END_HALTED in log[i + 1:]):
+            return int(m.group(1))
+    if not hv_started(log) and any(END_BOOT_FAILED.match(l) for l in boot):
         return STATUS_BOOT_FAILED
     return None
 
@@ -219,23 +273,20 @@ def run(backend, esp, out, timeout=300, stream=None):
     try:
         while status is None:
             time.sleep(0.25)
-            boot = boot_stage_lines(out)
-            log = hv_log(out).splitlines()
+            exited = proc.poll() is not None
+            if exited:
+                time.sleep(0.5)             # let the last bytes reach the files
+            boot, log = snapshot(out)
             if stream:
                 # The boot stage speaks on the firmware console until the hv's log starts.
-                if not shown_hv:
-                    for line in boot[shown_boot:]:
-                        stream(line)
-                    shown_boot = len(boot)
+                for line in boot[shown_boot:]:
+                    stream(line)
                 for line in log[shown_hv:]:
                     stream(line)
-                shown_hv = len(log)
-            status = end_status("\n".join(boot + [""] + log))
-            if status is None and proc.poll() is not None:
-                time.sleep(0.5)
-                status = end_status("\n".join(boot_stage_lines(out) + [""]) + hv_log(out))
-                if status is None:
-                    status = STATUS_EMULATOR_DIED
+            shown_boot, shown_hv = max(shown_boot, len(boot)), len(log)
+            status = end_status(log, boot, exited)
+            if status is None and exited:
+                status = STATUS_EMULATOR_DIED
             elif status is None and time.monotonic() > deadline:
                 status = STATUS_TIMEOUT
                 if stream:
@@ -247,13 +298,53 @@ def run(backend, esp, out, timeout=300, stream=None):
     return status
 
 
+# Characters a terminal acts on or that hide or reorder text: controls (C0, DEL,
+# C1), format characters (bidi overrides, zero-width), line and paragraph
+# separators, surrogates.
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Zl", "Zp", "Cs")
+
+
+def visible(text, tabsize=0):
+    """Returns text with every character a terminal could act on written out in
+    Python's escape form: ESC as \\x1b, U+0085 as \\x85, U+2028 as \\u2028. With
+    tabsize, a tab becomes spaces to the next multiple of tabsize columns."""
+    out = []
+    col = 0
+    for c in text:
+        if c == "\t" and tabsize:
+            c = " " * (tabsize - col % tabsize)
+        elif unicodedata.category(c) not in HIDDEN_CATEGORIES:
+            pass
+        elif ord(c) < 0x100:
+            c = "\\x%02x" % ord(c)
+        elif ord(c) < 0x10000:
+            c = "\\u%04x" % ord(c)
+        else:
+            c = "\\U%08x" % ord(c)
+        out.append(c)
+        col += len(c)
+    return "".join(out)
+
+
+class Lines:
+    """Formats the streamed log one line per line, as the channels have it
+    (guest consoles tagged [name]), with control characters made visible."""
+
+    def __init__(self, print_fn=print):
+        self.print = print_fn
+
+    def __call__(self, line):
+        self.print(visible(line, 8))
+
+
 GUEST_LINE = re.compile(r"^\[([a-z0-9_-]+)\] ?(.*)$")
 GUEST_DECL = re.compile(r"^hv: guest ([a-z0-9_-]+): \d+ MiB RAM at host")
 
 
 class Columns:
     """Formats the streamed log with each guest's console in its own column,
-    side by side; hv lines run across the full width."""
+    side by side; hv lines run across the full width. Control characters are
+    made visible."""
 
     def __init__(self, width, print_fn=print):
         self.width = width
@@ -266,12 +357,13 @@ class Columns:
             self.guests.append(m.group(1))
         m = GUEST_LINE.match(line)
         if not m or m.group(1) not in self.guests:
+            line = visible(line, 8)
             self.print(line[:self.width] if line.startswith("hv:   ") else line)
             return
         n = max(len(self.guests), 1)
         cw = self.width // n
         i = self.guests.index(m.group(1))
-        text = m.group(2).expandtabs(4)
+        text = visible(m.group(2), 4)
         head = m.group(1)[:8] + "| "
         room = max(cw - len(head) - 1, 8)
         for k in range(0, max(len(text), 1), room):     # long lines wrap inside the column
@@ -314,7 +406,7 @@ def main(argv=None):
     elif columns:
         stream = Columns(width, lambda line: print(line, flush=True))
     else:
-        stream = lambda line: print(line, flush=True)  # noqa: E731
+        stream = Lines(lambda line: print(line, flush=True))
     status = run(backend, esp, args.out, args.timeout, stream)
     print("run: finished with status %d" % status, flush=True)
     return status
