@@ -38,32 +38,102 @@ STATUS_EMULATOR_DIED = 4
 STATUS_TIMEOUT = 124
 
 
-def detect_nested_vtx(cpuinfo=None, kvm_path="/dev/kvm",
-                      nested_path="/sys/module/kvm_intel/parameters/nested"):
-    """Returns (usable, reason): whether QEMU/KVM can run VT-x guests here, and why not."""
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo") as f:
-                cpuinfo = f.read()
-        except OSError:
-            cpuinfo = ""
-    flags = set()
-    for line in cpuinfo.splitlines():
-        if line.startswith("flags"):
-            flags.update(line.split(":", 1)[1].split())
-    if "vmx" not in flags:
-        return False, "no vmx flag in /proc/cpuinfo"
-    if not os.path.exists(kvm_path):
-        return False, "no %s" % kvm_path
-    if not os.access(kvm_path, os.R_OK | os.W_OK):
-        return False, "no read/write access to %s" % kvm_path
+KVM_DEV = "/dev/kvm"
+KVM_NESTED = "/sys/module/kvm_intel/parameters/nested"
+RELOAD_KVM = "sudo modprobe -r kvm_intel && sudo modprobe kvm_intel nested=1"
+KEEP_NESTED = 'echo "options kvm_intel nested=1" | sudo tee /etc/modprobe.d/kvm-nested.conf'
+
+
+def read_cpuinfo():
     try:
-        with open(nested_path) as f:
-            nested = f.read().strip()
+        with open("/proc/cpuinfo") as f:
+            return f.read()
     except OSError:
-        return False, "kvm_intel is not loaded (%s missing)" % nested_path
-    if nested not in ("Y", "y", "1"):
-        return False, "kvm_intel nested=%s (load it with nested=1)" % nested
+        return ""
+
+
+def cpuinfo_field(cpuinfo, name):
+    """Returns the words of the first "name : ..." line of /proc/cpuinfo text."""
+    for line in cpuinfo.split("\n"):
+        key, _, value = line.partition(":")
+        if key.strip() == name:
+            return value.split()
+    return []
+
+
+def read_param(path):
+    """Returns a module parameter's value (stripped), or None if the file is missing."""
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def no_vmx_fix(cpuinfo):
+    """Returns the fix for a missing vmx flag, from the CPU's vendor and other flags."""
+    flags = cpuinfo_field(cpuinfo, "flags")
+    if "svm" in flags or cpuinfo_field(cpuinfo, "vendor_id") == ["AuthenticAMD"]:
+        return ("this is an AMD CPU: the hv needs Intel VT-x (it has no AMD-V support); "
+                "use the Bochs backend (tools/run --backend bochs)")
+    if "hypervisor" in flags:
+        return ("the CPU or the outer hypervisor does not expose VT-x: enable nested "
+                "virtualisation in the outer hypervisor (docs/nested-kvm.md)")
+    return ("the CPU does not expose VT-x: enable Intel Virtualization Technology (VT-x) "
+            "in the firmware setup (docs/nested-kvm.md)")
+
+
+def nested_vtx_checks(cpuinfo=None, kvm_path=KVM_DEV, nested_path=KVM_NESTED, access=os.access):
+    """Returns what QEMU with KVM needs to run VT-x code, in order: a list of
+    (ok, text, fix): text says what the host has (ok) or lacks, fix how to get it."""
+    if cpuinfo is None:
+        cpuinfo = read_cpuinfo()
+    flags = set(cpuinfo_field(cpuinfo, "flags"))
+    vmx_flags = set(cpuinfo_field(cpuinfo, "vmx flags"))
+    params = os.path.dirname(nested_path)
+    checks = []
+    if "vmx" in flags:
+        checks.append((True, "vmx flag in /proc/cpuinfo", None))
+    else:
+        checks.append((False, "no vmx flag in /proc/cpuinfo", no_vmx_fix(cpuinfo)))
+    for feature in ("ept", "unrestricted_guest"):       # listed by kernels since 5.8
+        if vmx_flags and feature not in vmx_flags:
+            checks.append((False, "no %s in the vmx flags of /proc/cpuinfo" % feature,
+                           "the CPU (too old) or the outer hypervisor does not offer it: enable "
+                           "it in the outer hypervisor, or use the Bochs backend"))
+    if not os.path.exists(kvm_path):
+        checks.append((False, "no %s" % kvm_path, "sudo modprobe kvm_intel nested=1"))
+    elif not access(kvm_path, os.R_OK | os.W_OK):
+        checks.append((False, "no read/write access to %s" % kvm_path,
+                       "sudo usermod -aG kvm $USER, then log out and in again"))
+    else:
+        checks.append((True, "read/write access to %s" % kvm_path, None))
+    nested = read_param(nested_path)
+    if nested is None:
+        checks.append((False, "kvm_intel is not loaded (%s missing)" % nested_path,
+                       "sudo modprobe kvm_intel nested=1"))
+    elif nested not in ("Y", "y", "1"):
+        checks.append((False, "kvm_intel nested=%s (load it with nested=1)" % nested,
+                       "%s (stop running VMs first); to keep it: %s" % (RELOAD_KVM, KEEP_NESTED)))
+    else:
+        checks.append((True, "kvm_intel nested=%s" % nested, None))
+        for name in ("ept", "unrestricted_guest"):
+            value = read_param(os.path.join(params, name))
+            if value is not None and value not in ("Y", "y", "1"):
+                checks.append((False, "kvm_intel %s=%s" % (name, value),
+                               "sudo modprobe -r kvm_intel && sudo modprobe kvm_intel nested=1 "
+                               "%s=1" % name))
+    if "vmx" not in flags:      # KVM cannot give what the CPU lacks
+        checks = checks[:1] + [(ok, text, fix and "once the vmx flag is there: " + fix)
+                               for ok, text, fix in checks[1:]]
+    return checks
+
+
+def detect_nested_vtx(cpuinfo=None, kvm_path=KVM_DEV, nested_path=KVM_NESTED, access=os.access):
+    """Returns (usable, reason): whether QEMU/KVM can run VT-x guests here, and why not."""
+    for ok, text, fix in nested_vtx_checks(cpuinfo, kvm_path, nested_path, access):
+        if not ok:
+            return False, text
     return True, "KVM with nested VT-x"
 
 
@@ -75,6 +145,75 @@ def choose_backend(requested="auto", detect=detect_nested_vtx):
     if ok:
         return "qemu", "backend qemu: %s" % why
     return "bochs", "backend bochs: nested VT-x is missing (%s)" % why
+
+
+# What each backend needs besides VT-x: (kind, name, Debian packages).
+COMMON_NEEDS = [("program", "mformat", "mtools")]          # tools/mkesp builds the ESP image
+QEMU_NEEDS = [("program", "qemu-system-x86_64", "qemu-system-x86"),
+              ("file", OVMF_CODE, "ovmf"), ("file", OVMF_VARS, "ovmf")]
+BOCHS_NEEDS = [("program", "bochs", "bochs bochsbios"),
+               ("file", OVMF_BOCHS, "ovmf"), ("file", VGABIOS, "vgabios")]
+
+
+def need_checks(needs, which, exists):
+    """Returns (ok, text, fix) for each program or file in needs."""
+    checks = []
+    for kind, name, pkgs in needs:
+        where = which(name) if kind == "program" else (name if exists(name) else None)
+        if where:
+            checks.append((True, "%s (%s)" % (name, where) if kind == "program" else name, None))
+        else:
+            checks.append((False, "no %s" % name, "sudo apt-get install %s" % pkgs))
+    return checks
+
+
+def qemu_version_of(path):
+    try:
+        p = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=10)
+        return p.stdout.split("\n")[0].strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def check_host(cpuinfo=None, kvm_path=KVM_DEV, nested_path=KVM_NESTED, access=os.access,
+               which=shutil.which, exists=os.path.isfile, kernel=None, qemu_version=qemu_version_of):
+    """Returns (status, lines): for each backend what the host has and lacks, with
+    the fix for each missing thing, and the backend `make run` would choose.
+    status is 0 if a backend that runs VT-x code (qemu with KVM, or bochs) works, else 1."""
+    if cpuinfo is None:
+        cpuinfo = read_cpuinfo()
+    if kernel is None:
+        kernel = os.uname().release
+    qemu = which("qemu-system-x86_64")
+    lines = ["host: CPU %s; Linux %s; QEMU %s" % (
+        " ".join(cpuinfo_field(cpuinfo, "model name")) or "unknown", kernel,
+        qemu_version(qemu) if qemu else "not installed")]
+    common = need_checks(COMMON_NEEDS, which, exists)
+    backends = [
+        ("qemu", "QEMU with KVM and nested VT-x: fast", need_checks(QEMU_NEEDS, which, exists)
+         + nested_vtx_checks(cpuinfo, kvm_path, nested_path, access)),
+        ("bochs", "Bochs, VT-x emulated: slower, runs anywhere", need_checks(BOCHS_NEEDS, which, exists)),
+        ("tcg", "QEMU without KVM: no VT-x, the hv stops at its CPU check; tests only",
+         need_checks(QEMU_NEEDS, which, exists)),
+    ]
+    usable = {}
+    for name, what, checks in [("all backends", "tools/mkesp builds the boot image", common)] + backends:
+        usable[name] = all(ok for ok, _, _ in checks + common)
+        lines.append("%s (%s): %s" % (name, what, "works" if usable[name] else "does not work"))
+        for ok, text, fix in checks:
+            lines.append("  %s %s" % ("have: " if ok else "lacks:", text))
+            if fix:
+                lines.append("         fix: %s" % fix)
+    backend, why = choose_backend("auto", lambda: detect_nested_vtx(cpuinfo, kvm_path, nested_path, access))
+    lines.append("make run would use: %s%s" % (why, "" if usable[backend] else
+                                               " (it lacks what is listed above)"))
+    vtx = [b for b in ("qemu", "bochs") if usable[b]]
+    if vtx:
+        lines.append("check-host: VT-x code can run here (%s)" % ", ".join(vtx))
+        return 0, lines
+    lines.append("check-host: no backend here can run VT-x code; apply a fix above "
+                 "(Bochs needs no VT-x on the host)")
+    return 1, lines
 
 
 def bochs_config(out, esp, cpus=1, megs=512, ips=200000000):
@@ -372,7 +511,7 @@ class Columns:
 
 def main(argv=None):
     import argparse
-    p = argparse.ArgumentParser(description="Boot the hv image under QEMU/KVM or Bochs.")
+    p = argparse.ArgumentParser(prog="tools/run", description="Boot the hv image under QEMU/KVM or Bochs.")
     p.add_argument("--backend", default="auto", choices=["auto", "qemu", "bochs", "tcg"])
     p.add_argument("--esp", default="build/esp.img", help="ESP image to boot")
     p.add_argument("--config", help="hv.cfg to use: builds a new ESP with it (in --out)")
@@ -383,7 +522,15 @@ def main(argv=None):
     p.add_argument("--layout", choices=["auto", "columns", "lines"], default="auto",
                    help="guest consoles side by side in columns, or as tagged lines "
                         "(auto: columns on a terminal at least 100 wide)")
+    p.add_argument("--check-host", action="store_true",
+                   help="say what this host has and lacks for each backend, with the fixes, "
+                        "and which backend make run would use; exit 0 if one that runs "
+                        "VT-x code works, else 1. Boots nothing")
     args = p.parse_args(argv)
+    if args.check_host:
+        status, lines = check_host()
+        print("\n".join(lines), flush=True)
+        return status
 
     backend, why = choose_backend(args.backend)
     esp = args.esp
@@ -408,6 +555,11 @@ def main(argv=None):
     else:
         stream = Lines(lambda line: print(line, flush=True))
     status = run(backend, esp, args.out, args.timeout, stream)
+    said = channel_lines(read_bytes(os.path.join(args.out, "emulator.out")))
+    if status == STATUS_EMULATOR_DIED and backend != "bochs" and said:
+        print("run: the emulator stopped by itself; it said (emulator.out):", flush=True)
+        for line in said[-10:]:
+            print("run:   " + visible(line, 8), flush=True)
     print("run: finished with status %d" % status, flush=True)
     return status
 

@@ -241,3 +241,128 @@ def test_columns_show_escape_sequences_visibly():
     assert out[4] == "hv: guest evil stopped: \\x9b"
     assert not [c for l in out for c in l if ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0]
 
+
+def test_main_shows_what_the_emulator_said_when_it_stopped_by_itself(tmp_path, monkeypatch, capsys):
+    def fake(backend, esp, out, timeout, stream):
+        (tmp_path / "emulator.out").write_bytes(b"qemu-system-x86_64: failed to initialize kvm\x1b[2J\n")
+        return hvrun.STATUS_EMULATOR_DIED
+    monkeypatch.setattr(hvrun, "run", fake)
+    assert hvrun.main(["--backend", "qemu", "--batch", "--out", str(tmp_path)]) == 4
+    out = capsys.readouterr().out.split("\n")
+    assert "run:   qemu-system-x86_64: failed to initialize kvm\\x1b[2J" in out
+    assert out[-2] == "run: finished with status 4"
+
+
+# ---- tools/run --check-host, with the host's facts given ----
+
+CPU_INTEL_VM = ("vendor_id : GenuineIntel\nmodel name : Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz\n"
+                "flags : fpu vme pae hypervisor\n")
+CPU_AMD = "vendor_id : AuthenticAMD\nmodel name : AMD EPYC 7B13\nflags : fpu pae svm hypervisor\n"
+CPU_VMX_NO_EPT = CPU_VMX + "vmx flags : vnmi preemption_timer invvpid tsc_offset vtpr\n"
+
+
+class Host:
+    """Fake host facts for check_host: programs and files present, /dev/kvm, kvm_intel parameters."""
+
+    def __init__(self, tmp_path, cpuinfo=CPU_VMX, kvm=True, rw=True, params=None,
+                 missing=()):
+        self.tmp, self.cpuinfo, self.rw, self.missing = tmp_path, cpuinfo, rw, set(missing)
+        self.kvm = tmp_path / "kvm"
+        if kvm:
+            self.kvm.write_text("")
+        self.params = tmp_path / "parameters"
+        if params is not None:
+            self.params.mkdir()
+            for name, value in params.items():
+                (self.params / name).write_text(value + "\n")
+
+    def check(self):
+        return hvrun.check_host(
+            self.cpuinfo, kvm_path=str(self.kvm), nested_path=str(self.params / "nested"),
+            access=lambda p, mode: self.rw,
+            which=lambda name: None if name in self.missing else "/usr/bin/" + name,
+            exists=lambda path: path not in self.missing, kernel="6.1.0-test",
+            qemu_version=lambda path: "QEMU emulator version 7.2.0")
+
+
+def lacks(lines):
+    """Returns {what is lacking: its fix} from check_host's lines."""
+    out = {}
+    for a, b in zip(lines, lines[1:] + [""]):
+        if a.startswith("  lacks: "):
+            out[a[len("  lacks: "):]] = b.strip()[len("fix: "):] if b.strip().startswith("fix: ") else None
+    return out
+
+
+def test_check_host_with_nested_kvm_says_qemu_works_and_make_run_uses_it(tmp_path):
+    status, lines = Host(tmp_path, params={"nested": "Y", "ept": "Y", "unrestricted_guest": "Y"}).check()
+    assert status == 0, lines
+    assert lines[0] == "host: CPU unknown; Linux 6.1.0-test; QEMU QEMU emulator version 7.2.0"
+    assert "qemu (QEMU with KVM and nested VT-x: fast): works" in lines
+    assert "  have:  kvm_intel nested=Y" in lines and lacks(lines) == {}
+    assert "make run would use: backend qemu: KVM with nested VT-x" in lines
+    assert lines[-1] == "check-host: VT-x code can run here (qemu, bochs)"
+
+
+def test_check_host_in_a_vm_without_vtx_names_the_outer_hypervisor_and_falls_back_to_bochs(tmp_path):
+    status, lines = Host(tmp_path, cpuinfo=CPU_INTEL_VM, kvm=False).check()
+    assert status == 0, lines
+    assert lines[0].startswith("host: CPU Intel(R) Xeon(R) Gold 6248 CPU @ 2.50GHz; ")
+    fixes = lacks(lines)
+    assert fixes["no vmx flag in /proc/cpuinfo"] == (
+        "the CPU or the outer hypervisor does not expose VT-x: enable nested virtualisation "
+        "in the outer hypervisor (docs/nested-kvm.md)")
+    assert fixes["no %s" % (tmp_path / "kvm")] == "once the vmx flag is there: sudo modprobe kvm_intel nested=1"
+    assert "qemu (QEMU with KVM and nested VT-x: fast): does not work" in lines
+    assert "bochs (Bochs, VT-x emulated: slower, runs anywhere): works" in lines
+    assert "make run would use: backend bochs: nested VT-x is missing (no vmx flag in /proc/cpuinfo)" in lines
+
+
+def test_check_host_gives_the_exact_fix_for_nested_off_and_kvm_permissions(tmp_path):
+    status, lines = Host(tmp_path, rw=False, params={"nested": "N"}).check()
+    fixes = lacks(lines)
+    assert fixes["kvm_intel nested=N (load it with nested=1)"] == (
+        "sudo modprobe -r kvm_intel && sudo modprobe kvm_intel nested=1 (stop running VMs first); "
+        "to keep it: echo \"options kvm_intel nested=1\" | sudo tee /etc/modprobe.d/kvm-nested.conf")
+    assert fixes["no read/write access to %s" % (tmp_path / "kvm")] == \
+        "sudo usermod -aG kvm $USER, then log out and in again"
+    assert status == 0                                      # Bochs still works
+
+
+def test_check_host_names_missing_ept_and_unrestricted_guest(tmp_path):
+    status, lines = Host(tmp_path, cpuinfo=CPU_VMX_NO_EPT,
+                         params={"nested": "1", "ept": "N", "unrestricted_guest": "Y"}).check()
+    fixes = lacks(lines)
+    assert "no ept in the vmx flags of /proc/cpuinfo" in fixes
+    assert "no unrestricted_guest in the vmx flags of /proc/cpuinfo" in fixes
+    assert fixes["kvm_intel ept=N"] == "sudo modprobe -r kvm_intel && sudo modprobe kvm_intel nested=1 ept=1"
+    assert "make run would use: backend bochs: nested VT-x is missing (no ept in the vmx flags " \
+        "of /proc/cpuinfo)" in lines
+
+
+def test_check_host_fails_with_apt_get_lines_when_no_vtx_backend_works(tmp_path):
+    status, lines = Host(tmp_path, cpuinfo=CPU_AMD, kvm=False,
+                         missing=("bochs", hvrun.VGABIOS, hvrun.OVMF_CODE)).check()
+    assert status == 1, lines
+    fixes = lacks(lines)
+    assert fixes["no vmx flag in /proc/cpuinfo"].startswith("this is an AMD CPU: the hv needs Intel VT-x")
+    assert fixes["no bochs"] == "sudo apt-get install bochs bochsbios"
+    assert fixes["no " + hvrun.VGABIOS] == "sudo apt-get install vgabios"
+    assert fixes["no " + hvrun.OVMF_CODE] == "sudo apt-get install ovmf"
+    assert "bochs (Bochs, VT-x emulated: slower, runs anywhere): does not work" in lines
+    assert "make run would use: backend bochs: nested VT-x is missing (no vmx flag in /proc/cpuinfo) " \
+        "(it lacks what is listed above)" in lines
+    assert lines[-1].startswith("check-host: no backend here can run VT-x code")
+
+
+def test_check_host_without_mtools_fails_every_backend(tmp_path):
+    status, lines = Host(tmp_path, params={"nested": "Y"}, missing=("mformat",)).check()
+    assert status == 1, lines
+    assert lacks(lines)["no mformat"] == "sudo apt-get install mtools"
+    assert "bochs (Bochs, VT-x emulated: slower, runs anywhere): does not work" in lines
+
+
+def test_run_check_host_exits_with_the_check_status(monkeypatch, capsys):
+    monkeypatch.setattr(hvrun, "check_host", lambda: (1, ["host: x", "check-host: no backend"]))
+    assert hvrun.main(["--check-host"]) == 1
+    assert capsys.readouterr().out == "host: x\ncheck-host: no backend\n"
