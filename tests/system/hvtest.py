@@ -26,12 +26,12 @@ class Run:
     def console(self, guest):
         """Returns the lines guest printed on its 0xE9 console, without the tag."""
         tag = "[%s] " % guest
-        return [l[len(tag):] for l in self.log.splitlines() if l.startswith(tag)]
+        return [l[len(tag):] for l in self.log.split("\n") if l.startswith(tag)]
 
     def exits(self, guest):
         """Returns {reason name: count} from the hv's per-guest exit summary (last one printed)."""
         counts, seen = {}, False
-        for line in self.log.splitlines():
+        for line in self.log.split("\n"):     # never splitlines(): a guest could start a line
             if line.startswith("hv: guest %s exits: " % guest):
                 counts, seen = {}, True
             elif seen and line.startswith("hv:   "):
@@ -42,7 +42,8 @@ class Run:
         return counts
 
     def __repr__(self):
-        return "Run(status=%r, out=%r)\n--- hv log ---\n%s" % (self.status, self.out, self.log[-6000:])
+        shown = "\n".join(hvrun.visible(l) for l in self.log[-6000:].split("\n"))
+        return "Run(status=%r, out=%r)\n--- hv log ---\n%s" % (self.status, self.out, shown)
 
 
 def guest_images():
