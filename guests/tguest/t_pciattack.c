@@ -18,9 +18,11 @@
  * header and BARs read unchanged, the other channel's registers read 0.
  *
  * The victim (ide1) turns on I/O space and bus master (as a DMA driver
- * does), reads its IDETIM (secondary: 0x42-0x43) and sector `lba` of the
- * secondary master by PIO, waits wait_ms, then reads both again: they
- * must be unchanged, with the decode enable (bit 15) still set.
+ * does), reads its command register, its IDETIM (secondary: 0x42-0x43)
+ * and sector `lba` of the secondary master by PIO and by DMA (the
+ * secondary bus master, BAR4 + 8), waits wait_ms, then reads them all
+ * again: they must be unchanged, with the decode enable (bit 15) still
+ * set and the DMA still reading the sector.
  */
 #include "tguest.h"
 
@@ -49,6 +51,13 @@
 
 static struct checks ck = { .prefix = "pciattack" };
 static uint32_t ide_dev, ide_fn;
+
+/* The victim's DMA: a one-entry PRD table and a sector buffer (paging off: addresses are guest-physical). */
+static struct {
+	uint32_t addr;
+	uint16_t count, flags;
+} __attribute__((packed)) prd2[1] __attribute__((aligned(16)));
+static uint8_t sector[512] __attribute__((aligned(512)));
 
 static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
 static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
@@ -264,10 +273,19 @@ static uint32_t crc32_byte(uint32_t c, uint8_t b)
 	return c;
 }
 
-/* PIO READ SECTORS of sector lba of the secondary master; returns its CRC-32, exits with 1 on a drive error. */
-static uint32_t ata2_read_crc(uint32_t lba)
+/* CRC-32 of a sector buffer. */
+static uint32_t crc32_sector(const uint8_t *p)
 {
 	uint32_t c = 0xffffffffu;
+
+	for (unsigned i = 0; i < 512; i++)
+		c = crc32_byte(c, p[i]);
+	return ~c;
+}
+
+/* Selects the secondary master, one sector at lba, drive interrupt off; exits with 1 if there is no drive. */
+static void ata2_setup(uint32_t lba)
+{
 	int st;
 
 	outb(ATA2_CTL, 0x02);                      /* nIEN: polled */
@@ -281,40 +299,106 @@ static uint32_t ata2_read_crc(uint32_t lba)
 	outb(ATA2_LBA0, (uint8_t)lba);
 	outb(ATA2_LBA1, (uint8_t)(lba >> 8));
 	outb(ATA2_LBA2, (uint8_t)(lba >> 16));
+}
+
+/* PIO READ SECTORS of sector lba of the secondary master into sector; exits with 1 on a drive error. */
+static void ata2_pio_read(uint32_t lba)
+{
+	int st;
+
+	ata2_setup(lba);
 	outb(ATA2_CMD, 0x20);                      /* READ SECTORS */
 	st = ata2_wait(1);
 	if (st < 0 || (st & (ST_ERR | ST_DF)) || !(st & ST_DRQ))
 		tg_fail_exit(1, "pciattack: FAIL read lba %u: status 0x%02x error 0x%02x\n", lba, inb(ATA2_CTL),
 			     inb(ATA2_ERROR));
-	for (unsigned i = 0; i < 256; i++) {
+	for (unsigned i = 0; i < 512; i += 2) {
 		uint16_t w = inw(ATA2_DATA);
 
-		c = crc32_byte(crc32_byte(c, (uint8_t)w), (uint8_t)(w >> 8));
+		sector[i] = (uint8_t)w;
+		sector[i + 1] = (uint8_t)(w >> 8);
 	}
 	(void)inb(ATA2_CMD);
-	return ~c;
+}
+
+/*
+ * READ DMA of sector lba into sector through the secondary channel's bus
+ * master (BAR4 + 8: command, status, PRD pointer). Returns the bus-master
+ * status at the end: interrupt (bit 2) set and error (bit 1) clear is a
+ * completed transfer; 0xff: timeout.
+ */
+static uint8_t ata2_dma_read(uint32_t lba)
+{
+	uint16_t bm = (uint16_t)((rd32(0x20) & 0xfffc) + 8);
+	uint64_t t0, lim = tsc_from_us(2000000);
+	uint8_t st;
+
+	prd2[0].addr = (uint32_t)sector;
+	prd2[0].count = 512;
+	prd2[0].flags = 0x8000;                    /* end of table */
+	outb(bm, 0x00);
+	outl((uint16_t)(bm + 4), (uint32_t)prd2);
+	outb((uint16_t)(bm + 2), (uint8_t)((inb((uint16_t)(bm + 2)) & 0x60) | 0x06));
+	outb(bm, 0x08);                            /* device to memory */
+	ata2_setup(lba);
+	outb(ATA2_CMD, 0xc8);                      /* READ DMA */
+	outb(bm, 0x09);
+	for (t0 = rdtsc();; cpu_relax()) {
+		st = inb((uint16_t)(bm + 2));
+		if ((st & 0x06) || !(st & 0x01))
+			break;
+		if (rdtsc() - t0 > lim) {
+			st = 0xff;
+			break;
+		}
+	}
+	outb(bm, 0x00);
+	(void)ata2_wait(0);
+	(void)inb(ATA2_CMD);
+	outb((uint16_t)(bm + 2), (uint8_t)((inb((uint16_t)(bm + 2)) & 0x60) | 0x06));
+	return st;
+}
+
+/* The victim's state: its view of the function, and its sector by PIO and by DMA. */
+struct victim_view {
+	uint16_t cmd, idetim;
+	uint32_t pio, dma;
+	uint8_t dma_status;
+};
+
+static void victim_read(struct victim_view *v, uint32_t lba, const char *when)
+{
+	v->cmd = rd16(PCI_CMD);
+	v->idetim = rd16(PCI_IDETIM + 2);
+	ata2_pio_read(lba);
+	v->pio = crc32_sector(sector);
+	for (unsigned i = 0; i < 512; i++)
+		sector[i] = 0xee;
+	v->dma_status = ata2_dma_read(lba);
+	v->dma = crc32_sector(sector);
+	tg_printf("pciattack: victim %s: command 0x%04x idetim 0x%04x lba %u dma status 0x%02x crc 0x%08x "
+		  "dma crc 0x%08x\n", when, v->cmd, v->idetim, lba, v->dma_status, v->pio, v->dma);
 }
 
 static void victim(void)
 {
-	uint32_t lba = arg_u32("lba", 100), wait_ms = arg_u32("wait_ms", 1500), crc0, crc1;
-	uint16_t cmd0, cmd1, t0, t1;
+	uint32_t lba = arg_u32("lba", 100), wait_ms = arg_u32("wait_ms", 1500);
+	struct victim_view a, b;
 
 	find_ide();
 	wr16(PCI_CMD, (uint16_t)(rd16(PCI_CMD) | CMD_IO_BM));
-	cmd0 = rd16(PCI_CMD);
-	t0 = rd16(PCI_IDETIM + 2);
-	crc0 = ata2_read_crc(lba);
-	tg_printf("pciattack: victim before: command 0x%04x idetim 0x%04x lba %u crc 0x%08x\n", cmd0, t0, lba, crc0);
-	check(&ck, "secondary decode enabled before", t0 & IDETIM_DECODE, "idetim 0x%04x", t0);
+	victim_read(&a, lba, "before");
+	check(&ck, "secondary decode enabled before", a.idetim & IDETIM_DECODE, "idetim 0x%04x", a.idetim);
+	check(&ck, "dma reads the sector before", (a.dma_status & 0x07) == 0x04 && a.dma == a.pio,
+	      "status 0x%02x crc 0x%08x, pio 0x%08x", a.dma_status, a.dma, a.pio);
 	delay_us((uint64_t)wait_ms * 1000);
-	cmd1 = rd16(PCI_CMD);
-	t1 = rd16(PCI_IDETIM + 2);
-	crc1 = ata2_read_crc(lba);
-	tg_printf("pciattack: victim after: command 0x%04x idetim 0x%04x lba %u crc 0x%08x\n", cmd1, t1, lba, crc1);
-	check(&ck, "idetim unchanged", t1 == t0 && (t1 & IDETIM_DECODE), "0x%04x became 0x%04x", t0, t1);
-	check(&ck, "command unchanged", cmd1 == cmd0, "0x%04x became 0x%04x", cmd0, cmd1);
-	check(&ck, "sector reads the same", crc1 == crc0, "crc 0x%08x became 0x%08x", crc0, crc1);
+	victim_read(&b, lba, "after");
+	check(&ck, "idetim unchanged", b.idetim == a.idetim && (b.idetim & IDETIM_DECODE), "0x%04x became 0x%04x",
+	      a.idetim, b.idetim);
+	check(&ck, "command unchanged", b.cmd == a.cmd, "0x%04x became 0x%04x", a.cmd, b.cmd);
+	check(&ck, "sector reads the same", b.pio == a.pio, "crc 0x%08x became 0x%08x", a.pio, b.pio);
+	check(&ck, "dma reads the sector after", (b.dma_status & 0x07) == 0x04 && b.dma == b.pio,
+	      "status 0x%02x crc 0x%08x, pio 0x%08x", b.dma_status, b.dma, b.pio);
 	checks_finish(&ck);
 }
 

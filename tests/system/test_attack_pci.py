@@ -5,8 +5,8 @@ command register's enables, the secondary channel's IDE timing register
 at 0xcfd-0xcff, the chipset registers 0x40-0x4b, a narrow write to 0xcf8.
 The victim beside it owns ide1 (Bochs' ata1, a disk made for the run):
 its view of the function, which for its channel's registers is the
-physical register, and a sector of its disk must be unchanged after the
-attack; the hv logs the denials, at most 8 lines per guest and then a
+physical register, and a sector of its disk read by PIO and by DMA must
+be unchanged after the attack; the hv logs the denials, at most 8 lines per guest and then a
 count."""
 
 import re
@@ -60,15 +60,18 @@ def test_ide0_owner_cannot_touch_the_shared_function_or_the_ide1_owners_channel(
     bm = re.search(r"hv: PCI 00:01\.1 IDE controller 8086:7010, bus master at 0x([0-9a-f]+)", run.log)
     assert bm and "pciattack: bar4 0x%08x" % (int(bm.group(1), 16) | 1) in att, att   # it did not move
 
-    # The victim's channel: decode still on, the same timing, its disk still reads.
-    want = "crc 0x%08x" % zlib.crc32(image[LBA * 512:(LBA + 1) * 512])
+    # The victim's channel: decode still on, the same timing, its disk still reads by PIO and by DMA.
+    crc = zlib.crc32(image[LBA * 512:(LBA + 1) * 512])
+    want = "dma status 0x04 crc 0x%08x dma crc 0x%08x" % (crc, crc)
     before = next(l for l in vic if l.startswith("pciattack: victim before:"))
     after = next(l for l in vic if l.startswith("pciattack: victim after:"))
     assert before.endswith(want) and after.endswith(want), (want, vic)
-    for line in ("pciattack: secondary decode enabled before ok", "pciattack: idetim unchanged ok",
-                 "pciattack: command unchanged ok", "pciattack: sector reads the same ok",
-                 "pciattack: 4 checks, 0 failed"):
+    for line in ("pciattack: secondary decode enabled before ok", "pciattack: dma reads the sector before ok",
+                 "pciattack: idetim unchanged ok", "pciattack: command unchanged ok",
+                 "pciattack: sector reads the same ok", "pciattack: dma reads the sector after ok",
+                 "pciattack: 6 checks, 0 failed"):
         assert line in vic, (line, vic)
+    assert "hv: guest victim DMA: 2 transfers started, 0 refused" in run.log, run
     log = run.log.splitlines()
     assert log.index("[attacker] pciattack: attacker done") < log.index("[victim] " + after), run
 
