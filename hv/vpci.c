@@ -31,7 +31,7 @@ static uint32_t pci_read32(uint32_t addr)
 	return inl(VPCI_DATA_PORT);
 }
 
-/* Byte-wide configuration cycles: a byte write never touches its neighbours (status bits are write-1-to-clear). */
+/* Byte-wide configuration cycles: a byte write never touches its neighbours (status is write-1-to-clear). */
 static uint8_t vpci_phys_read8(void *ctx, uint32_t bdf, unsigned reg)
 {
 	outl(VPCI_ADDR_PORT, VPCI_ENABLE | bdf | (reg & 0xfc));

@@ -23,6 +23,7 @@
  * function's command register implements only I/O space enable (bit 0) and
  * bus master enable (bit 2).
  */
+#include <stddef.h>
 #include "vpci_filter.h"
 
 #define REG_CMD          0x04
@@ -49,7 +50,9 @@ static const struct vpci_model vpci_models[] = {
 };
 
 /* Any other IDE function: its enables are emulated, everything else is read-only. */
-static const struct vpci_model vpci_model_other = { 0, 0, "no model", CMD_ENABLES, 0, 0 };
+static const struct vpci_model vpci_model_other = {
+	0, 0, "generic (enables and status only)", CMD_ENABLES, NULL, 0
+};
 
 enum vpci_view { VIEW_NONE, VIEW_HEADER, VIEW_OWNED };
 
@@ -79,7 +82,7 @@ static const struct vpci_chan_reg *chan_reg(const struct vpci_filter *f, unsigne
 	for (unsigned i = 0; i < f->model->nchan; i++)
 		if (f->model->chan[i].reg == reg)
 			return &f->model->chan[i];
-	return 0;
+	return NULL;
 }
 
 /* The bits of r that belong to the channels chans. */
@@ -188,7 +191,7 @@ static const char *cmd_write8(struct vpci_filter *f, struct vpci_owner *ow, unsi
 		res->cmd_copy = (uint16_t)((phys & ~f->model->cmd_emulated) | ow->cmd);
 		res->cmd_phys = phys;
 	}
-	return ((val ^ seen) & ~em) ? "command bits other than the enables" : 0;
+	return ((val ^ seen) & ~em) ? "command bits other than the enables" : NULL;
 }
 
 /* A channel register: the owner's bits go through, the rest is refused. */
@@ -205,10 +208,10 @@ static const char *chan_write8(struct vpci_filter *f, struct vpci_owner *ow, con
 		return "another channel's register";
 	if ((val ^ seen) & others)
 		return "another channel's bits";
-	return ((val ^ seen) & ~mine & ~others) ? "read-only bits" : 0;
+	return ((val ^ seen) & ~mine & ~others) ? "read-only bits" : NULL;
 }
 
-/* Returns 0 if owner o's byte was taken as the device would take it, else why (part of) it was refused. */
+/* Returns NULL if owner o's byte was taken as the device would take it, else why (part of) it was refused. */
 static const char *owned_write8(struct vpci_filter *f, unsigned o, unsigned reg, uint8_t val,
 				struct vpci_filter_result *res)
 {
@@ -219,15 +222,15 @@ static const char *owned_write8(struct vpci_filter *f, unsigned o, unsigned reg,
 	if (reg == REG_CMD || reg == REG_CMD + 1)
 		return cmd_write8(f, ow, reg, val, seen, res);
 	if (reg == REG_STATUS)
-		return 0;               /* read-only status bits: the device ignores writes */
+		return NULL;            /* read-only status bits: the device ignores writes */
 	if (reg == REG_STATUS + 1) {
 		ow->status_acked |= (uint8_t)(val & seen & STATUS_W1C_HIGH);
-		return 0;
+		return NULL;
 	}
 	r = chan_reg(f, reg);
 	if (r)
 		return chan_write8(f, ow, r, reg, val, seen);
-	return val == seen ? 0 : region_name(reg);
+	return val == seen ? NULL : region_name(reg);
 }
 
 static uint8_t read_byte(struct vpci_filter *f, unsigned o, uint32_t addr, unsigned port)

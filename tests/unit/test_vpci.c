@@ -557,7 +557,7 @@ static void test_no_ide_function_means_nothing_visible(void **state)
 static void test_unknown_ide_model_emulates_enables_and_keeps_the_rest(void **state)
 {
 	machine(0x1234);
-	assert_string_equal(f.model->name, "no model");
+	assert_string_equal(f.model->name, "generic (enables and status only)");
 	wr(A, IDE, 0x04, 2, 0x0000);
 	assert_int_equal(phys16(0x04), 0x0005);
 	assert_int_equal(rd(A, IDE, 0x04, 2), 0x0000);
