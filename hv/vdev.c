@@ -79,7 +79,7 @@ void vdev_init(struct guest *g)
 	vpit_init(&g->pit, hv.tsc_hz, now);
 	vcmos_init(&g->cmos, hv.bi->wall_unix, hv.tsc_hz, now);
 	vcmos_set_memory(&g->cmos, g->boot->ram_bytes);
-	g->pci_addr = 0;
+	vpci_guest_reset(g);
 	vdma_init(g);
 }
 

@@ -1,23 +1,24 @@
 /*
- * Filtered PCI configuration space. The hv scans bus 0 once for the
- * functions a guest can own (today: the IDE controller, class 01:01, for
- * ide0/ide1). A guest's accesses go to the physical function only if it
- * owns it; reads elsewhere return all ones, the "no device" answer. Its
- * bus master (BAR4) is visible: the hv traps those ports (hv/vdma_io.c).
- * Writes that could move the device in the machine (BARs, expansion ROM)
- * or reset it (port 0xcf9) are dropped.
+ * PCI configuration space as guests see it. The hv scans bus 0 once for
+ * the functions a guest can own (today: the IDE controller, class 01:01,
+ * for ide0/ide1) and filters every guest access byte by byte
+ * (hv/vpci_filter.c: the rules). This file is the hardware side: physical
+ * configuration cycles, the owners, and the log of what was denied (the
+ * first few lines per guest, then a count at growing intervals). Its bus
+ * master (BAR4) is visible: the hv traps those ports (hv/vdma_io.c).
  */
 #include "vpci.h"
+#include "vpci_filter.h"
 #include "cpu.h"
 #include "log.h"
 
-#define PCI_ADDR      0xcf8
-#define PCI_DATA      0xcfc
-#define PCI_ENABLE    (1u << 31)
-#define PCI_NONE      0xffffffffu
+#define VPCI_LINES_LOGGED 8
 
-static uint32_t ide_bdf = PCI_NONE;     /* bus/device/function bits 23:8 of the address */
+_Static_assert(VPCI_OWNERS >= CFG_MAX_GUESTS, "one PCI owner slot per guest");
+
+static struct vpci_filter ide;          /* the IDE function, shared by ide0's and ide1's owners */
 static uint16_t bm_base;                /* BAR4: the bus master's ports */
+static unsigned vpci_logged[VPCI_OWNERS];
 
 uint16_t vpci_bm_base(void)
 {
@@ -26,21 +27,38 @@ uint16_t vpci_bm_base(void)
 
 static uint32_t pci_read32(uint32_t addr)
 {
-	outl(PCI_ADDR, addr & ~3u);
-	return inl(PCI_DATA);
+	outl(VPCI_ADDR_PORT, addr & ~3u);
+	return inl(VPCI_DATA_PORT);
 }
+
+/* Byte-wide configuration cycles: a byte write never touches its neighbours (status is write-1-to-clear). */
+static uint8_t vpci_phys_read8(void *ctx, uint32_t bdf, unsigned reg)
+{
+	outl(VPCI_ADDR_PORT, VPCI_ENABLE | bdf | (reg & 0xfc));
+	return inb((uint16_t)(VPCI_DATA_PORT + (reg & 3)));
+}
+
+static void vpci_phys_write8(void *ctx, uint32_t bdf, unsigned reg, uint8_t val)
+{
+	outl(VPCI_ADDR_PORT, VPCI_ENABLE | bdf | (reg & 0xfc));
+	outb((uint16_t)(VPCI_DATA_PORT + (reg & 3)), val);
+}
+
+static const struct vpci_filter_ops vpci_phys = { vpci_phys_read8, vpci_phys_write8, 0 };
 
 void vpci_init(void)
 {
+	uint32_t ide_bdf = VPCI_NONE;
+
 	for (uint32_t dev = 0; dev < 32; dev++) {
 		for (uint32_t fn = 0; fn < 8; fn++) {
 			uint32_t bdf = (dev << 11) | (fn << 8);
-			uint32_t id = pci_read32(PCI_ENABLE | bdf);
-			if (id == PCI_NONE || (uint16_t)id == 0xffff)
+			uint32_t id = pci_read32(VPCI_ENABLE | bdf);
+			if (id == VPCI_NONE || (uint16_t)id == 0xffff)
 				continue;
-			uint32_t class = pci_read32(PCI_ENABLE | bdf | 8) >> 16;
-			if (class == 0x0101 && ide_bdf == PCI_NONE) {
-				uint32_t bar4 = pci_read32(PCI_ENABLE | bdf | 0x20);
+			uint32_t class = pci_read32(VPCI_ENABLE | bdf | 8) >> 16;
+			if (class == 0x0101 && ide_bdf == VPCI_NONE) {
+				uint32_t bar4 = pci_read32(VPCI_ENABLE | bdf | 0x20);
 				ide_bdf = bdf;
 				bm_base = (bar4 & 1) ? (uint16_t)(bar4 & 0xfffc) : 0;
 				log_printf("hv: PCI 00:%02x.%u IDE controller %04x:%04x, bus master at 0x%x\n",
@@ -48,60 +66,58 @@ void vpci_init(void)
 			}
 		}
 	}
+	vpci_filter_init(&ide, &vpci_phys, ide_bdf);
+	if (ide_bdf != VPCI_NONE)
+		log_printf("hv: PCI IDE filter: model %s, command 0x%04x, IDETIM 0x%04x 0x%04x\n",
+			   ide.model->name, ide.cmd_boot, pci_read32(VPCI_ENABLE | ide_bdf | 0x40) & 0xffff,
+			   pci_read32(VPCI_ENABLE | ide_bdf | 0x40) >> 16);
 }
 
-enum vpci_view { VPCI_NONE, VPCI_HEADER, VPCI_FULL };
-
-/*
- * What g may see of the function g->pci_addr selects: all of an owned
- * function; the identification header (offsets 0-0xf: IDs, class, header
- * type) of function 0 of the same device, read-only, because scanners skip
- * a device's other functions when function 0 is absent; else nothing.
- */
-static enum vpci_view vpci_view(const struct guest *g)
+void vpci_guest_reset(struct guest *g)
 {
-	uint32_t a = g->pci_addr, bdf = a & 0x00ffff00u;
+	unsigned chans = ((g->cfg->devices & CFG_DEV_IDE0) ? VPCI_CHAN_PRI : 0) |
+			 ((g->cfg->devices & CFG_DEV_IDE1) ? VPCI_CHAN_SEC : 0);
 
-	if (!(a & PCI_ENABLE) || ide_bdf == PCI_NONE ||
-	    !(g->cfg->devices & (CFG_DEV_IDE0 | CFG_DEV_IDE1)))
-		return VPCI_NONE;
-	if (bdf == ide_bdf)
-		return VPCI_FULL;
-	if (bdf == (ide_bdf & ~0x700u) && (a & 0xfc) < 0x10)
-		return VPCI_HEADER;
-	return VPCI_NONE;
+	g->pci_addr = 0;
+	vpci_filter_owner_reset(&ide, (unsigned)g->id, chans);
 }
 
 uint32_t vpci_read(struct guest *g, uint16_t port, unsigned size)
 {
-	uint32_t mask = size == 4 ? 0xffffffffu : (1u << 8 * size) - 1;
+	return vpci_filter_in(&ide, (unsigned)g->id, g->pci_addr, port, size);
+}
 
-	if (port == PCI_ADDR && size == 4)
-		return g->pci_addr;
-	if (port < PCI_DATA || vpci_view(g) == VPCI_NONE)
-		return PCI_NONE & mask;
-	uint32_t v = pci_read32(g->pci_addr);
-	return (v >> 8 * (port - PCI_DATA)) & mask;
+/* Logs what the filter did to one OUT: the first lines per guest, then counts at 16, 64, 256, ... */
+static void vpci_log(struct guest *g, uint16_t port, unsigned size, const struct vpci_filter_result *r)
+{
+	unsigned n = ++vpci_logged[g->id];
+	uint32_t bdf = r->bdf;
+
+	if (n > VPCI_LINES_LOGGED) {
+		if (!(n & (n - 1)) && (n & 0x55555555u))
+			log_printf("hv: guest %s: %u PCI configuration writes denied or emulated so far\n",
+				   g->cfg->name, n);
+		return;
+	}
+	if (r->denied && bdf != VPCI_NONE)
+		log_printf("hv: guest %s: PCI config write denied: %02x:%02x.%u offset 0x%02x value 0x%02x (%s), "
+			   "%u of %u byte(s) at port 0x%x%s\n", g->cfg->name, (bdf >> 16) & 0xff,
+			   (bdf >> 11) & 0x1f, (bdf >> 8) & 7, r->reg, r->val, r->why, r->denied, size, port,
+			   n == VPCI_LINES_LOGGED ? "; further ones counted, not logged" : "");
+	else if (r->denied)
+		log_printf("hv: guest %s: PCI port write denied: port 0x%x value 0x%02x (%s), %u of %u byte(s) at "
+			   "port 0x%x%s\n", g->cfg->name, r->reg, r->val, r->why, r->denied, size, port,
+			   n == VPCI_LINES_LOGGED ? "; further ones counted, not logged" : "");
+	if (r->cmd_differs)
+		log_printf("hv: guest %s: PCI command emulated: its copy 0x%04x, physical 0x%04x (the other owner's "
+			   "enables kept)\n", g->cfg->name, r->cmd_copy, r->cmd_phys);
 }
 
 void vpci_write(struct guest *g, uint16_t port, unsigned size, uint32_t val)
 {
-	unsigned reg;
+	struct vpci_filter_result res;
 
-	if (port == PCI_ADDR && size == 4) {
-		g->pci_addr = val;
-		return;
-	}
-	if (port < PCI_DATA || vpci_view(g) != VPCI_FULL)
-		return;
-	reg = (g->pci_addr & 0xfc) + (port - PCI_DATA);
-	if (reg >= 0x10 && reg < 0x34)          /* BARs, CardBus CIS, subsystem, ROM */
-		return;
-	outl(PCI_ADDR, g->pci_addr & ~3u);
-	if (size == 1)
-		outb(port, (uint8_t)val);
-	else if (size == 2)
-		outw(port, (uint16_t)val);
-	else
-		outl(port, val);
+	vpci_filter_out(&ide, (unsigned)g->id, &g->pci_addr, port, size, val, &res);
+	if (res.denied || res.cmd_differs)
+		vpci_log(g, port, size, &res);
 }

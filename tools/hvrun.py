@@ -216,8 +216,14 @@ def check_host(cpuinfo=None, kvm_path=KVM_DEV, nested_path=KVM_NESTED, access=os
     return 1, lines
 
 
-def bochs_config(out, esp, cpus=1, megs=512, ips=200000000):
-    """Returns the text of a bochsrc for the image esp, logs under out."""
+def bochs_config(out, esp, cpus=1, megs=512, ips=200000000, ata1=None):
+    """Returns the text of a bochsrc for the image esp, logs under out.
+    ata1: a disk image for the secondary IDE channel's master (ports 0x170,
+    IRQ 15); by default out/ata1.img if that file exists, else no channel."""
+    if ata1 is None and os.path.exists(os.path.join(out, "ata1.img")):
+        ata1 = os.path.join(out, "ata1.img")
+    secondary = ["ata1: enabled=1, ioaddr1=0x170, ioaddr2=0x370, irq=15",
+                 "ata1-master: type=disk, path=%s, mode=flat" % ata1] if ata1 else []
     return "\n".join([
         "megs: %d" % megs,
         "cpu: model=corei7_haswell_4770, count=%d, ips=%d" % (cpus, ips),
@@ -234,6 +240,7 @@ def bochs_config(out, esp, cpus=1, megs=512, ips=200000000):
         "pci: enabled=1, chipset=i440fx",
         "ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14",
         "ata0-master: type=disk, path=%s, mode=flat" % esp,
+    ] + secondary + [
         "boot: disk",
         "clock: sync=none",
         "sound: driver=dummy",

@@ -38,6 +38,7 @@ static const struct {
 	{ "bench", test_bench },
 	{ "insn", test_insn },
 	{ "forge", test_forge },
+	{ "pciattack", test_pciattack },
 };
 
 int tg_streq(const char *a, const char *b)

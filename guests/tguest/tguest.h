@@ -113,5 +113,6 @@ void test_hypercall(void);
 void test_cmos(void);
 void test_dma(void);
 void test_forge(void);
+void test_pciattack(void);
 
 #endif

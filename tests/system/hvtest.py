@@ -56,9 +56,14 @@ def guest_images():
     return imgs
 
 
-def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT):
-    """Boots the hv with config (hv.cfg text) under backend; returns a Run."""
+def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None):
+    """Boots the hv with config (hv.cfg text) under backend; returns a Run.
+    ata1: bytes of a disk for the secondary IDE channel's master (Bochs),
+    written to the run's ata1.img."""
     out = str(tmp_path)
+    if ata1 is not None:
+        with open(os.path.join(out, "ata1.img"), "wb") as f:
+            f.write(ata1)
     cfg = os.path.join(out, "hv.cfg")
     with open(cfg, "w") as f:
         f.write(textwrap.dedent(config))
