@@ -37,6 +37,7 @@ static const struct {
 	{ "fpu", test_fpu },
 	{ "bench", test_bench },
 	{ "insn", test_insn },
+	{ "machine", test_machine },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -112,5 +112,6 @@ void test_pic(void);
 void test_hypercall(void);
 void test_cmos(void);
 void test_dma(void);
+void test_machine(void);
 
 #endif
