@@ -440,7 +440,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	Print(L"hv: ACPI RSDP 0x%lx; exiting boot services\r\n", boot_info.rsdp);
 	if (exit_boot_services(image, &why) < 0) {
 		/* Boot services may be half gone after a failed attempt: a best-effort line. */
-		Print(L"hv: ExitBootServices failed: %a\r\n", why);
+		Print(L"hv: cannot exit boot services: %a\r\n", why);
 		return boot_failed(EFI_ABORTED);
 	}
 	hv_start(&boot_info, hv_stack + sizeof(hv_stack));
