@@ -214,7 +214,12 @@ static int find_machine_ports(void)
 		      machine_ports.err);
 		return -1;
 	}
-	if (acpi_pci_ports(pci_read_bus0, NULL, &machine_ports) < 0) {
+	/* At TPL_HIGH_LEVEL no firmware event can come between our 0xcf8 and 0xcfc accesses. */
+	EFI_TPL tpl = uefi_call_wrapper(BS->RaiseTPL, 1, TPL_HIGH_LEVEL);
+	int rc = acpi_pci_ports(pci_read_bus0, NULL, &machine_ports);
+
+	uefi_call_wrapper(BS->RestoreTPL, 1, tpl);
+	if (rc < 0) {
 		Print(L"hv: %a\r\n", machine_ports.err);
 		return -1;
 	}
