@@ -12,21 +12,58 @@
 #define CFG_PORTS_BUF     16     /* "0xffff-0xffff" */
 
 /*
- * Ports no guest may own: those the hv emulates per guest (granting one
- * would bypass the emulation), and those that act on the whole machine (a
- * guest owning one could reset it); machine says which.
+ * Ports no guest may own, one table. Two kinds:
+ * - CFG_PORT_EMULATED: the hv emulates the device for every guest; an owner
+ *   would bypass the emulation and disturb the hv's own use of it.
+ * - CFG_PORT_MACHINE: the port acts on the whole machine: it resets or powers
+ *   it off, raises an SMI, moves A20, does DMA outside every partition, keeps
+ *   firmware settings, or belongs to the emulator (Bochs, QEMU) and can stop
+ *   it. Machine-specific ones (the ACPI PM blocks of the FADT, the PM
+ *   function's ports) are found at boot: cfg_check_machine_ports.
+ *
+ * Not here, on purpose: 0x60 (8042 data). Alone it only reaches the
+ * keyboard; the reset line and A20 are driven by a byte written to 0x60
+ * after a controller command (0xd1, "write output port"), and commands go
+ * to 0x64, which no guest may own. 0x80 (POST codes) is harmless.
+ * Sorted by port. The emulated ones are those of the hv's handlers
+ * (hv/exit_io.c, hv/vdev.c); any other port a guest does not own traps and
+ * is refused, so keeping these out of hv.cfg is all the hv needs.
  */
-static const struct {
+enum cfg_port_kind { CFG_PORT_EMULATED, CFG_PORT_MACHINE };
+
+static const struct cfg_reserved_port {
 	uint16_t first, last;
-	const char *what;
-	bool machine;
+	enum cfg_port_kind kind;
+	const char *why;
 } cfg_reserved[] = {
-	{ 0x020, 0x021, "pic", false },   { 0x0a0, 0x0a1, "pic", false },
-	{ 0x040, 0x043, "pit", false },   { 0x061, 0x061, "pit", false },
-	{ 0x070, 0x071, "cmos", false },  { 0x4d0, 0x4d1, "pic elcr", false },
-	{ 0xcf8, 0xcff, "pci config", false },
-	{ 0x0e9, 0x0e9, "debug console", false }, { 0x0f4, 0x0f4, "debug exit", false },
-	{ 0x092, 0x092, "system control port a: fast reset, a20", true },
+	{ 0x0000, 0x001f, CFG_PORT_MACHINE, "8237 DMA controller 1: DMA below 16 MiB, outside any partition" },
+	{ 0x0020, 0x0021, CFG_PORT_EMULATED, "pic" },
+	{ 0x0040, 0x0043, CFG_PORT_EMULATED, "pit" },
+	{ 0x0061, 0x0061, CFG_PORT_EMULATED, "pit" },
+	{ 0x0064, 0x0064, CFG_PORT_MACHINE, "8042 controller: reset line, A20" },
+	{ 0x0070, 0x0071, CFG_PORT_EMULATED, "cmos" },
+	{ 0x0072, 0x0073, CFG_PORT_MACHINE, "CMOS upper bank: firmware settings that outlive a reset" },
+	{ 0x0081, 0x008f, CFG_PORT_MACHINE, "8237 DMA page registers" },
+	{ 0x0092, 0x0092, CFG_PORT_MACHINE, "system control port A: fast reset, A20" },
+	{ 0x00a0, 0x00a1, CFG_PORT_EMULATED, "pic" },
+	{ 0x00b2, 0x00b3, CFG_PORT_MACHINE, "APM control and status: raises an SMI" },
+	{ 0x00c0, 0x00df, CFG_PORT_MACHINE, "8237 DMA controller 2: DMA below 16 MiB, outside any partition" },
+	{ 0x00e9, 0x00e9, CFG_PORT_EMULATED, "debug console" },
+	{ 0x00f4, 0x00f7, CFG_PORT_MACHINE, "debug exit: the hv's exit ports; QEMU's isa-debug-exit ends the emulator" },
+	{ 0x0400, 0x0403, CFG_PORT_MACHINE, "Bochs BIOS panic and message ports: a panic stops the emulator" },
+	{ 0x04d0, 0x04d1, CFG_PORT_EMULATED, "pic elcr" },
+	{ 0x0500, 0x0503, CFG_PORT_MACHINE, "Bochs VGA BIOS panic ports, QEMU isa-debug-exit default: stop the emulator" },
+	{ 0x0505, 0x0505, CFG_PORT_MACHINE, "QEMU pvpanic: stops or resets the emulator" },
+	{ 0x0510, 0x051b, CFG_PORT_MACHINE, "QEMU fw_cfg: firmware configuration, DMA to any address" },
+	{ 0x0a00, 0x0a17, CFG_PORT_MACHINE, "QEMU memory hotplug: ejects memory" },
+	{ 0x0cd8, 0x0ce3, CFG_PORT_MACHINE, "QEMU ICH9 CPU hotplug: ejects CPUs" },
+	{ 0x0cf8, 0x0cf8, CFG_PORT_EMULATED, "pci config" },
+	{ 0x0cf9, 0x0cf9, CFG_PORT_MACHINE, "reset control register: hard and soft reset" },
+	{ 0x0cfa, 0x0cff, CFG_PORT_EMULATED, "pci config" },
+	{ 0x8900, 0x8900, CFG_PORT_MACHINE, "Bochs shutdown port: powers the emulator off" },
+	{ 0xae00, 0xae13, CFG_PORT_MACHINE, "QEMU PCI hotplug: ejects devices" },
+	{ 0xaf00, 0xaf1f, CFG_PORT_MACHINE, "QEMU PIIX4 CPU hotplug: ejects CPUs" },
+	{ 0xafe0, 0xafe3, CFG_PORT_MACHINE, "QEMU ACPI GPE0 block: raises SCIs" },
 };
 
 /* What each device expands to; see enum cfg_device. */
@@ -68,22 +105,46 @@ static const char *cfg_show_ports(char buf[CFG_PORTS_BUF], unsigned first,
 
 /* ---- ports ----------------------------------------------------------- */
 
-/* Returns -1 (with err) if [first, last] touches a port the hv emulates. */
-static int cfg_check_reserved(struct cfg_parser *ps, unsigned first,
-			      unsigned last)
+/*
+ * Returns the reserved entry holding the lowest port of [first, last] that
+ * no guest may own, with that port in *port; NULL if none.
+ */
+static const struct cfg_reserved_port *cfg_reserved_find(unsigned first,
+							 unsigned last,
+							 unsigned *port)
 {
+	const struct cfg_reserved_port *best = NULL;
 	size_t i;
 
 	for (i = 0; i < CFG_NELEM(cfg_reserved); i++) {
-		unsigned r1 = cfg_reserved[i].first, r2 = cfg_reserved[i].last;
+		const struct cfg_reserved_port *r = &cfg_reserved[i];
+		unsigned p = cfg_max(first, r->first);
 
-		if (cfg_overlap(first, last, r1, r2))
-			return cfg_fail(ps, ps->line, cfg_reserved[i].machine ?
-					"port 0x%x controls the whole machine (%s) and cannot be given" :
-					"port 0x%x is emulated by the hv (%s) and cannot be given",
-					cfg_max(first, r1), cfg_reserved[i].what);
+		if (cfg_overlap(first, last, r->first, r->last) &&
+		    (!best || p < *port)) {
+			best = r;
+			*port = p;
+		}
 	}
-	return 0;
+	return best;
+}
+
+/* Returns -1 (with err) if [first, last] touches a port no guest may own. */
+static int cfg_check_reserved(struct cfg_parser *ps, unsigned first,
+			      unsigned last)
+{
+	unsigned port = 0;
+	const struct cfg_reserved_port *r = cfg_reserved_find(first, last, &port);
+
+	if (!r)
+		return 0;
+	if (r->kind == CFG_PORT_MACHINE)
+		return cfg_fail(ps, ps->line,
+				"port 0x%x controls the whole machine (%s) and cannot be given",
+				port, r->why);
+	return cfg_fail(ps, ps->line,
+			"port 0x%x is emulated by the hv (%s) and cannot be given",
+			port, r->why);
 }
 
 /* Returns -1 (with err) if [first, last] is already owned by any guest. */
@@ -219,6 +280,65 @@ int cfg_check_memory(const struct hv_config *c, uint64_t limit,
 					c->guests[i].name);
 	}
 	return 0;
+}
+
+const char *cfg_port_reserved(unsigned port)
+{
+	unsigned p = 0;
+	const struct cfg_reserved_port *r;
+
+	if (port > 0xffff)
+		return NULL;
+	r = cfg_reserved_find(port, port, &p);
+	return r ? r->why : NULL;
+}
+
+bool cfg_port_machine_wide(unsigned port)
+{
+	unsigned p = 0;
+	const struct cfg_reserved_port *r;
+
+	if (port > 0xffff)
+		return false;
+	r = cfg_reserved_find(port, port, &p);
+	return r && r->kind == CFG_PORT_MACHINE;
+}
+
+/*
+ * The ranges r come from this machine's firmware (see include/hvcfg.h).
+ * Reports the grant with the earliest line, so the message points at the
+ * first line a person has to change.
+ */
+int cfg_check_machine_ports(const struct hv_config *c,
+			    const struct cfg_machine_range *r, int n,
+			    struct cfg_error *err)
+{
+	struct cfg_parser ps = { .err = err };
+	const struct cfg_machine_range *hit = NULL;
+	unsigned port = 0, line = 0;
+	int gi, pi, ri;
+
+	for (gi = 0; gi < c->nguests; gi++) {
+		const struct cfg_guest *g = &c->guests[gi];
+
+		for (pi = 0; pi < g->nports; pi++) {
+			const struct cfg_range *p = &g->ports[pi];
+
+			for (ri = 0; ri < n; ri++) {
+				if (!cfg_overlap(p->first, p->last, r[ri].first, r[ri].last))
+					continue;
+				if (hit && p->line >= line)
+					continue;
+				hit = &r[ri];
+				line = p->line;
+				port = cfg_max(p->first, r[ri].first);
+			}
+		}
+	}
+	if (!hit)
+		return 0;
+	return cfg_fail(&ps, (int)line, "port 0x%x is %s and acts on the whole machine",
+			port, hit->what);
 }
 
 /* Returns the config name of one enum cfg_device bit, or "?". */

@@ -46,8 +46,8 @@ void hv_main(struct boot_info *bi)
 		      bi->version, bi->size, BOOT_INFO_VERSION, (unsigned)sizeof(*bi));
 	}
 	log_init(hv_log_port(&bi->cfg));
-	log_printf("hv: nanokernel started: %d guest(s), TSC %lu kHz, heap %lu KiB at 0x%lx\n",
-		   bi->cfg.nguests, bi->tsc_hz / 1000, bi->heap_bytes >> 10, bi->heap_base);
+	log_printf("hv: nanokernel started: %d guest(s), TSC %lu kHz (%s), heap %lu KiB at 0x%lx\n",
+		   bi->cfg.nguests, bi->tsc_hz / 1000, bi->tsc_source, bi->heap_bytes >> 10, bi->heap_base);
 	hv.bi = bi;
 	hv.tsc_hz = bi->tsc_hz;
 	hv.vmcheck = bi->cfg.vmcheck;

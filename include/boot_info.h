@@ -13,8 +13,8 @@
 #include "hvcfg.h"
 
 #define BOOT_INFO_MAGIC    0x4f464e49544f4f42ull   /* "BOOTINFO" */
-#define BOOT_INFO_VERSION  1u
-#define BOOT_MEM_MAX       256
+#define BOOT_INFO_VERSION  2u
+#define BOOT_TSC_SOURCE_MAX 48
 
 /* One guest as the boot stage prepared it. */
 struct boot_guest {
@@ -44,19 +44,33 @@ struct boot_info {
 	uint32_t version;
 	uint32_t size;             /* sizeof(struct boot_info) */
 
-	uint64_t tsc_hz;           /* measured against the firmware's stall */
+	uint64_t tsc_hz;           /* TSC frequency (tsc_source says how it was found) */
 	uint64_t rsdp;             /* ACPI RSDP, 0 if the firmware has none */
 	uint64_t image_base, image_bytes;   /* this EFI image */
 	uint64_t heap_base, heap_bytes;     /* for the hv's own allocations */
-	uint64_t max_phys;         /* highest RAM address + 1 (from the memory map) */
+	uint64_t max_phys;         /* highest RAM address + 1, over every descriptor of the map */
 	uint64_t wall_unix;        /* wall-clock time at boot (Unix seconds, UTC), 0 if unknown */
+	char tsc_source[BOOT_TSC_SOURCE_MAX];   /* "cpuid 0x15", "calibrated ...": for the log */
 
 	struct hv_config cfg;
 	struct boot_guest guests[CFG_MAX_GUESTS];
 
+	/*
+	 * The firmware's final memory map, whole: nmem regions (adjacent ones
+	 * of one type merged) at host-physical mem_hpa, in loader data that
+	 * outlives boot services. Sized from the firmware's map before the
+	 * first ExitBootServices, so nothing is ever dropped.
+	 */
+	uint64_t mem_hpa;
 	uint32_t nmem;
-	uint32_t reserved;
-	struct boot_mem_region mem[BOOT_MEM_MAX];
+	uint32_t mem_cap;          /* room at mem_hpa, in regions */
+
+	/*
+	 * Ports that act on the whole machine on this machine only (ACPI FADT,
+	 * the PM function's PCI bases) are not passed: the boot stage refuses
+	 * an hv.cfg that grants one, and the hv opens to a guest only the
+	 * ports hv.cfg grants it (every other port traps and is refused).
+	 */
 };
 
 #endif

@@ -100,6 +100,36 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 int cfg_check_memory(const struct hv_config *c, uint64_t limit,
 		     struct cfg_error *err);
 
+/* Returns why no guest may own port (e.g. "8042 controller: reset line"), or NULL if a guest may. */
+const char *cfg_port_reserved(unsigned port);
+
+/*
+ * Returns true if port is reserved because it acts on the whole machine
+ * (reset, power, SMI, A20, DMA outside the partition, the emulator's own
+ * ports); false if it is reserved only because the hv emulates it for every
+ * guest, or not reserved at all.
+ */
+bool cfg_port_machine_wide(unsigned port);
+
+/*
+ * A port range that acts on the whole machine on this machine only, found
+ * at boot (the ACPI FADT's PM and reset registers, the PM function's PCI
+ * configuration): the fixed table of cfg_port_reserved cannot know them.
+ */
+struct cfg_machine_range {
+	uint16_t first, last;     /* inclusive */
+	const char *what;         /* e.g. "ACPI PM1a control (FADT)" */
+};
+
+/*
+ * Checks that no guest of c owns a port of the n ranges in r. Returns 0;
+ * or -1 with *err naming the earliest hv.cfg line that grants one ("port
+ * 0x604 is ACPI PM1a control (FADT) and acts on the whole machine").
+ */
+int cfg_check_machine_ports(const struct hv_config *c,
+			    const struct cfg_machine_range *r, int n,
+			    struct cfg_error *err);
+
 /* Returns the config name of one enum cfg_device bit ("com1"), or "?". */
 const char *cfg_device_name(uint32_t dev);
 

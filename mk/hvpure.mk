@@ -5,8 +5,8 @@
 # Tests include the hv headers by name ("vpic.h"), as the hv build does.
 # (-Ihv is in HOST_CFLAGS already)
 
-CFG_SRCS := hv/cfg.c hv/cfg_check.c hv/fmt.c
-CFG_HDRS := include/hvcfg.h hv/cfg_internal.h hv/fmt.h
+CFG_SRCS := hv/cfg.c hv/cfg_check.c hv/fmt.c hv/acpi.c
+CFG_HDRS := include/hvcfg.h hv/cfg_internal.h hv/fmt.h hv/acpi.h
 
 $(eval $(call unit_test,test_cfg,tests/unit/test_cfg.c $(CFG_SRCS)))
 $(eval $(call unit_test,test_fmt,tests/unit/test_fmt.c hv/fmt.c))
@@ -23,4 +23,4 @@ ALL_TARGETS += $(BUILD)/tools/hvcfg
 
 $(BUILD)/tools/hvcfg: tools/hvcfg.c $(CFG_SRCS) $(CFG_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_TOOL_CFLAGS) -o $@ tools/hvcfg.c $(CFG_SRCS)
+	$(CC) $(HOST_TOOL_CFLAGS) -Ihv -o $@ tools/hvcfg.c $(CFG_SRCS)

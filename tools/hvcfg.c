@@ -2,16 +2,22 @@
  * hvcfg: checks an hv.cfg on the host with the hv's own parser (hv/cfg.c, hv/cfg_check.c),
  * so a config that passes here is accepted by the hv at boot.
  *
- *   hvcfg check FILE [--mem-limit SIZE]   summary per guest, or FILE:LINE: error: MSG
- *   hvcfg dump FILE                       every parsed field, one per line
+ *   hvcfg check FILE [--mem-limit SIZE] [--fadt TABLE]
+ *                       summary per guest, or FILE:LINE: error: MSG
+ *   hvcfg dump FILE     every parsed field, one per line
  *
- * Exit status: 0 valid, 1 invalid config, 2 usage or I/O error.
+ * --fadt TABLE also refuses the power-management and reset ports of a FADT
+ * (a copy of the target machine's /sys/firmware/acpi/tables/FACP), read by
+ * the boot stage's own parser (hv/acpi.c), as the boot stage does at boot.
+ *
+ * Exit status: 0 valid, 1 invalid config, 2 usage or I/O error or a bad FADT.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hvcfg.h"
+#include "acpi.h"
 
 #define HVCFG_MAX_FILE (1u << 20)
 
@@ -152,32 +158,74 @@ static int hvcfg_size(const char *s, uint64_t *v)
 
 static int hvcfg_usage(void)
 {
-	fprintf(stderr, "usage: hvcfg check FILE [--mem-limit SIZE]\n"
+	fprintf(stderr, "usage: hvcfg check FILE [--mem-limit SIZE] [--fadt TABLE]\n"
 			"       hvcfg dump FILE\n");
 	return 2;
+}
+
+/* Reads the FADT in path into *ports. Returns 0, or 2 after saying why. */
+static int hvcfg_fadt(const char *path, struct acpi_ports *ports)
+{
+	size_t len;
+	char *table = hvcfg_read(path, &len);
+	int rc;
+
+	if (!table)
+		return 2;
+	rc = acpi_fadt_ports(table, len, ports);
+	free(table);
+	if (rc < 0) {
+		fprintf(stderr, "%s: error: %s\n", path, ports->err);
+		return 2;
+	}
+	return 0;
+}
+
+/* Parses the options after FILE. Returns 0, or the exit status of a failure. */
+static int hvcfg_options(int argc, char **argv, uint64_t *limit, struct acpi_ports *ports)
+{
+	int i;
+
+	for (i = 3; i < argc; i += 2) {
+		if (i + 1 == argc || strcmp(argv[1], "check"))
+			return hvcfg_usage();
+		if (strcmp(argv[i], "--mem-limit") == 0) {
+			if (hvcfg_size(argv[i + 1], limit) < 0)
+				return hvcfg_usage();
+		} else if (strcmp(argv[i], "--fadt") == 0) {
+			if (hvcfg_fadt(argv[i + 1], ports))
+				return 2;
+		} else {
+			return hvcfg_usage();
+		}
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static struct hv_config cfg;
+	static struct acpi_ports ports;
 	struct cfg_error err;
 	uint64_t limit = 0;
 	size_t len;
 	char *text;
 	int rc;
 
-	if (argc != 3 && !(argc == 5 && strcmp(argv[3], "--mem-limit") == 0))
+	if (argc < 3 || (strcmp(argv[1], "check") && strcmp(argv[1], "dump")))
 		return hvcfg_usage();
-	if (strcmp(argv[1], "check") && strcmp(argv[1], "dump"))
-		return hvcfg_usage();
-	if (argc == 5 && hvcfg_size(argv[4], &limit) < 0)
-		return hvcfg_usage();
+	acpi_ports_init(&ports);
+	rc = hvcfg_options(argc, argv, &limit, &ports);
+	if (rc)
+		return rc;
 	text = hvcfg_read(argv[2], &len);
 	if (!text)
 		return 2;
 	rc = cfg_parse(text, len, &cfg, &err);
 	if (rc == 0)
 		rc = cfg_check_memory(&cfg, limit, &err);
+	if (rc == 0)
+		rc = cfg_check_machine_ports(&cfg, ports.r, ports.n, &err);
 	free(text);
 	if (rc < 0) {
 		if (err.line > 0)

@@ -1,18 +1,26 @@
 /*
- * The boot stage: the only code that calls UEFI. It checks the CPU, reads
- * \hv.cfg and the guest images from the ESP, gives each guest its RAM and
- * loads it there, reserves the hv's heap, measures the TSC, exits boot
- * services and hands a struct boot_info to hv_main.
+ * The boot stage: the only code that calls UEFI. It checks the paging mode,
+ * finds the ports that act on the whole machine (ACPI FADT, the PM
+ * function's PCI bases), reads \hv.cfg and refuses it if it grants one of
+ * them, checks the CPU, reads the guest images from the ESP, gives each
+ * guest its RAM and loads it there, reserves the hv's heap, finds the TSC
+ * frequency, exits boot services and hands a struct boot_info to hv_main.
  *
  * Every failure here prints one line naming the cause and returns to the
- * firmware: nothing has been taken over yet.
+ * firmware: nothing has been taken over yet. The decisions are pure
+ * functions with host unit tests: hv/acpi.c (machine-wide ports),
+ * uefi/bootmem.c (memory map, paging mode), uefi/tscfreq.c (TSC source).
  */
 #include <efi.h>
 #include <efilib.h>
 
 #include "boot_info.h"
 #include "hvcfg.h"
+#include "bootmem.h"
+#include "tscfreq.h"
+#include "../hv/acpi.h"
 #include "../hv/cpu.h"
+#include "../hv/fmt.h"
 #include "../hv/vmxcap.h"
 #include "../hv/mbload.h"
 #include "../hv/vcmos.h"
@@ -20,12 +28,20 @@
 #define HV_HEAP_BYTES   (8ull << 20)
 #define HV_STACK_BYTES  (64 * 1024)
 #define SZ_2M           0x200000ull
+#define EBS_ATTEMPTS    8         /* ExitBootServices tries before giving up */
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st);
 void hv_start(struct boot_info *bi, void *stack_top) __attribute__((noreturn));
 
 static struct boot_info boot_info;
 static uint8_t hv_stack[HV_STACK_BYTES] __attribute__((aligned(16)));
+static struct acpi_ports machine_ports;
+
+/* The buffer the final GetMemoryMap writes into, allocated before ExitBootServices. */
+static struct {
+	EFI_MEMORY_DESCRIPTOR *buf;
+	UINTN bytes;
+} fw_map;
 
 /* Prints an ASCII message as one line on the firmware console. */
 static void say(const char *msg)
@@ -95,7 +111,8 @@ static void *read_file(EFI_HANDLE image, const char *path, UINTN *size)
 
 /*
  * Allocates bytes of pages aligned to align (a power of two), below 4 GiB
- * if low (the hv heap: PRD tables hold 32-bit addresses). Returns 0 on failure.
+ * if low (the hv heap and the RAM of DMA owners: PRD entries hold 32-bit
+ * addresses). Returns 0 on failure.
  */
 static uint64_t alloc_aligned(uint64_t bytes, uint64_t align, bool low)
 {
@@ -122,8 +139,16 @@ static int load_guest(EFI_HANDLE image, int i)
 		Print(L"hv: guest %a: cannot read image %a from the boot volume\r\n", cg->name, cg->image);
 		return -1;
 	}
+	bool dma = cg->devices & (CFG_DEV_IDE0 | CFG_DEV_IDE1);
+
 	bg->ram_bytes = cg->mem_bytes;
-	bg->ram_hpa = alloc_aligned(cg->mem_bytes, SZ_2M, false);
+	bg->ram_hpa = alloc_aligned(cg->mem_bytes, SZ_2M, dma);
+	if (!bg->ram_hpa && dma) {
+		Print(L"hv: guest %a: cannot allocate %ld MiB of RAM below 4 GiB (it owns an IDE "
+		      L"bus master, whose PRD entries hold 32-bit addresses)\r\n",
+		      cg->name, cg->mem_bytes >> 20);
+		return -1;
+	}
 	if (!bg->ram_hpa) {
 		Print(L"hv: guest %a: cannot allocate %ld MiB of RAM\r\n", cg->name, cg->mem_bytes >> 20);
 		return -1;
@@ -152,9 +177,58 @@ static int load_config(EFI_HANDLE image)
 		say("hv: cannot read \\hv.cfg from the boot volume");
 		return -1;
 	}
-	if (cfg_parse(text, size, &boot_info.cfg, &err) < 0) {
+	if (cfg_parse(text, size, &boot_info.cfg, &err) < 0 ||
+	    cfg_check_machine_ports(&boot_info.cfg, machine_ports.r, machine_ports.n, &err) < 0) {
 		Print(L"hv: hv.cfg:%d: error: %a\r\n", err.line, err.msg);
 		return -1;
+	}
+	return 0;
+}
+
+/* ACPI tables are identity-mapped in the boot stage; refuses what cannot be an address. */
+static const void *map_identity(void *ctx, uint64_t pa, uint64_t len)
+{
+	if (!pa || pa + len < pa || pa + len > (1ull << 48))
+		return NULL;
+	return (const void *)(UINTN)pa;
+}
+
+/* Reads a dword of PCI configuration (mechanism #1) on bus 0. */
+static uint32_t pci_read_bus0(void *ctx, unsigned dev, unsigned fn, unsigned reg)
+{
+	outl(0xcf8, 0x80000000u | dev << 11 | fn << 8 | (reg & 0xfc));
+	return inl(0xcfc);
+}
+
+/*
+ * Finds the ports that act on the whole machine on this machine only, and
+ * lists them. Returns 0, or -1 after saying why: tables that cannot be read
+ * leave the hv unable to tell which ports a guest may own, so it stops.
+ */
+static int find_machine_ports(void)
+{
+	acpi_ports_init(&machine_ports);
+	if (boot_info.rsdp &&
+	    acpi_rsdp_ports(boot_info.rsdp, map_identity, NULL, &machine_ports) < 0) {
+		Print(L"hv: ACPI tables: %a; cannot tell which ports act on the whole machine\r\n",
+		      machine_ports.err);
+		return -1;
+	}
+	/* At TPL_HIGH_LEVEL no firmware event can come between our 0xcf8 and 0xcfc accesses. */
+	EFI_TPL tpl = uefi_call_wrapper(BS->RaiseTPL, 1, TPL_HIGH_LEVEL);
+	int rc = acpi_pci_ports(pci_read_bus0, NULL, &machine_ports);
+
+	uefi_call_wrapper(BS->RestoreTPL, 1, tpl);
+	if (rc < 0) {
+		Print(L"hv: %a\r\n", machine_ports.err);
+		return -1;
+	}
+	for (int i = 0; i < machine_ports.n; i++) {
+		char line[160];
+
+		fmt_snprintf(line, sizeof(line), "hv: machine-wide ports 0x%x-0x%x: %s",
+			     machine_ports.r[i].first, machine_ports.r[i].last, machine_ports.r[i].what);
+		say(line);
 	}
 	return 0;
 }
@@ -165,6 +239,54 @@ static uint64_t measure_tsc(void)
 	uint64_t t0 = cpu_rdtsc();
 	uefi_call_wrapper(BS->Stall, 1, 50000);
 	return (cpu_rdtsc() - t0) * 20;
+}
+
+/* Reads the CPUID leaves tscfreq_choose looks at (those the CPU has). */
+static void read_tsc_cpuid(struct tscfreq_cpuid *c)
+{
+	struct cpuid_regs r;
+
+	cpu_cpuid(0, 0, &r);
+	c->max_basic = r.eax;
+	cpu_cpuid(1, 0, &r);
+	c->leaf1_eax = r.eax;
+	c->leaf1_ecx = r.ecx;
+	if (c->max_basic >= 0x15) {
+		cpu_cpuid(0x15, 0, &r);
+		c->l15_eax = r.eax, c->l15_ebx = r.ebx, c->l15_ecx = r.ecx;
+	}
+	if (c->max_basic >= 0x16) {
+		cpu_cpuid(0x16, 0, &r);
+		c->l16_eax = r.eax;
+	}
+	if (c->leaf1_ecx & (1u << 31)) {
+		cpu_cpuid(0x40000000, 0, &r);
+		c->hv_max = r.eax;
+		if (c->hv_max >= TSCFREQ_HV_LEAF && c->hv_max <= 0x400000ff) {
+			cpu_cpuid(TSCFREQ_HV_LEAF, 0, &r);
+			c->hv_tsc_khz = r.eax;
+		}
+	}
+}
+
+/* Sets boot_info.tsc_hz and tsc_source, and says which source it was. */
+static void find_tsc_hz(void)
+{
+	struct tscfreq_cpuid c = { 0 };
+	uint64_t calibrated = measure_tsc();
+	const char *src;
+	UINTN i;
+
+	read_tsc_cpuid(&c);
+	boot_info.tsc_hz = tscfreq_choose(&c, calibrated, &src);
+	for (i = 0; src[i] && i < BOOT_TSC_SOURCE_MAX - 1; i++)
+		boot_info.tsc_source[i] = src[i];
+	boot_info.tsc_source[i] = 0;
+	if (boot_info.tsc_hz == calibrated)
+		Print(L"hv: TSC %ld kHz from %a\r\n", boot_info.tsc_hz / 1000, boot_info.tsc_source);
+	else
+		Print(L"hv: TSC %ld kHz from %a (%a: %ld kHz)\r\n", boot_info.tsc_hz / 1000,
+		      boot_info.tsc_source, TSCFREQ_CALIBRATED, calibrated / 1000);
 }
 
 /* Returns the firmware's wall-clock time in Unix seconds (UTC), or 0. */
@@ -180,59 +302,98 @@ static uint64_t wall_time(void)
 	return s;
 }
 
-/* Converts the UEFI memory map into boot_info.mem. */
-static void record_memory_map(EFI_MEMORY_DESCRIPTOR *map, UINTN map_size, UINTN desc_size)
+/*
+ * Allocates, while allocation is still allowed, the buffer the final
+ * GetMemoryMap writes into and the room for boot_info's copy of the map,
+ * both sized from the firmware's map now plus slack (uefi/bootmem.h).
+ * Returns 0, or -1 after saying why.
+ */
+static int prepare_memory_map(void)
 {
-	boot_info.nmem = 0;
-	for (UINTN off = 0; off < map_size && boot_info.nmem < BOOT_MEM_MAX; off += desc_size) {
-		EFI_MEMORY_DESCRIPTOR *d = (void *)((uint8_t *)map + off);
-		struct boot_mem_region *r = &boot_info.mem[boot_info.nmem++];
-		r->base = d->PhysicalStart;
-		r->bytes = d->NumberOfPages * 4096;
-		switch (d->Type) {
-		case EfiConventionalMemory: case EfiBootServicesCode: case EfiBootServicesData:
-			r->type = BOOT_MEM_USABLE; break;
-		case EfiLoaderCode: case EfiLoaderData:
-			r->type = BOOT_MEM_HV; break;
-		case EfiACPIReclaimMemory:
-			r->type = BOOT_MEM_ACPI; break;
-		default:
-			r->type = BOOT_MEM_RESERVED; break;
-		}
-		if (r->type != BOOT_MEM_RESERVED && r->base + r->bytes > boot_info.max_phys)
-			boot_info.max_phys = r->base + r->bytes;
+	UINTN size = 0, key, desc_size = 0;
+	UINT32 desc_ver;
+	EFI_STATUS st = uefi_call_wrapper(BS->GetMemoryMap, 5, &size, NULL, &key, &desc_size, &desc_ver);
+	void *regions = NULL;
+	UINTN cap;
+
+	if (st != EFI_BUFFER_TOO_SMALL || desc_size < BOOTMEM_DESC_MIN) {
+		Print(L"hv: GetMemoryMap gave status %r, descriptor size %ld\r\n", st, (UINT64)desc_size);
+		return -1;
 	}
+	fw_map.bytes = bootmem_buffer_bytes(size, desc_size);
+	cap = fw_map.bytes / desc_size;
+	if (uefi_call_wrapper(BS->AllocatePool, 3, EfiLoaderData, fw_map.bytes, (void **)&fw_map.buf) != EFI_SUCCESS ||
+	    uefi_call_wrapper(BS->AllocatePool, 3, EfiLoaderData, cap * sizeof(struct boot_mem_region),
+			      &regions) != EFI_SUCCESS) {
+		Print(L"hv: cannot allocate %ld bytes for the memory map\r\n", (UINT64)fw_map.bytes);
+		return -1;
+	}
+	boot_info.mem_hpa = (uint64_t)(UINTN)regions;
+	boot_info.mem_cap = (uint32_t)cap;
+	return 0;
 }
 
-/* Takes the final memory map and exits boot services. Returns 0 or -1. */
-static int exit_boot_services(EFI_HANDLE image)
+/*
+ * Takes the final memory map and exits boot services. After a failed
+ * ExitBootServices only GetMemoryMap (into the buffer allocated before) and
+ * ExitBootServices are called again: the firmware may have stopped part of
+ * its services (UEFI, "EFI_BOOT_SERVICES.ExitBootServices()"). Returns 0,
+ * or -1 with *why.
+ */
+static int exit_boot_services(EFI_HANDLE image, const char **why)
 {
-	for (int attempt = 0; attempt < 4; attempt++) {
-		UINTN map_size = 0, key, desc_size;
+	struct boot_mem_region *regions = (void *)(UINTN)boot_info.mem_hpa;
+
+	for (int attempt = 0; attempt < EBS_ATTEMPTS; attempt++) {
+		UINTN size = fw_map.bytes, key, desc_size;
 		UINT32 desc_ver;
-		EFI_MEMORY_DESCRIPTOR *map = LibMemoryMap(&map_size, &key, &desc_size, &desc_ver);
-		if (!map)
+
+		if (uefi_call_wrapper(BS->GetMemoryMap, 5, &size, fw_map.buf, &key, &desc_size,
+				      &desc_ver) != EFI_SUCCESS) {
+			*why = "the memory map outgrew its buffer";
 			return -1;
-		record_memory_map(map, map_size, desc_size);
+		}
+		*why = bootmem_convert(fw_map.buf, size, desc_size, regions, boot_info.mem_cap,
+				       &boot_info.nmem, &boot_info.max_phys);
+		if (*why)
+			return -1;
 		/* No firmware call (not even FreePool) may come between GetMemoryMap and this. */
 		if (uefi_call_wrapper(BS->ExitBootServices, 2, image, key) == EFI_SUCCESS)
 			return 0;
 	}
+	*why = "the memory map kept changing";
 	return -1;
 }
 
-/* Finds the ACPI RSDP in the configuration table (2.0 first). */
-static uint64_t find_rsdp(void)
+/* Returns the configuration table with guid, or 0. */
+static uint64_t find_config_table(EFI_GUID *guid)
 {
-	EFI_GUID acpi20 = ACPI_20_TABLE_GUID;
-
 	for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
 		EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
-		if (!CompareGuid(&t->VendorGuid, &AcpiTableGuid) ||
-		    !CompareGuid(&t->VendorGuid, &acpi20))
+		if (!CompareGuid(&t->VendorGuid, guid))
 			return (uint64_t)(UINTN)t->VendorTable;
 	}
 	return 0;
+}
+
+/* Finds the ACPI RSDP: the ACPI 2.0 table if the firmware has one, else the 1.0 one. */
+static uint64_t find_rsdp(void)
+{
+	EFI_GUID acpi20 = ACPI_20_TABLE_GUID;
+	uint64_t rsdp = find_config_table(&acpi20);
+
+	return rsdp ? rsdp : find_config_table(&AcpiTableGuid);
+}
+
+/* Records where this EFI image is (boot_info.image_base, image_bytes). */
+static void find_image(EFI_HANDLE image)
+{
+	EFI_LOADED_IMAGE *li;
+
+	if (uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&li) == EFI_SUCCESS) {
+		boot_info.image_base = (uint64_t)(UINTN)li->ImageBase;
+		boot_info.image_bytes = li->ImageSize;
+	}
 }
 
 /* Says the boot stage gave up (run scripts stop on this line) and returns status. */
@@ -244,10 +405,18 @@ static EFI_STATUS boot_failed(EFI_STATUS status)
 
 EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 {
-	const char *missing;
+	const char *missing, *why;
 
 	InitializeLib(image, st);
 	say("hv: nanokernel boot stage");
+	missing = bootmem_paging_problem(cpu_read_cr4());
+	if (missing) {
+		Print(L"hv: cannot start: %a\r\n", missing);
+		return boot_failed(EFI_UNSUPPORTED);
+	}
+	boot_info.rsdp = find_rsdp();
+	if (find_machine_ports() < 0 || load_config(image) < 0)
+		return boot_failed(EFI_LOAD_ERROR);
 	missing = check_cpu();
 	if (missing) {
 		Print(L"hv: cannot start: %a; the hv needs VT-x with EPT, unrestricted guest and the "
@@ -256,8 +425,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		      missing);
 		return boot_failed(EFI_UNSUPPORTED);
 	}
-	if (load_config(image) < 0)
-		return boot_failed(EFI_LOAD_ERROR);
 	for (int i = 0; i < boot_info.cfg.nguests; i++)
 		if (load_guest(image, i) < 0)
 			return boot_failed(EFI_LOAD_ERROR);
@@ -270,13 +437,15 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	boot_info.magic = BOOT_INFO_MAGIC;
 	boot_info.version = BOOT_INFO_VERSION;
 	boot_info.size = sizeof(boot_info);
-	boot_info.tsc_hz = measure_tsc();
+	find_image(image);
+	find_tsc_hz();
 	boot_info.wall_unix = wall_time();
-	boot_info.rsdp = find_rsdp();
-	Print(L"hv: TSC %ld kHz, ACPI RSDP 0x%lx; exiting boot services\r\n",
-	      boot_info.tsc_hz / 1000, boot_info.rsdp);
-	if (exit_boot_services(image) < 0) {
-		say("hv: ExitBootServices failed");
+	if (prepare_memory_map() < 0)
+		return boot_failed(EFI_OUT_OF_RESOURCES);
+	Print(L"hv: ACPI RSDP 0x%lx; exiting boot services\r\n", boot_info.rsdp);
+	if (exit_boot_services(image, &why) < 0) {
+		/* Boot services may be half gone after a failed attempt: a best-effort line. */
+		Print(L"hv: cannot exit boot services: %a\r\n", why);
 		return boot_failed(EFI_ABORTED);
 	}
 	hv_start(&boot_info, hv_stack + sizeof(hv_stack));

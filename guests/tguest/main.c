@@ -39,6 +39,7 @@ static const struct {
 	{ "insn", test_insn },
 	{ "forge", test_forge },
 	{ "pciattack", test_pciattack },
+	{ "machine", test_machine },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -114,5 +114,6 @@ void test_cmos(void);
 void test_dma(void);
 void test_forge(void);
 void test_pciattack(void);
+void test_machine(void);
 
 #endif

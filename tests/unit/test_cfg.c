@@ -379,21 +379,149 @@ static void test_error_bad_port_range(void **state)
 
 static void test_error_reserved_ports(void **state)
 {
-	static const unsigned reserved[] = {
+	static const unsigned emulated[] = {
 		0x20, 0x21, 0xa0, 0xa1, 0x40, 0x43, 0x61, 0x70, 0x71,
-		0xcf8, 0xcfc, 0xcff, 0xe9, 0xf4, 0x4d0, 0x4d1,
+		0xcf8, 0xcfa, 0xcfc, 0xcff, 0xe9, 0x4d0, 0x4d1,
 	};
-	char text[128], want[32];
+	char text[128], want[48];
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		snprintf(text, sizeof(text), GUEST_A "ports = %#x\n", reserved[i]);
-		snprintf(want, sizeof(want), "port %#x is emulated", reserved[i]);
+	for (i = 0; i < sizeof(emulated) / sizeof(emulated[0]); i++) {
+		snprintf(text, sizeof(text), GUEST_A "ports = %#x\n", emulated[i]);
+		snprintf(want, sizeof(want), "port %#x is emulated", emulated[i]);
 		expect_error(text, 4, want);
+		assert_false(cfg_port_machine_wide(emulated[i]));
 	}
-	expect_error(GUEST_A "ports = 0x00-0xff\n", 4, "port 0x20 is emulated by the hv (pic)");
-	expect_ok(GUEST_A "ports = 0x22-0x3f, 0x44-0x60, 0x62-0x6f, 0xcf7, 0xd00\n");
+	/* A range names its lowest port that no guest may own, whatever the table order. */
+	expect_error(GUEST_A "ports = 0x21-0xff\n", 4, "port 0x21 is emulated by the hv (pic)");
+	expect_error(GUEST_A "ports = 0x00-0xff\n", 4,
+		     "port 0x0 controls the whole machine (8237 DMA controller 1");
+	expect_ok(GUEST_A "ports = 0x22-0x3f, 0x44-0x60, 0x62-0x63, 0x65-0x6f, 0xcf7, 0xd00\n");
+}
+
+/* Each machine-wide port with (part of) the reason the error must give. */
+static const struct {
+	unsigned port;
+	const char *why;
+} machine_ports[] = {
+	{ 0x64, "8042 controller: reset line, A20" },
+	{ 0x92, "system control port A: fast reset, A20" },
+	{ 0xcf9, "reset control register" },
+	{ 0xb2, "APM control and status: raises an SMI" },
+	{ 0xb3, "APM control and status" },
+	{ 0x8900, "Bochs shutdown port" },
+	{ 0xf4, "debug exit" },
+	{ 0xf5, "debug exit" },
+	{ 0xf6, "debug exit" },
+	{ 0xf7, "debug exit: the hv's exit ports; QEMU's isa-debug-exit ends the emulator" },
+	{ 0x400, "Bochs BIOS panic" },
+	{ 0x402, "Bochs BIOS panic and message ports" },
+	{ 0x403, "Bochs BIOS panic and message ports" },
+	{ 0x501, "Bochs VGA BIOS panic ports, QEMU isa-debug-exit default" },
+	{ 0x502, "Bochs VGA BIOS panic ports, QEMU isa-debug-exit default" },
+	{ 0x505, "QEMU pvpanic" },
+	{ 0x510, "QEMU fw_cfg" },
+	{ 0x514, "QEMU fw_cfg: firmware configuration, DMA to any address" },
+	{ 0x00, "8237 DMA controller 1" },
+	{ 0x0f, "8237 DMA controller 1" },
+	{ 0x81, "8237 DMA page registers" },
+	{ 0x8f, "8237 DMA page registers" },
+	{ 0xc0, "8237 DMA controller 2" },
+	{ 0xdf, "8237 DMA controller 2" },
+	{ 0x72, "CMOS upper bank" },
+	{ 0xa00, "QEMU memory hotplug" },
+	{ 0xcd8, "QEMU ICH9 CPU hotplug" },
+	{ 0xae08, "QEMU PCI hotplug: ejects devices" },
+	{ 0xaf00, "QEMU PIIX4 CPU hotplug" },
+	{ 0xafe0, "QEMU ACPI GPE0 block" },
+};
+
+static void test_error_machine_wide_ports_named_with_line_and_reason(void **state)
+{
+	char text[256], want[160];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(machine_ports) / sizeof(machine_ports[0]); i++) {
+		unsigned p = machine_ports[i].port;
+
+		snprintf(want, sizeof(want), "port %s%x controls the whole machine (%s",
+			 "0x", p, machine_ports[i].why);
+		snprintf(text, sizeof(text), GUEST_A "ports = %#x\n", p);
+		expect_error(text, 4, want);
+		/* In a range, in a later guest: the line is that of the grant. */
+		snprintf(text, sizeof(text), GUEST_A GUEST_B "cpu = 0\nports = %#x-%#x\n",
+			 p, p < 0xffff ? p + 1 : p);
+		expect_error(text, 8, want);
+		assert_non_null(cfg_port_reserved(p));
+		assert_non_null(strstr(cfg_port_reserved(p), machine_ports[i].why));
+		assert_true(cfg_port_machine_wide(p));
+	}
+	expect_error(GUEST_A "ports = 0x62-0x6f\n", 4, "port 0x64 controls the whole machine");
+	expect_error(GUEST_A "ports = 0x8000-0x9000\n", 4, "port 0x8900 controls the whole machine");
+}
+
+static void test_8042_data_port_and_post_port_may_be_given(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "ports = 0x60, 0x80\n");
+	assert_null(cfg_port_reserved(0x60));
+	assert_null(cfg_port_reserved(0x80));
+	assert_null(cfg_port_reserved(0x3f8));
+	assert_null(cfg_port_reserved(0x10000));
+	assert_false(cfg_port_machine_wide(0x60));
+	assert_false(cfg_port_machine_wide(0x10000));
+}
+
+/* cfg_port_reserved (what the fuzzer's invariant uses) and the parser agree on every port. */
+static void test_port_reserved_agrees_with_parser_for_every_port(void **state)
+{
+	char text[128];
+	unsigned p;
+
+	(void)state;
+	for (p = 0; p <= 0xffff; p++) {
+		const char *why = cfg_port_reserved(p);
+		int rc;
+
+		snprintf(text, sizeof(text), GUEST_A "ports = %#x\n", p);
+		rc = parse(text);
+		if (why) {
+			assert_int_equal(rc, -1);
+			assert_non_null(strstr(err.msg, why));
+		} else if (rc != 0) {
+			fail_msg("port %#x refused but not reserved: %s", p, err.msg);
+		}
+	}
+}
+
+static const struct cfg_machine_range acpi_ranges[] = {
+	{ 0x600, 0x603, "ACPI PM1a event (FADT)" },
+	{ 0x604, 0x605, "ACPI PM1a control (FADT)" },
+	{ 0x608, 0x60b, "ACPI PM timer (FADT)" },
+};
+
+static void test_machine_ranges_found_at_boot_refused_at_granting_line(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "ports = 0x3e8\n" GUEST_B "ports = 0x604\n");
+	assert_int_equal(cfg_check_machine_ports(&cfg, acpi_ranges, 3, &err), -1);
+	assert_int_equal(err.line, 8);
+	assert_string_equal(err.msg, "port 0x604 is ACPI PM1a control (FADT) and acts on the whole machine");
+	/* Two guests grant some: the earlier line is named, with its lowest reserved port. */
+	expect_ok(GUEST_A "ports = 0x606-0x6ff\n" GUEST_B "ports = 0x5f0-0x600\n");
+	assert_int_equal(cfg_check_machine_ports(&cfg, acpi_ranges, 3, &err), -1);
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.msg, "port 0x608 is ACPI PM timer (FADT) and acts on the whole machine");
+}
+
+static void test_machine_ranges_not_granted_pass(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "ports = 0x5f0-0x5ff, 0x606-0x607, 0x60c\n" GUEST_B "devices = com1\n");
+	assert_int_equal(cfg_check_machine_ports(&cfg, acpi_ranges, 3, &err), 0);
+	assert_int_equal(cfg_check_machine_ports(&cfg, acpi_ranges, 0, &err), 0);
 }
 
 static void test_error_irq_given_to_two_guests(void **state)
@@ -492,7 +620,7 @@ static void test_error_too_many_port_ranges(void **state)
 		sprintf(text + strlen(text), ", %#x", 0x300 + 2 * i);
 	expect_ok(text);
 	assert_int_equal(cfg.guests[0].nports, CFG_MAX_PORTS);
-	strcat(text, ", 0x500");
+	strcat(text, ", 0x600");
 	expect_error(text, 4, "too many port ranges (max 32)");
 }
 
@@ -635,6 +763,11 @@ int main(void)
 		cmocka_unit_test(test_error_overlapping_ranges_in_one_guest),
 		cmocka_unit_test(test_error_bad_port_range),
 		cmocka_unit_test(test_error_reserved_ports),
+		cmocka_unit_test(test_error_machine_wide_ports_named_with_line_and_reason),
+		cmocka_unit_test(test_8042_data_port_and_post_port_may_be_given),
+		cmocka_unit_test(test_port_reserved_agrees_with_parser_for_every_port),
+		cmocka_unit_test(test_machine_ranges_found_at_boot_refused_at_granting_line),
+		cmocka_unit_test(test_machine_ranges_not_granted_pass),
 		cmocka_unit_test(test_error_irq_given_to_two_guests),
 		cmocka_unit_test(test_error_irq_twice_in_one_guest),
 		cmocka_unit_test(test_error_irq_timer_and_cascade_reserved),
