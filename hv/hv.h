@@ -163,6 +163,9 @@ struct hv {
 
 extern struct hv hv;
 
+/* hv/main.c: takes over the CPU and builds every partition (all of hv_main but the run loop). */
+void hv_init(struct boot_info *bi);
+
 /* hv/main.c: ends the hv once no guest can run again (prints the summary, halts). */
 void hv_shutdown(void) __attribute__((noreturn));
 

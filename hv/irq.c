@@ -26,6 +26,9 @@ struct guest *irq_owner(unsigned irq)
 
 void irq_init(void)
 {
+	memset(irq_route, 0, sizeof(irq_route));
+	memset(irq_count, 0, sizeof(irq_count));
+	irq_unexpected = 0;
 	pic_init();
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];

@@ -46,6 +46,10 @@ static uint64_t line_head, line_tail;
 
 void log_init(uint16_t serial_base)
 {
+	head = tail_e9 = tail_uart = line_head = line_tail = uart_lost = 0;
+	memset(pending, 0, sizeof(pending));
+	charge_hook = NULL;
+	uart_cr_sent = false;
 	log_serial = serial_base;
 	if (!serial_base)
 		return;

@@ -37,7 +37,7 @@ static void hv_mask_pic(void)
 	outb(0xa1, 0xff);
 }
 
-void hv_main(struct boot_info *bi)
+void hv_init(struct boot_info *bi)
 {
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
 	    bi->size != sizeof(*bi)) {
@@ -67,6 +67,11 @@ void hv_main(struct boot_info *bi)
 	log_set_charge_hook(sched_charge_log);
 	hv.start_tsc = cpu_rdtsc();
 	log_printf("hv: hv heap used %lu KiB; launching\n", mem_used_bytes() >> 10);
+}
+
+void hv_main(struct boot_info *bi)
+{
+	hv_init(bi);
 	sched_run();
 }
 

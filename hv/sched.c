@@ -74,6 +74,8 @@ void sched_init(void)
 			   pm / 10, pm % 10, g->sched.budget / (hv.tsc_hz / 1000000),
 			   hv.period_tsc / (hv.tsc_hz / 1000000));
 	}
+	memset(&sched, 0, sizeof(sched));
+	sched.last = -1;
 	sched.mark = cpu_rdtsc();
 	sched.period_end = sched.mark + hv.period_tsc;
 	sched.next_wake = UINT64_MAX;

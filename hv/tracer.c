@@ -60,6 +60,7 @@ static void trace_name_line(uint16_t kind, uint16_t id, const char *name)
 
 void trace_init(void)
 {
+	head = tail = lost = cost_sum = cost_max = 0;
 	enabled = hv.bi->cfg.trace;
 	if (!enabled)
 		return;

@@ -133,6 +133,7 @@ void vmx_init(void)
 	uint64_t fc = cpu_rdmsr(MSR_IA32_FEATURE_CONTROL);
 	const char *missing;
 
+	vmx_current = NULL;
 	vmx_log_cpu();
 	vmx_read_caps();
 	missing = vmxcap_missing(&caps);

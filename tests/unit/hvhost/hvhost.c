@@ -1,0 +1,133 @@
+/*
+ * Boots the hv on the host (see hvhost.h): a boot_info as uefi/ would
+ * build it, guest RAM from the host heap, a tiny Multiboot image per
+ * guest, then hv_init.
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hvhost.h"
+#include "exit.h"
+#include "mbload.h"
+#include "multiboot.h"
+#include "vmx.h"
+#include "sched.h"
+
+#define HOST_TSC_HZ    200000000ull      /* 200 MHz, as Bochs' ips=200M */
+#define HOST_HEAP      (24u << 20)
+#define HOST_ENTRY     0x100020u
+
+static struct boot_info *bi;
+static void *heap;
+static void *ram[CFG_MAX_GUESTS];
+static uint8_t image[CFG_MAX_GUESTS][64];
+
+/* A Multiboot a.out-kludge image: header at 0x100000, code (HLT) at HOST_ENTRY. */
+static void host_image(uint8_t *img)
+{
+	uint32_t h[8] = {
+		MB_HEADER_MAGIC, MB_HF_AOUT_KLUDGE, 0,
+		0x100000, 0x100000, 0, 0, HOST_ENTRY,
+	};
+
+	h[2] = -(h[0] + h[1]);
+	memset(img, 0xf4, 64);            /* HLT */
+	memcpy(img, h, sizeof(h));
+}
+
+void host_boot(const char *cfg_text)
+{
+	struct cfg_error err;
+
+	fake_reset();
+	memset(&hv, 0, sizeof(hv));
+	bi = calloc(1, sizeof(*bi));
+	if (cfg_parse(cfg_text, strlen(cfg_text), &bi->cfg, &err) < 0) {
+		fprintf(stderr, "host_boot: hv.cfg:%d: %s\n", err.line, err.msg);
+		abort();
+	}
+	bi->magic = BOOT_INFO_MAGIC;
+	bi->version = BOOT_INFO_VERSION;
+	bi->size = sizeof(*bi);
+	bi->tsc_hz = HOST_TSC_HZ;
+	strcpy(bi->tsc_source, "host test");
+	heap = aligned_alloc(4096, HOST_HEAP);
+	bi->heap_base = (uintptr_t)heap;
+	bi->heap_bytes = HOST_HEAP;
+	for (int i = 0; i < bi->cfg.nguests; i++) {
+		struct boot_guest *bg = &bi->guests[i];
+		struct mbload_result res;
+		const char *why = "";
+
+		ram[i] = aligned_alloc(2u << 20, bi->cfg.guests[i].mem_bytes);
+		host_image(image[i]);
+		bg->ram_hpa = (uintptr_t)ram[i];
+		bg->ram_bytes = bi->cfg.guests[i].mem_bytes;
+		bg->image_hpa = (uintptr_t)image[i];
+		bg->image_bytes = sizeof(image[i]);
+		if (mbload(image[i], sizeof(image[i]), ram[i], bg->ram_bytes, bi->cfg.guests[i].cmdline,
+			   &res, &why) < 0) {
+			fprintf(stderr, "host_boot: mbload: %s\n", why);
+			abort();
+		}
+		bg->entry = res.entry;
+		bg->mbi_gpa = res.mbi_gpa;
+	}
+	hv_init(bi);
+}
+
+void host_teardown(void)
+{
+	for (int i = 0; i < CFG_MAX_GUESTS; i++) {
+		free(ram[i]);
+		ram[i] = NULL;
+	}
+	free(heap);
+	free(bi);
+	heap = NULL;
+	bi = NULL;
+}
+
+bool host_run(void)
+{
+	jmp_buf done, halted;
+
+	fake_run.done_jmp = &done;
+	fake.halt_jmp = &halted;
+	if (setjmp(done)) {
+		fake_run.done_jmp = NULL;
+		fake.halt_jmp = NULL;
+		return false;
+	}
+	if (setjmp(halted)) {
+		fake_run.done_jmp = NULL;
+		fake.halt_jmp = NULL;
+		return true;
+	}
+	sched_run();
+}
+
+struct vcpu *host_vcpu(int i)
+{
+	vmx_load(&hv.guests[i].vcpu);
+	return &hv.guests[i].vcpu;
+}
+
+int host_exit(struct vcpu *v, uint32_t reason, uint64_t qual, uint32_t insn_len)
+{
+	vmx_load(v);
+	fake_vmcs_set(VM_EXIT_REASON, reason);
+	fake_vmcs_set(EXIT_QUALIFICATION, qual);
+	fake_vmcs_set(VM_EXIT_INSTRUCTION_LEN, insn_len);
+	fake_vmcs_set(VM_ENTRY_INTR_INFO, fake_vmcs_get(VM_ENTRY_INTR_INFO) & ~(1ull << 31));
+	v->launched = 1;
+	v->exit_tsc = cpu_rdtsc();
+	return exit_dispatch(v);
+}
+
+void *host_gpa(int guest, uint64_t gpa)
+{
+	return (uint8_t *)ram[guest] + gpa;
+}

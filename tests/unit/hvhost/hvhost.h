@@ -1,0 +1,145 @@
+/*
+ * The hv on the host: a fake CPU (MSRs, CPUID, ports, control and debug
+ * registers, XCR0, TSC) and a fake VMCS (one value per field encoding per
+ * VMCS region, launch states, VMX instructions) behind the names of
+ * hv/cpu.h and hv/vmcs.h, so that the hv's own code (exit handlers,
+ * virtual interrupts, the scheduler, the run loop) runs under cmocka.
+ *
+ * The fake vmx_run behaves as the CPU's VM entry: it checks the launch
+ * state (VMLAUNCH on a launched VMCS fails with error 4, ...), runs the
+ * SDM's entry checks (hv/vmcheck.c) on the VMCS as a stricter CPU would,
+ * records what was injected, clears the entry-interruption valid bit, and
+ * comes back with the next exit of the test's script.
+ */
+#ifndef HVHOST_H
+#define HVHOST_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "hv.h"
+#include "cpu.h"
+#include "vmcs.h"
+#include "vmcheck.h"
+
+/* ---- the fake CPU ---------------------------------------------------- */
+
+#define FAKE_MAX_MSRS   128
+#define FAKE_MAX_CPUID  64
+
+struct fake_cpu {
+	struct { uint32_t msr; uint64_t val; bool gp_on_write; } msr[FAKE_MAX_MSRS];
+	unsigned nmsr;
+	struct { uint32_t leaf, sub; struct cpuid_regs r; } cpuid[FAKE_MAX_CPUID];
+	unsigned ncpuid;
+	uint64_t cr0, cr2, cr3, cr4, dr[8], xcr0, tsc, tsc_step;
+	bool xsetbv_faults;          /* the next XSETBV raises #GP (a stricter host) */
+	uint64_t xsetbv_count, wrmsr_count, invvpid_count, wbinvd_count;
+	uint64_t last_invvpid_type;
+	char e9[1 << 20];            /* what went to port 0xE9 */
+	size_t e9_len;
+	uint8_t pic_imr[2];
+	bool halted_forever;
+	jmp_buf *halt_jmp;           /* cpu_halt_forever longjmps here if set */
+};
+
+extern struct fake_cpu fake;
+
+/* Resets the fake CPU to a Haswell-like host with VMX, EPT, VPID, unrestricted guest. */
+void fake_reset(void);
+
+/* Sets an MSR's value (creating it). */
+void fake_set_msr(uint32_t msr, uint64_t val);
+uint64_t fake_get_msr(uint32_t msr);
+
+/* Sets the answer to CPUID (leaf, sub); sub 0xffffffff: any subleaf. */
+void fake_set_cpuid(uint32_t leaf, uint32_t sub, uint32_t eax, uint32_t ebx, uint32_t ecx, uint32_t edx);
+
+/* Returns true if the hv's log (port 0xE9) contains s. */
+bool fake_log_has(const char *s);
+/* Forgets the log so far. */
+void fake_log_clear(void);
+
+/* ---- the fake VMCS --------------------------------------------------- */
+
+/* Reads/writes a field of the current VMCS directly, as the CPU would. */
+uint64_t fake_vmcs_get(uint32_t field);
+void fake_vmcs_set(uint32_t field, uint64_t v);
+
+/* The fake CPU's identity for the checker (capability MSRs, widths). */
+const struct vmcheck_cpu *fake_vmcheck_cpu(void);
+
+/* Runs the SDM's entry checks on the current VMCS; returns the first rule broken or NULL. */
+const char *fake_vmcheck(void);
+
+/* One exit the fake vmx_run returns with (the script of a run-loop test). */
+struct fake_exit {
+	uint32_t reason;             /* basic reason (bit 31 is the fake's, on entry failure) */
+	uint64_t qual;
+	uint32_t insn_len;
+	uint32_t intr_info;          /* VM-exit interruption information */
+	uint32_t idt_vectoring;
+	uint64_t gpa;
+	uint64_t tsc_advance;        /* guest time run before the exit */
+	/* Called after the entry was checked and before the exit is written (may be NULL). */
+	void (*before)(struct vcpu *v, void *arg);
+	void *arg;
+};
+
+/* What one fake VM entry saw. */
+struct fake_entry {
+	int guest;
+	bool launch;                 /* VMLAUNCH, else VMRESUME */
+	int rc;                      /* vmx_run's return: 0, 1, 2 */
+	uint32_t insn_error;         /* VM-instruction error on VMfailValid */
+	bool guest_state_failed;     /* entry failed the guest-state checks: exit 33 */
+	const char *rule;            /* the rule broken, if any */
+	uint32_t injected;           /* VM-entry interruption information at entry */
+	uint32_t injected_error;
+	uint64_t rip, rflags, preemption_timer;
+};
+
+#define FAKE_MAX_SCRIPT  4096
+#define FAKE_MAX_ENTRIES 4096
+
+struct fake_run {
+	struct fake_exit script[FAKE_MAX_SCRIPT];
+	unsigned nscript, next;
+	/* Per guest: when its script runs out, exit with this (default: HLT). */
+	struct fake_entry entries[FAKE_MAX_ENTRIES];
+	unsigned nentries;
+	jmp_buf *done_jmp;           /* longjmp here when the script is used up */
+	struct fake_exit (*generator)(struct vcpu *v, void *arg);   /* exits when no script */
+	void *generator_arg;
+};
+
+extern struct fake_run fake_run;
+
+/* ---- booting the hv on the host ------------------------------------- */
+
+/*
+ * Builds a boot_info from hv.cfg text (every guest gets RAM and a tiny
+ * Multiboot image whose entry point is 0x100000) and runs hv_init: the hv
+ * is then up to the point where it would enter its first guest.
+ */
+void host_boot(const char *cfg_text);
+
+/* Frees what host_boot allocated. */
+void host_teardown(void);
+
+/* Runs the hv's run loop until the script is used up or the hv ends. Returns true if the hv ended. */
+bool host_run(void);
+
+/* Makes guest i's VMCS current and returns its vCPU. */
+struct vcpu *host_vcpu(int i);
+
+/*
+ * Prepares the exit fields of v's VMCS as the CPU would write them and
+ * dispatches it (v current): reason, qualification, instruction length.
+ */
+int host_exit(struct vcpu *v, uint32_t reason, uint64_t qual, uint32_t insn_len);
+
+/* The guest's host pointer for guest-physical gpa. */
+void *host_gpa(int guest, uint64_t gpa);
+
+#endif
