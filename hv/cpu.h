@@ -282,6 +282,8 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define RFLAGS_VM  (1ull << 17)
 #define RFLAGS_RF  (1ull << 16)
 
+#define DEBUGCTL_BTF (1ull << 1)     /* IA32_DEBUGCTL: single-step on branches */
+
 #define EFER_SCE   (1ull << 0)
 #define EFER_LME   (1ull << 8)
 #define EFER_LMA   (1ull << 10)

@@ -72,9 +72,11 @@ void exit_skip_insn(struct vcpu *v)
 	/*
 	 * A completed instruction with RFLAGS.TF = 1 ends in a single-step trap
 	 * (SDM "Single-Step Exception Condition"): #DB with DR6.BS, which the
-	 * guest's DR6 (live in the CPU while it runs) shows.
+	 * guest's DR6 (live in the CPU while it runs) shows. With DEBUGCTL.BTF
+	 * it comes after branches only ("Single-Stepping on Branches"), and no
+	 * emulated instruction is one.
 	 */
-	if (rflags & RFLAGS_TF) {
+	if ((rflags & RFLAGS_TF) && !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF)) {
 		cpu_write_dr(6, cpu_read_dr(6) | DR6_BS);
 		vmcs_writenat(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
 		vmx_inject_exception(v, EXC_DB, false, 0);

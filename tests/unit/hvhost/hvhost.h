@@ -118,6 +118,13 @@ extern struct fake_run fake_run;
 /* ---- booting the hv on the host ------------------------------------- */
 
 /*
+ * Called by host_boot after fake_reset and before hv_init (NULL: none): a
+ * test sets it to boot the hv on a different host (fake_set_cpuid,
+ * fake_set_msr). host_boot leaves it set.
+ */
+extern void (*host_tweak)(void);
+
+/*
  * Builds a boot_info from hv.cfg text (every guest gets RAM and a tiny
  * Multiboot image whose entry point is 0x100000) and runs hv_init: the hv
  * is then up to the point where it would enter its first guest.
