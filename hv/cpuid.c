@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "hypercall.h"
 #include "vmcs.h"
+#include "cpumodel.h"
 
 #define CPUID1_ECX_MONITOR   (1u << 3)
 #define CPUID1_ECX_VMX       (1u << 5)
@@ -48,4 +49,9 @@ enum exit_action exit_cpuid(struct vcpu *v, struct exit_info *x)
 	r->rax = c.eax, r->rbx = c.ebx, r->rcx = c.ecx, r->rdx = c.edx;
 	exit_skip_insn(v);
 	return EXIT_RESUME;
+}
+
+uint64_t cpumodel_cr4_allowed(void)
+{
+	return ~(CR4_VMXE | CR4_SMXE | CR4_LA57);
 }

@@ -158,6 +158,7 @@ struct hv {
 	uint64_t period_tsc;         /* CPU-share period in TSC ticks, from [hv] period_us */
 	uint64_t idle_tsc;           /* TSC spent halted with every guest idle */
 	uint64_t start_tsc;
+	unsigned maxphyaddr;         /* physical-address width (CPUID 0x80000008) */
 	bool vmcheck;                /* [hv] vmcheck = on: check the VMCS before every entry */
 };
 

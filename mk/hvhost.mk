@@ -16,3 +16,4 @@ endef
 
 $(eval $(call hvhost_test,test_exit_path))
 $(eval $(call hvhost_test,test_vmcheck))
+$(eval $(call hvhost_test,test_run_loop))

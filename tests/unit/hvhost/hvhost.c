@@ -19,6 +19,7 @@
 #define HOST_HEAP      (24u << 20)
 #define HOST_ENTRY     0x100020u
 
+void (*host_tweak)(void);
 static struct boot_info *bi;
 static void *heap;
 static void *ram[CFG_MAX_GUESTS];
@@ -42,6 +43,8 @@ void host_boot(const char *cfg_text)
 	struct cfg_error err;
 
 	fake_reset();
+	if (host_tweak)
+		host_tweak();
 	memset(&hv, 0, sizeof(hv));
 	bi = calloc(1, sizeof(*bi));
 	if (cfg_parse(cfg_text, strlen(cfg_text), &bi->cfg, &err) < 0) {
