@@ -93,6 +93,7 @@ struct sched_share {
 	uint64_t slice_end;          /* running: TSC at which its turn ends */
 	uint64_t preempted_by_wake;  /* times another guest's wake-up preempted it */
 	uint32_t permille;           /* its share of the CPU, per mille */
+	uint64_t stop_at;            /* time_limit_ms of this boot ends here (UINT64_MAX: never) */
 	bool woken;                  /* woke since it last ran: goes first if it has budget */
 	bool restart_due;            /* stopped, to be booted again */
 };

@@ -290,6 +290,28 @@ static void test_device_interrupt_is_charged_to_its_owner(void **state)
 	assert_int_equal(irq_count[5], 1);
 }
 
+/* time_limit_ms: a guest that never stops by itself is stopped when its time is up; the hv ends. */
+static struct fake_exit gen_forever(struct vcpu *v, void *arg)
+{
+	uint64_t run = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5;
+
+	(void)v, (void)arg;
+	if (fake_run.nentries > 100000 && fake_run.done_jmp)
+		longjmp(*fake_run.done_jmp, 1);
+	return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
+}
+
+static void test_time_limit_stops_a_runaway_guest(void **state)
+{
+	(void)state;
+	host_boot(HV GA "time_limit_ms = 50\n");
+	fake_run.generator = gen_forever;
+	assert_true(host_run());
+	assert_true(fake_log_has("hv: guest a stopped: time limit of 50 ms reached"));
+	assert_true(fake.tsc >= 50 * 200000ull);
+	assert_true(fake.tsc < 70 * 200000ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +324,7 @@ int main(void)
 		T(test_masked_fast_timer_of_a_halted_guest_never_preempts),
 		T(test_fast_timer_guest_gets_its_share_and_no_more),
 		T(test_device_interrupt_is_charged_to_its_owner),
+		T(test_time_limit_stops_a_runaway_guest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
