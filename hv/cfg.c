@@ -442,6 +442,17 @@ static int cfg_set_restart(struct cfg_parser *ps, struct cfg_str v)
 	return 0;
 }
 
+/* time_limit_ms = N: a watchdog; the guest is stopped N ms after each boot. */
+static int cfg_set_time_limit(struct cfg_parser *ps, struct cfg_str v)
+{
+	uint64_t n;
+
+	if (cfg_parse_ranged(ps, v, "time_limit_ms", 1, 86400000u, &n) < 0)
+		return -1;
+	ps->guest->time_limit_ms = (uint32_t)n;
+	return 0;
+}
+
 static int cfg_set_test_fault(struct cfg_parser *ps, struct cfg_str v)
 {
 	if (cfg_eq(v, "none"))
@@ -475,6 +486,7 @@ static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_PERIOD]     = { "period_us", CFG_SEC_HV, cfg_set_period },
 	[CFG_KEY_VMCHECK]    = { "vmcheck", CFG_SEC_HV, cfg_set_vmcheck },
 	[CFG_KEY_SHARE]      = { "share", CFG_SEC_GUEST, cfg_set_share },
+	[CFG_KEY_TIME_LIMIT] = { "time_limit_ms", CFG_SEC_GUEST, cfg_set_time_limit },
 };
 
 /* ---- lines ----------------------------------------------------------- */

@@ -135,7 +135,6 @@ static struct {
 	uint64_t xmask;              /* XCR0 components guests may use (0: no XSAVE) */
 	uint64_t cr4;
 	uint64_t arch_cap;
-	unsigned maxphyaddr;
 	bool shown[CPUMODEL_NFEATURES];   /* the features, as cpumodel_has answers */
 } m;
 
@@ -363,7 +362,7 @@ static void cpuid_extended(uint32_t leaf, struct cpuid_regs *r)
 		*r = (struct cpuid_regs){ 0, 0, 0, r->edx & CX7D_INVARIANT_TSC };
 		return;
 	case 0x80000008u:                               /* physical and linear address sizes */
-		*r = (struct cpuid_regs){ m.maxphyaddr | MIN((r->eax >> 8) & 0xff, LINEAR_BITS) << 8, 0, 0, 0 };
+		*r = (struct cpuid_regs){ (r->eax & 0xff) | MIN((r->eax >> 8) & 0xff, LINEAR_BITS) << 8, 0, 0, 0 };
 		return;
 	}
 	*r = (struct cpuid_regs){ 0, 0, 0, 0 };
@@ -420,7 +419,7 @@ bool cpumodel_has(enum cpumodel_feature f)
 }
 
 uint64_t cpumodel_cr4_allowed(void) { return m.cr4; }
-unsigned cpumodel_maxphyaddr(void) { return m.maxphyaddr; }
+unsigned cpumodel_maxphyaddr(void) { return hv.maxphyaddr; }
 uint64_t cpumodel_arch_capabilities(void) { return m.arch_cap; }
 
 /* Drops from the allow-lists what the XSAVE components guests may use cannot back. */
@@ -525,11 +524,6 @@ void cpumodel_init(void)
 	m.arch_cap = 0;
 	if (cpumodel_has(CPUMODEL_ARCH_CAPABILITIES))
 		m.arch_cap = cpu_rdmsr(MSR_ARCH_CAPABILITIES) & ARCH_CAP_ALLOW;
-	m.maxphyaddr = 36;
-	if (m.max_ext >= 0x80000008u) {
-		cpu_cpuid(0x80000008u, 0, &r);
-		m.maxphyaddr = r.eax & 0xff;
-	}
 	m.cr4 = cpumodel_cr4_bits();
 	cpumodel_log();
 	msr_policy_init();

@@ -146,35 +146,29 @@ enum exit_action exit_init_signal(struct vcpu *v, struct exit_info *x)
 	return EXIT_STOPPED;
 }
 
-/* Returns true for #DE, #TS, #NP, #SS, #GP ("contributory") and #PF (SDM table "Conditions for Generating a Double Fault"). */
-static bool exit_df_class(unsigned vec)
-{
-	return vec == EXC_DE || (vec >= EXC_TS && vec <= EXC_PF);
-}
-
 /*
- * An intercepted exception vec arose while the CPU delivered another event
- * (IDT-vectoring information valid). Applies the SDM's rules for an
- * exception during event delivery: #DF for two contributory/#PF ones, a
- * triple fault during #DF delivery; an external interrupt is kept to be
- * delivered after; other events are dropped (a fault recurs when the
- * instruction runs again).
+ * An intercepted #DB or #AC (both "benign": SDM table "Conditions for
+ * Generating a Double Fault") arose while the CPU delivered another event
+ * (IDT-vectoring information valid). The CPU handles them serially: the
+ * new exception is delivered; an external interrupt being delivered is
+ * kept and delivered after; a software event or fault recurs when the
+ * instruction runs again. An exception during #DF delivery is a triple
+ * fault. Returns false if the guest stopped.
  */
-static enum exit_merge { MERGE_NONE, MERGE_DF, MERGE_TRIPLE }
-exit_merge_vectoring(struct vcpu *v, unsigned vec)
+static bool exit_merge_vectoring(struct vcpu *v, unsigned vec)
 {
 	uint32_t idt = vmcs_read32(IDT_VECTORING_INFO);
 	unsigned first = idt & 0xff;
 
 	if (!(idt & INTR_VALID))
-		return MERGE_NONE;
-	if (INTR_TYPE(idt) == INTR_TYPE_EXT)
+		return true;
+	if (INTR_TYPE(idt) == INTR_TYPE_EXT) {
 		v->reinject_vector = (int)first;
-	else if (INTR_TYPE(idt) == INTR_TYPE_HW_EXC && first == EXC_DF)
-		return MERGE_TRIPLE;
-	else if (INTR_TYPE(idt) == INTR_TYPE_HW_EXC && exit_df_class(first) && exit_df_class(vec))
-		return MERGE_DF;
-	return MERGE_NONE;
+	} else if (INTR_TYPE(idt) == INTR_TYPE_HW_EXC && first == EXC_DF) {
+		guest_stop(v->guest, "triple fault (exception %u during #DF delivery)", vec);
+		return false;
+	}
+	return true;
 }
 
 /* DR6 bits a #DB exit's qualification reports (SDM "Exit Qualification for Debug Exceptions"). */
@@ -241,16 +235,8 @@ enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 		guest_stop(v->guest, "unexpected exception exit, vector %u", vec);
 		return EXIT_STOPPED;
 	}
-	switch (exit_merge_vectoring(v, vec)) {
-	case MERGE_TRIPLE:
-		guest_stop(v->guest, "triple fault (exception %u during #DF delivery)", vec);
+	if (!exit_merge_vectoring(v, vec))
 		return EXIT_STOPPED;
-	case MERGE_DF:
-		vmx_inject_exception(v, EXC_DF, true, 0);
-		return EXIT_RESUME;
-	case MERGE_NONE:
-		break;
-	}
 	if (vec == EXC_DB) {
 		exit_reflect_db(v, x->qual);
 	} else {

@@ -12,6 +12,7 @@
 #include "mbload.h"
 #include "multiboot.h"
 #include "mem.h"
+#include "sched.h"
 #include "tracer.h"
 #include "vdev.h"
 #include "vmcs.h"
@@ -172,6 +173,7 @@ int guest_restart(struct guest *g)
 	v->fresh = true;
 	guest_reset_counters(g);
 	irq_guest_started(g);
+	sched_boot_started(g, cpu_rdtsc());
 	g->state = GUEST_RUNNABLE;
 	log_printf("hv: guest %s restarted (boot %u)\n", g->cfg->name, g->boots);
 	return 0;

@@ -106,6 +106,7 @@ struct sched_share {
 	uint64_t slice_end;          /* running: TSC at which its turn ends */
 	uint64_t preempted_by_wake;  /* times another guest's wake-up preempted it */
 	uint32_t permille;           /* its share of the CPU, per mille */
+	uint64_t stop_at;            /* time_limit_ms of this boot ends here (UINT64_MAX: never) */
 	bool woken;                  /* woke since it last ran: goes first if it has budget */
 	bool restart_due;            /* stopped, to be booted again */
 };
@@ -171,6 +172,7 @@ struct hv {
 	uint64_t period_tsc;         /* CPU-share period in TSC ticks, from [hv] period_us */
 	uint64_t idle_tsc;           /* TSC spent halted with every guest idle */
 	uint64_t start_tsc;
+	unsigned maxphyaddr;         /* physical-address width (CPUID 0x80000008) */
 	bool vmcheck;                /* [hv] vmcheck = on: check the VMCS before every entry */
 };
 

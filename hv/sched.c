@@ -77,6 +77,8 @@ void sched_init(void)
 	memset(&sched, 0, sizeof(sched));
 	sched.last = -1;
 	sched.mark = cpu_rdtsc();
+	for (int i = 0; i < hv.nguests; i++)
+		sched_boot_started(&hv.guests[i], sched.mark);
 	sched.period_end = sched.mark + hv.period_tsc;
 	sched.next_wake = UINT64_MAX;
 }
@@ -182,7 +184,7 @@ bool sched_preempt_wanted(void)
 
 bool sched_timer(struct vcpu *v, uint64_t now)
 {
-	bool yield = now >= v->guest->sched.slice_end;
+	bool yield = now >= v->guest->sched.slice_end || now >= v->guest->sched.stop_at;
 
 	if (now >= sched.period_end) {
 		sched_new_period(now);
@@ -245,6 +247,24 @@ static struct vcpu *sched_start_turn(struct guest *g, uint64_t now)
 	return &g->vcpu;
 }
 
+/* Sets when g's current boot reaches its time limit (hv.cfg time_limit_ms). */
+void sched_boot_started(struct guest *g, uint64_t now)
+{
+	uint32_t ms = g->cfg->time_limit_ms;
+
+	g->sched.stop_at = ms ? now + hv.tsc_hz / 1000 * ms : UINT64_MAX;
+}
+
+/* Stops the guests whose time limit has passed (a watchdog for runaway guests). */
+static void sched_time_limits(uint64_t now)
+{
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		if ((g->state == GUEST_RUNNABLE || g->state == GUEST_HALTED) && now >= g->sched.stop_at)
+			guest_stop(g, "time limit of %u ms reached", g->cfg->time_limit_ms);
+	}
+}
+
 /* Boots again the stopped guests whose restart is due. */
 static void sched_restarts(void)
 {
@@ -302,6 +322,7 @@ static struct vcpu *sched_next(void)
 		struct guest *g;
 
 		sched_account(sched.cause, now);
+		sched_time_limits(now);
 		sched_restarts();
 		sched_new_period(now);
 		sched_wake_halted(now);

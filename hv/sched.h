@@ -35,6 +35,9 @@ bool sched_timer(struct vcpu *v, uint64_t now);
 /* log.c's hook: draining a guest's console line is charged to that guest. */
 void sched_charge_log(int owner, bool start);
 
+/* g boots (first boot or restart) at now: its time limit starts. */
+void sched_boot_started(struct guest *g, uint64_t now);
+
 /* Returns true if g has budget left in the current period. */
 bool sched_has_budget(const struct guest *g);
 

@@ -120,7 +120,8 @@ static void virq_arm_preemption(struct vcpu *v, uint64_t now, uint64_t deadline)
 	uint64_t ticks;
 
 	deadline = MIN(deadline, virq_next_event(v->guest, now));
-	ticks = deadline > now ? (deadline - now) >> preempt_shift : 0;
+	/* Rounded up: the exit comes at the deadline or just after, never a few ticks before it. */
+	ticks = deadline > now ? (deadline - now + (1ull << preempt_shift) - 1) >> preempt_shift : 0;
 	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, (uint32_t)MIN(ticks, 0xffffffffull));
 }
 

@@ -117,6 +117,18 @@ static void vmx_choose_controls(void)
 	vpid_single = caps.ept_vpid & VPID_CAP_INVVPID_SINGLE;
 }
 
+/* Returns the CPU's physical-address width (CPUID 0x80000008 EAX[7:0], 36 without the leaf). */
+static unsigned vmx_maxphyaddr(void)
+{
+	struct cpuid_regs r;
+
+	cpu_cpuid(0x80000000u, 0, &r);
+	if (r.eax < 0x80000008u)
+		return 36;
+	cpu_cpuid(0x80000008u, 0, &r);
+	return r.eax & 0xff;
+}
+
 /* Logs what the hv runs on: vendor, family/model/stepping, brand string. */
 static void vmx_log_cpu(void)
 {
@@ -153,6 +165,7 @@ void vmx_init(void)
 
 	vmx_current = NULL;
 	vmx_log_cpu();
+	hv.maxphyaddr = vmx_maxphyaddr();
 	vmx_read_caps();
 	missing = vmxcap_missing(&caps);
 	if (missing)
@@ -477,15 +490,9 @@ static uint64_t vmx_check_read(void *ctx, uint32_t field)
 
 void vmx_check_entry(struct vcpu *v)
 {
-	struct cpuid_regs r;
-	struct vmcheck_cpu cpu = { .caps = &caps, .maxphyaddr = 36, .linear_width = 48 };
+	struct vmcheck_cpu cpu = { .caps = &caps, .maxphyaddr = hv.maxphyaddr, .linear_width = 48 };
 	struct vmcheck_result res;
 
-	cpu_cpuid(0x80000000u, 0, &r);
-	if (r.eax >= 0x80000008u) {
-		cpu_cpuid(0x80000008u, 0, &r);
-		cpu.maxphyaddr = r.eax & 0xff;
-	}
 	res = vmcheck(&cpu, vmx_check_read, NULL);
 	if (res.kind != VMCHECK_OK)
 		log_printf("hv: guest %s: vmcheck before VM entry: %s\n", v->guest->cfg->name, res.rule);

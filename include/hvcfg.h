@@ -63,6 +63,7 @@ struct cfg_guest {
 	uint16_t irqs;                  /* bit n: owns ISA IRQ n */
 	uint32_t devices;               /* enum cfg_device bits */
 	enum cfg_restart restart;
+	uint32_t time_limit_ms;         /* stop the guest after this long (each boot), 0: never */
 	enum cfg_test_fault test_fault;
 	uint16_t line;                  /* line of the [guest NAME] header */
 	uint16_t irq_line[CFG_MAX_IRQ]; /* line that granted IRQ n (irqs or devices) */

@@ -358,6 +358,11 @@ def boot_stage(com1, log):
     return lines
 
 
+def boot_stage_lines(out):
+    """Returns the boot stage's lines of the run in out (see boot_stage)."""
+    return snapshot(out)[0]
+
+
 def snapshot(out):
     """Returns (boot stage lines, hv log lines) of the run in out. com1 is read
     first: if the hv's log, read after it, has not begun, no guest had run

@@ -709,6 +709,16 @@ static void test_shares_and_period(void **state)
 	expect_ok(GUEST_A "share = 60%\n" GUEST_B "cpu = 1\nshare = 60%\n");
 }
 
+static void test_time_limit(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "time_limit_ms = 2500\n");
+	assert_int_equal(cfg.guests[0].time_limit_ms, 2500);
+	expect_ok(GUEST_A);
+	assert_int_equal(cfg.guests[0].time_limit_ms, 0);
+	expect_error(GUEST_A "time_limit_ms = 0\n", 4, "time_limit_ms");
+}
+
 static void test_vmcheck_and_vmresume_fault(void **state)
 {
 	(void)state;
@@ -788,6 +798,7 @@ int main(void)
 		cmocka_unit_test(test_device_names),
 		cmocka_unit_test(test_shares_and_period),
 		cmocka_unit_test(test_vmcheck_and_vmresume_fault),
+		cmocka_unit_test(test_time_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,7 +138,8 @@ uint8_t inb(uint16_t port)
 	case 0x21: return fake.pic_imr[0];
 	case 0xa1: return fake.pic_imr[1];
 	case 0x3fd: return 0x60;           /* COM1 LSR: transmitter empty */
-	case 0x4d0: case 0x4d1: return 0;  /* ELCR: every line edge */
+	case 0x4d0: return fake.elcr[0];
+	case 0x4d1: return fake.elcr[1];
 	case 0x20: case 0xa0: return 0xff; /* ISR reads: nothing spurious */
 	}
 	return 0xff;
@@ -179,7 +180,7 @@ void cpu_write_dr(unsigned n, uint64_t v) { fake.dr[n & 7] = v; }
 uint64_t cpu_read_rflags(void) { return 0x2; }
 void cpu_sgdt(struct desc_ptr *p) { p->limit = 0x27; p->base = 0x100000; }
 void cpu_sidt(struct desc_ptr *p) { p->limit = 0xfff; p->base = 0x200000; }
-void cpu_lidt(const struct desc_ptr *p) { (void)p; }
+void cpu_lidt(const struct desc_ptr *p) { fake.idtr = *p; }
 void cpu_ltr(uint16_t sel) { (void)sel; }
 void cpu_cli(void) { }
 void cpu_sti(void) { }
@@ -268,7 +269,8 @@ static bool fake_read_only(uint32_t field)
 
 int vmcs_write_try(uint32_t field, uint64_t v)
 {
-	if (!cur || field >= FAKE_FIELDS || !vmcs_field_name(field) || fake_read_only(field))
+	if (!cur || field >= FAKE_FIELDS || !vmcs_field_name(field) || fake_read_only(field) ||
+	    (fake.refuse_field && field == fake.refuse_field))
 		return -1;
 	switch (VMCS_WIDTH(field)) {
 	case VMCS_W16: v &= 0xffff; break;
@@ -280,7 +282,7 @@ int vmcs_write_try(uint32_t field, uint64_t v)
 
 int vmcs_read_try(uint32_t field, uint64_t *v)
 {
-	if (!cur || field >= FAKE_FIELDS || !vmcs_field_name(field))
+	if (!cur || field >= FAKE_FIELDS || !vmcs_field_name(field) || (fake.refuse_field && field == fake.refuse_field))
 		return -1;
 	*v = cur->f[field];
 	return 0;

@@ -20,7 +20,6 @@
 #define HOST_ENTRY     0x100020u
 
 void (*host_tweak)(void);
-
 static struct boot_info *bi;
 static void *heap;
 static void *ram[CFG_MAX_GUESTS];

@@ -39,6 +39,9 @@ struct fake_cpu {
 	char e9[1 << 20];            /* what went to port 0xE9 */
 	size_t e9_len;
 	uint8_t pic_imr[2];
+	uint8_t elcr[2];             /* level-triggered ISA lines (0x4d0/0x4d1) */
+	uint32_t refuse_field;       /* a VMCS field this CPU lacks (VMREAD/VMWRITE fail), 0: none */
+	struct desc_ptr idtr;        /* what the hv loaded with LIDT */
 	bool halted_forever;
 	jmp_buf *halt_jmp;           /* cpu_halt_forever longjmps here if set */
 };
@@ -118,18 +121,14 @@ extern struct fake_run fake_run;
 /* ---- booting the hv on the host ------------------------------------- */
 
 /*
- * Called by host_boot after fake_reset and before hv_init (NULL: none): a
- * test sets it to boot the hv on a different host (fake_set_cpuid,
- * fake_set_msr). host_boot leaves it set.
- */
-extern void (*host_tweak)(void);
-
-/*
  * Builds a boot_info from hv.cfg text (every guest gets RAM and a tiny
  * Multiboot image whose entry point is 0x100000) and runs hv_init: the hv
  * is then up to the point where it would enter its first guest.
  */
 void host_boot(const char *cfg_text);
+
+/* If set, host_boot calls it after fake_reset(): a test's change to the host CPU. */
+extern void (*host_tweak)(void);
 
 /* Frees what host_boot allocated. */
 void host_teardown(void);

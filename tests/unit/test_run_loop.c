@@ -1,0 +1,330 @@
+/*
+ * The run loop and the scheduler on the host (tests/unit/hvhost): the fake
+ * vmx_run behaves as VM entry and returns scripted exits. Issue 8 item 3
+ * (the VMCS life cycle) and issue 7 item 2 (CPU time as a resource).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "hvhost.h"
+#include "exit.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "irq.h"
+#include "sched.h"
+#include "virq.h"
+
+#define HV   "[hv]\ntrace = off\n"
+#define GA   "[guest a]\nimage = \\a.elf\nmemory = 4M\n"
+#define GB   "[guest b]\nimage = \\b.elf\nmemory = 4M\n"
+
+static int teardown(void **state)
+{
+	(void)state;
+	host_teardown();
+	return 0;
+}
+
+/* Appends one exit to the script. */
+static void script(struct fake_exit e)
+{
+	fake_run.script[fake_run.nscript++] = e;
+}
+
+/* The guest executes HLT with interrupts on or off. */
+static void set_if(struct vcpu *v, void *arg)
+{
+	uint64_t rf = fake_vmcs_get(GUEST_RFLAGS);
+
+	(void)v;
+	fake_vmcs_set(GUEST_RFLAGS, arg ? rf | RFLAGS_IF : rf & ~RFLAGS_IF);
+}
+
+static struct fake_exit hlt_exit(bool intr_on)
+{
+	return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+				   .before = set_if, .arg = intr_on ? (void *)1 : NULL };
+}
+
+static void set_vmcall(struct vcpu *v, void *arg)
+{
+	v->regs.rax = (uintptr_t)arg;
+}
+
+static struct fake_exit vmcall_exit(unsigned nr)
+{
+	return (struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+				   .before = set_vmcall, .arg = (void *)(uintptr_t)nr };
+}
+
+static struct fake_exit ept_exit(void)
+{
+	return (struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 };
+}
+
+/* ---- the VMCS life cycle (issue 8 item 3) ---------------------------- */
+
+/*
+ * test_fault = vmresume spoils the guest state after its first hypercall:
+ * VMRESUME fails the guest-state checks. The VMCS stays launched (SDM: only
+ * a successful VMLAUNCH changes the launch state), the guest is stopped and
+ * restarted with a VMCLEARed VMCS, and its VMLAUNCH succeeds.
+ */
+static void test_failed_vmresume_and_restart_boot_again(void **state)
+{
+	(void)state;
+	host_boot(HV GA "restart = yes\ntest_fault = vmresume\n");
+	script(vmcall_exit(HC_VERSION));
+	script(hlt_exit(false));
+	assert_true(host_run());
+	assert_true(fake_run.nentries >= 3);
+	assert_true(fake_run.entries[0].launch && fake_run.entries[0].rc == 0);
+	assert_false(fake_run.entries[1].launch);
+	assert_true(fake_run.entries[1].guest_state_failed);
+	assert_true(fake_run.entries[2].launch);
+	assert_int_equal(fake_run.entries[2].rc, 0);
+	assert_int_equal(fake_run.entries[2].insn_error, 0);
+	assert_true(fake_log_has("hv: guest a stopped: VM entry failed: invalid guest state"));
+	assert_true(fake_log_has("hv: guest a restarted (boot 2)"));
+	assert_true(fake_log_has("hv: guest a halted with interrupts off"));
+	assert_int_equal(hv.guests[0].boots, 2);
+}
+
+/* The guest's live CR2 and SYSCALL MSRs when it stopped are not the next boot's. */
+static void dirty_cpu_state(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	fake.cr2 = 0xdead000;
+	fake_set_msr(MSR_IA32_LSTAR, 0xffffffff81000000ull);
+}
+
+static uint64_t cr2_seen, lstar_seen;
+
+static void note_cpu_state(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	cr2_seen = fake.cr2;
+	lstar_seen = fake_get_msr(MSR_IA32_LSTAR);
+}
+
+static void test_restart_starts_with_fresh_cr2_and_msrs(void **state)
+{
+	(void)state;
+	host_boot(HV GA "restart = yes\n");
+	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
+				   .before = dirty_cpu_state });
+	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_cpu_state });
+	assert_true(host_run());
+	assert_true(fake_log_has("restarted (boot 2)"));
+	assert_int_equal(cr2_seen, 0);
+	assert_int_equal(lstar_seen, 0);
+}
+
+/* A restart gets a VMCLEARed VMCS and flushed translations. */
+static void test_restart_clears_the_vmcs_and_flushes_the_tlb(void **state)
+{
+	uint64_t flushes;
+
+	(void)state;
+	host_boot(HV GA "restart = yes\n");
+	flushes = fake.invvpid_count;
+	script(ept_exit());
+	script(hlt_exit(false));
+	assert_true(host_run());
+	assert_true(fake_run.entries[1].launch);
+	assert_true(fake.invvpid_count > flushes);
+}
+
+/* A level line masked while its stopped owner had not acknowledged it is open again after the restart. */
+static void raise_level_irq5(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	hv_irq(0x25);
+}
+
+static uint8_t imr_at_next_boot;
+
+static void note_imr(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	imr_at_next_boot = fake.pic_imr[0];
+}
+
+static void tweak_level_irq5(void)
+{
+	fake.elcr[0] = 1u << 5;
+}
+
+static void test_level_line_of_a_stopped_guest_is_released_on_restart(void **state)
+{
+	(void)state;
+	host_tweak = tweak_level_irq5;
+	host_boot(HV GA "restart = yes\nirqs = 5\n");
+	host_tweak = NULL;
+	assert_false(fake.pic_imr[0] & (1u << 5));
+	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
+				   .before = raise_level_irq5 });
+	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_imr });
+	assert_true(host_run());
+	assert_false(imr_at_next_boot & (1u << 5));
+}
+
+/* ---- guests that end (issue 7 item 2) -------------------------------- */
+
+/* cli; hlt with nothing to wake it: the guest has ended, and does not keep the hv alive. */
+static void test_cli_hlt_ends_the_guest_and_the_hv(void **state)
+{
+	(void)state;
+	host_boot(HV GA "irqs = 5\n");               /* a routed line could wake it: IF=0 still ends it */
+	script(hlt_exit(false));
+	assert_true(host_run());
+	assert_int_equal(hv.guests[0].state, GUEST_HALTED_OFF);
+	assert_true(fake_log_has("hv: guest a halted with interrupts off: nothing can wake it, it has ended"));
+	assert_true(fake_log_has("hv: all guests ended; status 0"));
+}
+
+/* ---- CPU shares (issue 7 item 2) ------------------------------------- */
+
+/* Programs a guest's PIT channel 0 to mode 2 with count, IRQ 0 masked or not, then the guest halts. */
+static void program_pit(struct guest *g, uint16_t count, bool masked)
+{
+	vpic_write(&g->pic, 0x20, 0x11);
+	vpic_write(&g->pic, 0x21, 0x20);
+	vpic_write(&g->pic, 0x21, 0x04);
+	vpic_write(&g->pic, 0x21, 0x01);
+	vpic_write(&g->pic, 0x21, masked ? 0xff : 0xfe);
+	vpit_write(&g->pit, 0x43, 0x34, cpu_rdtsc());
+	vpit_write(&g->pit, 0x40, (uint8_t)count, cpu_rdtsc());
+	vpit_write(&g->pit, 0x40, (uint8_t)(count >> 8), cpu_rdtsc());
+}
+
+/* Spinner b runs until its preemption timer; a halts once with its PIT programmed. */
+static struct fake_exit gen_spinner(struct vcpu *v, void *arg)
+{
+	uint64_t *guest_time = arg;
+	uint64_t run = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5;
+
+	if (fake_run.nentries > 3000 && fake_run.done_jmp)
+		longjmp(*fake_run.done_jmp, 1);
+	if (v->guest->id == 1) {
+		guest_time[1] += run;
+		return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
+	}
+	/* a: took its interrupt (if any) and halts again at once. */
+	guest_time[0] += 100;
+	return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .tsc_advance = 100,
+				   .before = set_if, .arg = (void *)1 };
+}
+
+/*
+ * A halted guest whose PIT runs at count 2 with IRQ 0 masked can never
+ * take an interrupt: it never wakes and never cuts the running guest's
+ * turn. Before, the running guest's preemption timer was armed for every
+ * edge (1.7 us).
+ */
+static void test_masked_fast_timer_of_a_halted_guest_never_preempts(void **state)
+{
+	uint64_t t[2] = { 0, 0 }, start;
+	unsigned b_entries = 0;
+
+	(void)state;
+	host_boot(HV GA GB);
+	program_pit(&hv.guests[0], 2, true);
+	start = fake.tsc;
+	script(hlt_exit(true));                      /* a halts first */
+	fake_run.generator = gen_spinner;
+	fake_run.generator_arg = t;
+	host_run();
+	for (unsigned i = 0; i < fake_run.nentries && i < FAKE_MAX_ENTRIES; i++)
+		b_entries += fake_run.entries[i].guest == 1;
+	assert_true(b_entries > 100);
+	/* b is entered once per turn (a slice or the rest of a period), not per PIT edge of a. */
+	assert_true((fake.tsc - start) / b_entries >= hv.period_tsc / 4);
+	assert_int_equal(hv.guests[0].state, GUEST_HALTED);
+	assert_int_equal(hv.guests[0].virqs_injected, 0);
+}
+
+/*
+ * The same guest with IRQ 0 unmasked at count 2: its interrupts come at
+ * most every 119 PIT clocks (~10 kHz), each charged to it, and the
+ * spinner keeps at least its half of the CPU.
+ */
+static void test_fast_timer_guest_gets_its_share_and_no_more(void **state)
+{
+	uint64_t t[2] = { 0, 0 }, start;
+
+	(void)state;
+	host_boot(HV GA GB);
+	program_pit(&hv.guests[0], 2, false);
+	start = fake.tsc;
+	script(hlt_exit(true));
+	fake_run.generator = gen_spinner;
+	fake_run.generator_arg = t;
+	host_run();
+	uint64_t elapsed = fake.tsc - start;
+	/* b (the spinner) ran at least 45% of the time, a was charged for its wake-ups. */
+	assert_true(t[1] * 100 / elapsed >= 45);
+	assert_true(hv.guests[0].sched.hv_tsc > 0);
+	/* a's interrupts: no more than one per 119 PIT clocks. */
+	uint64_t max_irqs = elapsed * 1193182ull / hv.tsc_hz / 119 + 2;
+	assert_true(hv.guests[0].virqs_injected <= max_irqs);
+}
+
+/* A device interrupt of another guest is charged to its owner, not to the guest it interrupted. */
+static void test_device_interrupt_is_charged_to_its_owner(void **state)
+{
+	uint64_t a_before;
+
+	(void)state;
+	host_boot(HV GA GB "irqs = 5\n");
+	script(hlt_exit(true));                        /* a halts (b not yet run) */
+	script((struct fake_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
+				   .intr_info = 0x80000000u | 0x25, .tsc_advance = 10 });
+	host_run();
+	a_before = hv.guests[0].sched.hv_tsc;
+	assert_true(hv.guests[1].sched.hv_tsc > 0);
+	(void)a_before;
+	assert_int_equal(irq_count[5], 1);
+}
+
+/* time_limit_ms: a guest that never stops by itself is stopped when its time is up; the hv ends. */
+static struct fake_exit gen_forever(struct vcpu *v, void *arg)
+{
+	uint64_t run = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5;
+
+	(void)v, (void)arg;
+	if (fake_run.nentries > 100000 && fake_run.done_jmp)
+		longjmp(*fake_run.done_jmp, 1);
+	return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
+}
+
+static void test_time_limit_stops_a_runaway_guest(void **state)
+{
+	(void)state;
+	host_boot(HV GA "time_limit_ms = 50\n");
+	fake_run.generator = gen_forever;
+	assert_true(host_run());
+	assert_true(fake_log_has("hv: guest a stopped: time limit of 50 ms reached"));
+	assert_true(fake.tsc >= 50 * 200000ull);
+	assert_true(fake.tsc < 70 * 200000ull);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_teardown(f, teardown)
+		T(test_failed_vmresume_and_restart_boot_again),
+		T(test_restart_starts_with_fresh_cr2_and_msrs),
+		T(test_restart_clears_the_vmcs_and_flushes_the_tlb),
+		T(test_level_line_of_a_stopped_guest_is_released_on_restart),
+		T(test_cli_hlt_ends_the_guest_and_the_hv),
+		T(test_masked_fast_timer_of_a_halted_guest_never_preempts),
+		T(test_fast_timer_guest_gets_its_share_and_no_more),
+		T(test_device_interrupt_is_charged_to_its_owner),
+		T(test_time_limit_stops_a_runaway_guest),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
