@@ -40,6 +40,7 @@ static const struct {
 	{ "forge", test_forge },
 	{ "pciattack", test_pciattack },
 	{ "machine", test_machine },
+	{ "cpumodel", test_cpumodel },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -115,5 +115,6 @@ void test_dma(void);
 void test_forge(void);
 void test_pciattack(void);
 void test_machine(void);
+void test_cpumodel(void);
 
 #endif
