@@ -593,6 +593,42 @@ static void test_cr4_allows_pke_umip_where_shown(void **state)
 	assert_true(mask & (CR4_LA57 | CR4_CET));                  /* the host has them; the model does not */
 }
 
+/* MOV to CR4 from EAX by guest 0 (through the CR emulation): 0, or -1 for #GP. */
+static int guest_mov_cr4(uint64_t val)
+{
+	struct vcpu *v = host_vcpu(0);
+	uint64_t rip = fake_vmcs_get(GUEST_RIP);
+	uint32_t info;
+
+	v->regs.rax = val;
+	assert_int_equal(host_exit(v, EXIT_REASON_CR_ACCESS, 4, 3), EXIT_RESUME);
+	assert_entry_ok("MOV to CR4");
+	info = (uint32_t)fake_vmcs_get(VM_ENTRY_INTR_INFO);
+	if (info & (1u << 31)) {
+		assert_int_equal(info, GP_INJECTED);
+		assert_int_equal(fake_vmcs_get(GUEST_RIP), rip);
+		return -1;
+	}
+	assert_int_equal(fake_vmcs_get(GUEST_RIP), rip + 3);
+	return 0;
+}
+
+static void test_cr4_bits_of_hidden_features_gp_shown_ones_set(void **state)
+{
+	uint64_t cr4 = fake_vmcs_get(CR4_READ_SHADOW);
+
+	(void)state;
+	assert_int_equal(guest_mov_cr4(cr4 | CR4_MCE), -1);        /* MCE hidden */
+	assert_int_equal(guest_mov_cr4(cr4 | CR4_PKE), -1);        /* no PKU on this host */
+	assert_int_equal(guest_mov_cr4(cr4 | CR4_SMAP), -1);       /* no SMAP on this host */
+	assert_int_equal(guest_mov_cr4(cr4 | CR4_LA57), -1);
+	assert_int_equal(guest_mov_cr4(cr4 | CR4_SMXE), -1);
+	assert_int_equal(fake_vmcs_get(CR4_READ_SHADOW), cr4);
+	assert_int_equal(guest_mov_cr4(cr4 | CR4_OSFXSR | CR4_OSXSAVE | CR4_SMEP | CR4_FSGSBASE), 0);
+	assert_true(fake_vmcs_get(GUEST_CR4) & CR4_OSXSAVE);
+	assert_true(guest_cpuid(1, 0).ecx & BIT(27));
+}
+
 /* ---- MSRs: row by row -------------------------------------------------- */
 
 static void test_tsc_reads_and_writes_move_only_the_guests_offset(void **state)
@@ -1029,6 +1065,7 @@ int main(void)
 		MINI(test_minimal_host_shows_no_xsave_nx_rdtscp),
 		T(test_cr4_mask_owns_every_bit_the_model_lacks),
 		RICH(test_cr4_allows_pke_umip_where_shown),
+		T(test_cr4_bits_of_hidden_features_gp_shown_ones_set),
 		T(test_tsc_reads_and_writes_move_only_the_guests_offset),
 		T(test_tsc_offset_starts_fresh_on_restart),
 		T(test_apic_base_gp_the_platform_shows_no_apic),
