@@ -281,7 +281,7 @@ static void cpuid_leaf7(const struct vcpu *v, uint32_t sub, struct cpuid_regs *r
 	cpu_cpuid(7, 0, &h);
 	*r = (struct cpuid_regs){ 0, 0, 0, 0 };
 	if (sub == 0) {
-		cpu_cpuid(7, 0, r);
+		*r = h;
 		r->eax = MIN(r->eax, 1u);
 		r->ebx &= m.l7_ebx;
 		r->ecx &= m.l7_ecx;
@@ -450,8 +450,13 @@ static void cpumodel_fit_xsave(void)
 /* Drops what the VMX controls and the CR4 bits VMX allows cannot back. */
 static void cpumodel_fit_vmx(void)
 {
+	/* Features a CR4 bit enables: hidden if VMX fixes that bit to 0 in non-root operation. */
+	static const struct { uint64_t cr4; uint32_t *allow, bits; } cr4_needs[] = {
+		{ CR4_FSGSBASE, &m.l7_ebx, C7B_FSGSBASE }, { CR4_PCIDE, &m.l1_ecx, C1_PCID },
+		{ CR4_SMEP, &m.l7_ebx, C7B_SMEP }, { CR4_SMAP, &m.l7_ebx, C7B_SMAP },
+		{ CR4_UMIP, &m.l7_ecx, C7C_UMIP }, { CR4_PKE, &m.l7_ecx, C7C_PKU },
+	};
 	uint32_t proc2 = vmx_controls()->proc2;
-	uint64_t fixed1 = vmx_cr4_fixed1();
 
 	if (!(proc2 & PROC2_ENABLE_RDTSCP)) {
 		m.x1_edx &= ~CX1D_RDTSCP;
@@ -459,18 +464,9 @@ static void cpumodel_fit_vmx(void)
 	}
 	if (!(proc2 & PROC2_ENABLE_INVPCID))
 		m.l7_ebx &= ~C7B_INVPCID;
-	if (!(fixed1 & CR4_FSGSBASE))
-		m.l7_ebx &= ~C7B_FSGSBASE;
-	if (!(fixed1 & CR4_PCIDE))
-		m.l1_ecx &= ~C1_PCID;
-	if (!(fixed1 & CR4_SMEP))
-		m.l7_ebx &= ~C7B_SMEP;
-	if (!(fixed1 & CR4_SMAP))
-		m.l7_ebx &= ~C7B_SMAP;
-	if (!(fixed1 & CR4_UMIP))
-		m.l7_ecx &= ~C7C_UMIP;
-	if (!(fixed1 & CR4_PKE))
-		m.l7_ecx &= ~C7C_PKU;
+	for (unsigned i = 0; i < ARRAY_SIZE(cr4_needs); i++)
+		if (!(vmx_cr4_fixed1() & cr4_needs[i].cr4))
+			*cr4_needs[i].allow &= ~cr4_needs[i].bits;
 }
 
 /* The CR4 bits of the features shown (SDM "Control Registers"), as VMX allows them. */
