@@ -355,7 +355,8 @@ void sched_run(void)
 			int rc = vmx_run(v);
 			sched_charge_run(v, rc);
 			act = rc ? exit_vmfail(v, rc) : exit_dispatch(v);
-			log_drain(LOG_DRAIN_CHUNK);
+			if (log_pending())
+				log_drain(LOG_DRAIN_CHUNK);
 		} while (act == EXIT_RESUME && v->guest->state == GUEST_RUNNABLE);
 	}
 }
