@@ -28,6 +28,7 @@
  * wake-up is recomputed only at scheduling points and device interrupts.
  */
 #include "sched.h"
+#include "barrier.h"
 #include "cpu.h"
 #include "exit.h"
 #include "guest.h"
@@ -220,6 +221,7 @@ static void sched_switch_to(struct vcpu *v)
 
 	if (from == v)
 		return;
+	barrier_guest_switch();
 	if (from)
 		from->cr2 = cpu_read_cr2();
 	cpu_write_cr2(v->cr2);
