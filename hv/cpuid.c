@@ -109,7 +109,6 @@ enum { EAX, EBX, ECX, EDX };
 #define MAX_EXT            0x80000008u
 #define LINEAR_BITS        48u          /* no LA57 */
 #define XSAVE_LEGACY_HDR   576u         /* legacy region + XSAVE header */
-#define MSR_ARCH_CAPABILITIES 0x10a
 #define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
 
 #define XCR0_AVX512_ALL    (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)
@@ -519,7 +518,7 @@ void cpumodel_init(void)
 		m.shown[f] = cpumodel_shows(f);
 	m.arch_cap = 0;
 	if (cpumodel_has(CPUMODEL_ARCH_CAPABILITIES))
-		m.arch_cap = cpu_rdmsr(MSR_ARCH_CAPABILITIES) & ARCH_CAP_ALLOW;
+		m.arch_cap = cpu_rdmsr(MSR_IA32_ARCH_CAPABILITIES) & ARCH_CAP_ALLOW;
 	m.cr4 = cpumodel_cr4_bits();
 	cpumodel_log();
 	msr_policy_init();

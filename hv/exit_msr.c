@@ -22,15 +22,12 @@
 #define MSR_IA32_PLATFORM_ID        0x017
 #define MSR_IA32_TSC_ADJUST         0x03b
 #define MSR_IA32_SPEC_CTRL          0x048
-#define MSR_IA32_PRED_CMD           0x049
 #define MSR_IA32_BIOS_UPDT_TRIG     0x079
 #define MSR_IA32_BIOS_SIGN_ID       0x08b
 #define MSR_IA32_PMC0               0x0c1
 #define MSR_PLATFORM_INFO           0x0ce
 #define MSR_IA32_UMWAIT_CONTROL     0x0e1
 #define MSR_IA32_MTRRCAP            0x0fe
-#define MSR_IA32_ARCH_CAPABILITIES  0x10a
-#define MSR_IA32_FLUSH_CMD          0x10b
 #define MSR_MISC_FEATURE_ENABLES    0x140
 #define MSR_IA32_MCG_CAP            0x179
 #define MSR_IA32_MCG_CTL            0x17b
