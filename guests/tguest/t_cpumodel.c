@@ -61,7 +61,7 @@ static void check_leaf1(void)
 	uint32_t r[4], hidden_ecx = (1u << 3) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) | (1u << 14) |
 				    (1u << 15) | (1u << 21) | (1u << 24);
 	uint32_t hidden_edx = (1u << 7) | (1u << 9) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 28) |
-			      (1u << 29) | (1u << 31);
+			      (1u << 29) | (1u << 31), five;
 
 	if (!tg_under_hv) {
 		check_skip(&ck, "cpuid leaf 1 hidden features", NOT_HV);
@@ -74,7 +74,7 @@ static void check_leaf1(void)
 	      (r[ECX] >> 31) && ((r[EBX] >> 16) & 0xff) == 1 && (r[EBX] >> 24) == 0,
 	      "ecx 0x%x edx 0x%x ebx 0x%x", r[ECX], r[EDX], r[EBX]);
 	cpuidex(5, 0, r);
-	uint32_t five = r[0] | r[1] | r[2] | r[3];
+	five = r[0] | r[1] | r[2] | r[3];
 	cpuidex(0xa, 0, r);
 	check(&ck, "cpuid empty leaves", !five && !(r[0] | r[1] | r[2] | r[3]),
 	      "leaf 5 or 0xa (MONITOR, PMU) not empty: 0xa eax 0x%x", r[0]);
