@@ -387,11 +387,20 @@ const struct msr_policy *msr_policy_table(unsigned *n)
 	return msr_rules;
 }
 
+/* The rows are in ascending, disjoint MSR ranges (msr_policy_init checks): a binary search. */
 const struct msr_policy *msr_policy_find(uint32_t msr)
 {
-	for (unsigned i = 0; i < ARRAY_SIZE(msr_rules); i++)
-		if (msr >= msr_rules[i].first && msr <= msr_rules[i].last)
-			return &msr_rules[i];
+	unsigned lo = 0, hi = ARRAY_SIZE(msr_rules);
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		if (msr < msr_rules[mid].first)
+			hi = mid;
+		else if (msr > msr_rules[mid].last)
+			lo = mid + 1;
+		else
+			return &msr_rules[mid];
+	}
 	return NULL;
 }
 
@@ -399,6 +408,11 @@ void msr_policy_init(void)
 {
 	uint32_t list[VCPU_SWITCHED_MSRS];
 	unsigned n = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(msr_rules); i++)
+		if (msr_rules[i].first > msr_rules[i].last ||
+		    (i && msr_rules[i].first <= msr_rules[i - 1].last))
+			panic("msr_policy_init: row %s out of order or overlapping", msr_rules[i].name);
 
 	for (unsigned i = 0; i < ARRAY_SIZE(msr_rules); i++) {
 		const struct msr_policy *p = &msr_rules[i];

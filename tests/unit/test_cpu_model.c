@@ -1020,6 +1020,9 @@ static void check_invariant(void)
 	for (unsigned i = 0; i < n; i++) {
 		assert_true(t[i].first <= t[i].last);
 		assert_ptr_equal(msr_policy_find(t[i].first), &t[i]);
+		assert_ptr_equal(msr_policy_find(t[i].last), &t[i]);
+		if (i && t[i].first > t[i - 1].last + 1)
+			assert_null(msr_policy_find(t[i].first - 1));   /* between rows: no MSR */
 		check_msr_row(&t[i], t[i].first);
 		if (t[i].last != t[i].first)
 			check_msr_row(&t[i], t[i].last);
