@@ -205,8 +205,11 @@ static void exit_reflect_db(struct vcpu *v, uint64_t qual)
  * machine's, counted and logged. #DB and #AC exit so that no guest can keep
  * the CPU inside event delivery (CVE-2015-8104, CVE-2015-5307): they go
  * back to the guest as the CPU would have delivered them, through an exit
- * the scheduler can preempt. #MC is the machine's: the guest that ran is
- * stopped (the platform shows no MCA).
+ * the scheduler can preempt. Such a guest may never complete an instruction
+ * (each delivery raises the exception again), so the preemption timer's
+ * exit never comes: its turn and time limit are checked here instead. #MC
+ * is the machine's: the guest that ran is stopped (the platform shows no
+ * MCA).
  */
 enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 {
@@ -242,7 +245,7 @@ enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 	} else {
 		vmx_inject_exception(v, EXC_AC, true, vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
 	}
-	return EXIT_RESUME;
+	return sched_timer(v, v->exit_tsc) ? EXIT_YIELD : EXIT_RESUME;
 }
 
 /*
