@@ -421,13 +421,19 @@ static void test_db_exit_is_reflected_with_dr6(void **state)
 	assert_false(fake_vmcs_get(GUEST_RFLAGS) & RFLAGS_RF);    /* data breakpoint: a trap */
 }
 
-static void test_db_code_breakpoint_sets_rf_and_bd_clears_gd(void **state)
+/*
+ * SDM "Debug Exceptions" (RF): the #DB of an instruction breakpoint is the
+ * one fault delivered with RF as it was (0): the guest's handler sets RF
+ * in the pushed flags to go on. The hv must not set it for the handler.
+ */
+static void test_db_code_breakpoint_pushes_rf_as_it_was_and_bd_clears_gd(void **state)
 {
 	(void)state;
 	fake_vmcs_set(GUEST_DR7, 0x400 | 2 | (1u << 13));   /* G0 on execution, GD */
 	fake_vmcs_set(VM_EXIT_INTR_INFO, 0x80000000u | (3u << 8) | EXC_DB);
 	exit_ok(EXIT_REASON_EXCEPTION_NMI, 1 | (1u << 13), 0);
-	assert_true(fake_vmcs_get(GUEST_RFLAGS) & RFLAGS_RF);
+	assert_int_equal(fake_vmcs_get(VM_ENTRY_INTR_INFO), DB_INJECTED);
+	assert_false(fake_vmcs_get(GUEST_RFLAGS) & RFLAGS_RF);
 	assert_false(fake_vmcs_get(GUEST_DR7) & (1u << 13));
 	assert_true(fake.dr[6] & (1u << 13));
 }
@@ -741,7 +747,7 @@ int main(void)
 		T(test_controls_keep_guest_cpu_state_in_the_guest),
 		T(test_mwait_monitor_ud_rdpmc_gp_wbinvd_invd_complete),
 		T(test_db_exit_is_reflected_with_dr6),
-		T(test_db_code_breakpoint_sets_rf_and_bd_clears_gd),
+		T(test_db_code_breakpoint_pushes_rf_as_it_was_and_bd_clears_gd),
 		T(test_ac_exit_is_reflected_with_its_error_code),
 		T(test_db_during_interrupt_delivery_keeps_the_interrupt),
 		T(test_db_storm_in_event_delivery_yields_the_cpu),
