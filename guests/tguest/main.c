@@ -40,6 +40,8 @@ static const struct {
 	{ "forge", test_forge },
 	{ "pciattack", test_pciattack },
 	{ "machine", test_machine },
+	{ "cpustate", test_cpustate },
+	{ "exact", test_exact },
 };
 
 int tg_streq(const char *a, const char *b)
