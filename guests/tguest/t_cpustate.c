@@ -203,28 +203,27 @@ static void cs_insns(void)
 	check(&ck, "invd completes", v == 0, "vector %u", v);
 }
 
-static void cs_breakpoints(void)
+/* Calls fn with DR7 = dr7: one #DB must come, with DR6 bits 3:0 = b, at eip; fn must have set *ran. */
+static void cs_bp_check(const char *name, uint32_t dr7, void (*fn)(void), uint32_t b, uint32_t eip,
+			volatile uint32_t *ran)
 {
 	WRITE_DR(6, DR6_RESET);
-	WRITE_DR(0, &cs_watched);
-	WRITE_DR(7, DR7_FIXED | DR7_LE | DR7_L0 | DR7_W0_4B);
+	WRITE_DR(7, dr7);
 	db_hits = 0;
-	cs_write_watched();
+	fn();
 	WRITE_DR(7, DR7_FIXED);
-	check(&ck, "data breakpoint #DB", db_hits == 1 && (db_dr6 & 0xf) == 1 &&
-	      db_eip == (uint32_t)cs_after_write && cs_watched == 1,
-	      "%u #DB, DR6 0x%08x, at eip 0x%x (after the write: 0x%x)", db_hits, db_dr6, db_eip,
-	      (uint32_t)cs_after_write);
+	check(&ck, name, db_hits == 1 && (db_dr6 & 0xf) == b && db_eip == eip && *ran == 1,
+	      "%u #DB, DR6 0x%08x, at eip 0x%x (want 0x%x), ran %u", db_hits, db_dr6, db_eip, eip, *ran);
+}
 
-	WRITE_DR(1, cs_ibp_target);
-	WRITE_DR(7, DR7_FIXED | DR7_L1);              /* R/W1 = 00, LEN1 = 00: execution */
-	db_hits = 0;
-	cs_ibp_target();
-	WRITE_DR(7, DR7_FIXED);
-	check(&ck, "instruction breakpoint #DB", db_hits == 1 && (db_dr6 & 0xf) == 2 &&
-	      db_eip == (uint32_t)cs_ibp_target && cs_ibp_ran == 1,
-	      "%u #DB, DR6 0x%08x, at eip 0x%x (the target: 0x%x), target ran %u", db_hits, db_dr6, db_eip,
-	      (uint32_t)cs_ibp_target, cs_ibp_ran);
+static void cs_breakpoints(void)
+{
+	WRITE_DR(0, &cs_watched);
+	cs_bp_check("data breakpoint #DB", DR7_FIXED | DR7_LE | DR7_L0 | DR7_W0_4B, cs_write_watched, 1,
+		    (uint32_t)cs_after_write, &cs_watched);
+	WRITE_DR(1, cs_ibp_target);                     /* R/W1 = 00, LEN1 = 00: execution */
+	cs_bp_check("instruction breakpoint #DB", DR7_FIXED | DR7_L1, cs_ibp_target, 2,
+		    (uint32_t)cs_ibp_target, &cs_ibp_ran);
 	/* SDM "Debug Exceptions", RF: an instruction breakpoint's #DB pushes RF as it was (0). */
 	check(&ck, "instruction breakpoint pushes rf 0", !(db_eflags & EFLAGS_RF),
 	      "pushed EFLAGS 0x%08x", db_eflags);
