@@ -62,7 +62,7 @@ unit: deps-quiet
 systest: all
 	$(PYTHON) -m pytest -v tests/system
 
-test: unit systest
+test: unit fuzz-short systest
 
 run: all
 	tools/run

@@ -20,6 +20,7 @@
 #define CFG_SLICE_MAX     1000000u
 #define CFG_PERIOD_MIN    1000u
 #define CFG_PERIOD_MAX    1000000u
+#define CFG_MAX_LINES     65535   /* the config keeps line numbers in uint16_t */
 
 typedef int (*cfg_setter)(struct cfg_parser *ps, struct cfg_str v);
 
@@ -766,7 +767,9 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 		pos += s.n + 1;
 		if (s.n && s.p[s.n - 1] == '\r')
 			s.n--;
-		ps.line++;
+		if (++ps.line > CFG_MAX_LINES)
+			return cfg_fail(&ps, ps.line, "config too long (max %d lines)",
+					CFG_MAX_LINES);
 		if (cfg_line(&ps, s) < 0)
 			return -1;
 	}

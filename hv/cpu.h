@@ -68,6 +68,7 @@ void cpu_xsave(void *area, uint64_t mask);
 int cpu_xrstor_safe(const void *area, uint64_t mask);
 void cpu_fxsave(void *area);
 void cpu_fxrstor(const void *area);
+void cpu_verw(void);
 /* Stops the CPU for good (panic, shutdown). The host fake returns to the test. */
 void cpu_halt_forever(void) __attribute__((noreturn));
 
@@ -232,6 +233,13 @@ static inline void cpu_fxrstor(const void *area)
 	__asm__ volatile("fxrstor64 %0" :: "m"(*(const uint8_t (*)[512])area) : "memory");
 }
 
+/* VERW with a valid data selector: with MD_CLEAR it overwrites the CPU's buffers (MDS). */
+static inline void cpu_verw(void)
+{
+	uint16_t sel = 0x10;
+	__asm__ volatile("verw %0" :: "m"(sel) : "cc", "memory");
+}
+
 static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 {
 	for (;;)
@@ -282,6 +290,8 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define RFLAGS_VM  (1ull << 17)
 #define RFLAGS_RF  (1ull << 16)
 
+#define DEBUGCTL_BTF (1ull << 1)     /* IA32_DEBUGCTL: single-step on branches */
+
 #define EFER_SCE   (1ull << 0)
 #define EFER_LME   (1ull << 8)
 #define EFER_LMA   (1ull << 10)
@@ -303,6 +313,9 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define MSR_IA32_GS_BASE        0xc0000101
 #define MSR_IA32_KERNEL_GS_BASE 0xc0000102
 #define MSR_IA32_TSC_AUX        0xc0000103
+#define MSR_IA32_PRED_CMD       0x049
+#define MSR_IA32_FLUSH_CMD      0x10b
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
 
 /* Exception vectors (SDM "Exception and Interrupt Reference"). */
 #define EXC_DE  0

@@ -62,7 +62,7 @@ void exit_skip_insn(struct vcpu *v)
 	uint64_t rip = vmcs_readnat(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 
 	/* Outside 64-bit mode RIP wraps at 4 GiB (EIP). */
-	if (!exit_guest_64bit())
+	if ((rip >> 32) && !exit_guest_64bit())
 		rip = (uint32_t)rip;
 	vmcs_writenat(GUEST_RIP, rip);
 	/* An emulated instruction ends any STI / MOV SS blocking. */
@@ -72,9 +72,11 @@ void exit_skip_insn(struct vcpu *v)
 	/*
 	 * A completed instruction with RFLAGS.TF = 1 ends in a single-step trap
 	 * (SDM "Single-Step Exception Condition"): #DB with DR6.BS, which the
-	 * guest's DR6 (live in the CPU while it runs) shows.
+	 * guest's DR6 (live in the CPU while it runs) shows. With DEBUGCTL.BTF
+	 * it comes after branches only ("Single-Stepping on Branches"), and no
+	 * emulated instruction is one.
 	 */
-	if (rflags & RFLAGS_TF) {
+	if ((rflags & RFLAGS_TF) && !(vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF)) {
 		cpu_write_dr(6, cpu_read_dr(6) | DR6_BS);
 		vmcs_writenat(GUEST_RFLAGS, rflags & ~RFLAGS_RF);
 		vmx_inject_exception(v, EXC_DB, false, 0);
@@ -86,8 +88,8 @@ void exit_skip_insn(struct vcpu *v)
 
 bool exit_guest_64bit(void)
 {
-	return (vmcs_read32(VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST) &&
-	       (vmcs_read32(GUEST_CS_AR_BYTES) & (1u << 13));
+	return (vmcs_read32(GUEST_CS_AR_BYTES) & (1u << 13)) &&
+	       (vmcs_read32(VM_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST);
 }
 
 unsigned exit_guest_cpl(void)

@@ -39,7 +39,19 @@ struct vcpu_start {
 	uint64_t rip, rax, rbx, rsi;
 };
 
-#define VCPU_SWITCHED_MSRS 5         /* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE */
+/* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE; TSC_AUX, SPEC_CTRL where the model shows them. */
+#define VCPU_SWITCHED_MSRS 7
+
+#define VCPU_MTRR_VAR   8            /* variable-range MTRR pairs the model has (MTRRcap.VCNT) */
+#define VCPU_MTRR_FIXED 11           /* fixed-range MTRRs */
+
+/* The guest CPU model's MSRs the hv keeps per vCPU (hv/exit_msr.c). */
+struct vcpu_model_msrs {
+	uint64_t misc_enable;
+	uint64_t mtrr_def_type;
+	uint64_t mtrr_fixed[VCPU_MTRR_FIXED];
+	uint64_t mtrr_var[2 * VCPU_MTRR_VAR];    /* PHYSBASEn at 2n, PHYSMASKn at 2n + 1 */
+};
 
 struct vcpu {
 	struct guest_regs regs;      /* offset 0 */
@@ -59,6 +71,7 @@ struct vcpu {
 	void *xsave;                 /* FPU/vector state while another guest runs (hv/xstate.c) */
 	uint64_t dr[5];              /* DR0-DR3, DR6 (DR7 is in the VMCS) */
 	uint64_t msrs[VCPU_SWITCHED_MSRS]; /* switched by the hv (vmx_switch_msrs) */
+	struct vcpu_model_msrs mmsr;  /* MISC_ENABLE, MTRRs (hv/exit_msr.c) */
 	uint64_t tlb_flushes;        /* INVVPIDs done for this vCPU */
 	int reinject_vector;         /* external interrupt to deliver again, -1 if none */
 	bool fresh;                  /* reset since the last exit: nothing to re-deliver */

@@ -101,6 +101,11 @@ static void log_drain_uart(void)
 	}
 }
 
+bool log_pending(void)
+{
+	return tail_e9 != head || (log_serial && tail_uart != head);
+}
+
 void log_drain(size_t max)
 {
 	while (line_tail < line_head && max) {

@@ -39,6 +39,9 @@ void log_write(const char *s, size_t n);
  */
 bool log_guest_line(unsigned owner, const char *s, size_t n);
 
+/* Returns true if bytes wait in the ring for a channel. */
+bool log_pending(void);
+
 /* Sends up to max bytes of the ring to 0xE9, and what the UART's FIFO takes. */
 void log_drain(size_t max);
 

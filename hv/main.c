@@ -3,7 +3,9 @@
  * services gone; takes over the CPU and launches the guests.
  */
 #include "hv.h"
+#include "barrier.h"
 #include "cpu.h"
+#include "cpumodel.h"
 #include "guest.h"
 #include "irq.h"
 #include "log.h"
@@ -57,6 +59,8 @@ void hv_init(struct boot_info *bi)
 	vmx_init();
 	virq_init((unsigned)(vmx_caps()->misc & VMX_MISC_PREEMPT_SHIFT));
 	xstate_init();
+	cpumodel_init();
+	barrier_init();
 	hv.slice_tsc = hv.tsc_hz / 1000000 * bi->cfg.timeslice_us;
 	hv.period_tsc = hv.tsc_hz / 1000000 * bi->cfg.period_us;
 	vpci_init();

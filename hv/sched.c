@@ -28,6 +28,7 @@
  * wake-up is recomputed only at scheduling points and device interrupts.
  */
 #include "sched.h"
+#include "barrier.h"
 #include "cpu.h"
 #include "exit.h"
 #include "guest.h"
@@ -220,6 +221,7 @@ static void sched_switch_to(struct vcpu *v)
 
 	if (from == v)
 		return;
+	barrier_guest_switch();
 	if (from)
 		from->cr2 = cpu_read_cr2();
 	cpu_write_cr2(v->cr2);
@@ -355,7 +357,8 @@ void sched_run(void)
 			int rc = vmx_run(v);
 			sched_charge_run(v, rc);
 			act = rc ? exit_vmfail(v, rc) : exit_dispatch(v);
-			log_drain(LOG_DRAIN_CHUNK);
+			if (log_pending())
+				log_drain(LOG_DRAIN_CHUNK);
 		} while (act == EXIT_RESUME && v->guest->state == GUEST_RUNNABLE);
 	}
 }

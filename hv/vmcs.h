@@ -222,9 +222,10 @@ static inline int vmx_invvpid(unsigned type, uint16_t vpid, uint64_t gla)
 }
 #endif
 
+#ifdef HOST_TEST
 static inline void vmcs_write_raw(uint32_t field, uint64_t v)
 {
-	if (__builtin_expect(vmcs_write_try(field, v) < 0, 0))
+	if (vmcs_write_try(field, v) < 0)
 		vmcs_fail(field, 1);
 }
 
@@ -232,10 +233,30 @@ static inline uint64_t vmcs_read_raw(uint32_t field)
 {
 	uint64_t v;
 
-	if (__builtin_expect(vmcs_read_try(field, &v) < 0, 0))
+	if (vmcs_read_try(field, &v) < 0)
 		vmcs_fail(field, 0);
 	return v;
 }
+#else
+/* Checked accessors for the exit path: the instruction and one branch to the failure. */
+static inline void vmcs_write_raw(uint32_t field, uint64_t v)
+{
+	__asm__ goto("vmwrite %1, %0; jna %l[fail]" :: "r"((uint64_t)field), "rm"(v) : "cc", "memory" : fail);
+	return;
+fail:
+	vmcs_fail(field, 1);
+}
+
+static inline uint64_t vmcs_read_raw(uint32_t field)
+{
+	uint64_t v;
+
+	__asm__ goto("vmread %1, %0; jna %l[fail]" : "=rm"(v) : "r"((uint64_t)field) : "cc" : fail);
+	return v;
+fail:
+	vmcs_fail(field, 0);
+}
+#endif
 
 #define VMCS_CHECK(f, w) _Static_assert(VMCS_WIDTH(f) == (w), "VMCS field " #f " has another width")
 #define vmcs_read16(f)   ({ VMCS_CHECK(f, VMCS_W16);  (uint16_t)vmcs_read_raw(f); })

@@ -6,6 +6,7 @@
  */
 #include "vmx.h"
 #include "cpu.h"
+#include "cpumodel.h"
 #include "log.h"
 #include "mem.h"
 #include "setup.h"
@@ -81,6 +82,23 @@ static void vmx_choose_controls(void)
 	bool tpr_shadow = vmx_allowed(caps.proc, PROC_USE_TPR_SHADOW);
 	bool vpid = vmx_allowed(caps.proc2, PROC2_ENABLE_VPID) && (caps.ept_vpid & VPID_CAP_INVVPID) &&
 		    (caps.ept_vpid & (VPID_CAP_INVVPID_SINGLE | VPID_CAP_INVVPID_ALL));
+	uint32_t opt2 = vpid ? PROC2_ENABLE_VPID : 0;
+	struct cpuid_regs r;
+
+	/*
+	 * RDTSCP/RDPID and INVPCID #UD in a guest unless enabled (SDM
+	 * "Secondary Processor-Based VM-Execution Controls"); the CPU model
+	 * shows them only if they are.
+	 */
+	cpu_cpuid(0x80000001u, 0, &r);
+	if (r.edx & (1u << 27))
+		opt2 |= PROC2_ENABLE_RDTSCP;
+	cpu_cpuid(0, 0, &r);
+	if (r.eax >= 7) {
+		cpu_cpuid(7, 0, &r);
+		if (r.ebx & (1u << 10))
+			opt2 |= PROC2_ENABLE_INVPCID;
+	}
 
 	ctl.pin = vmx_ctl("pin-based", PIN_EXTINT_EXITING | PIN_NMI_EXITING |
 			  PIN_PREEMPTION_TIMER, 0, caps.pin);
@@ -90,7 +108,7 @@ static void vmx_choose_controls(void)
 			   (tpr_shadow ? PROC_USE_TPR_SHADOW : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING),
 			   0, caps.proc);
 	ctl.proc2 = vmx_ctl("secondary", PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST |
-			    PROC2_WBINVD_EXITING, vpid ? PROC2_ENABLE_VPID : 0, caps.proc2);
+			    PROC2_WBINVD_EXITING, opt2, caps.proc2);
 	ctl.exit = vmx_ctl("VM-exit", EXIT_HOST_ADDR_SPACE_SIZE | EXIT_ACK_INTR_ON_EXIT |
 			   EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
 			   EXIT_SAVE_DEBUG_CONTROLS, 0, caps.exit);
@@ -228,9 +246,14 @@ static uint64_t vmx_cr0_mask(void)
 	return ((caps.cr0_fixed0 | ~caps.cr0_fixed1) & ~(CR0_PE | CR0_PG) & 0xffffffffull) | CR0_PG;
 }
 
+/*
+ * CR4: besides those VMX fixes, every bit of a feature the guest CPU model
+ * lacks (cpumodel_cr4_allowed): a write that changes one exits, and the
+ * CR emulation refuses it as that CPU would.
+ */
 static uint64_t vmx_cr4_mask(void)
 {
-	return (caps.cr4_fixed0 | ~caps.cr4_fixed1) & 0xffffffffull;
+	return caps.cr4_fixed0 | ~caps.cr4_fixed1 | ~cpumodel_cr4_allowed();
 }
 
 static void vmx_write_controls(struct guest *g)
@@ -314,6 +337,7 @@ static void vmx_write_guest_reset(struct vcpu *v)
 	vmcs_write64(GUEST_IA32_EFER, 0);
 	for (unsigned i = 0; i < 4; i++)
 		vmcs_write_raw(GUEST_PDPTE0 + 2 * i, 0);
+	msr_vcpu_reset(v);                       /* TSC offset, switched and modelled MSRs */
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->reinject_vector = -1;
 	v->fresh = true;
@@ -358,14 +382,25 @@ uint64_t vmx_cr0_fixed1(void) { return caps.cr0_fixed1; }
 uint64_t vmx_cr4_fixed0(void) { return caps.cr4_fixed0; }
 uint64_t vmx_cr4_fixed1(void) { return caps.cr4_fixed1; }
 
-/* MSRs VMX does not switch and guests use directly (passed through the bitmap). */
-static const uint32_t vmx_switched_msrs[VCPU_SWITCHED_MSRS] = {
-	MSR_IA32_STAR, MSR_IA32_LSTAR, MSR_IA32_CSTAR, MSR_IA32_FMASK, MSR_IA32_KERNEL_GS_BASE,
-};
+/*
+ * MSRs VMX does not switch and guests use directly or through the MSR
+ * policy: the policy's switched rows whose feature the model shows
+ * (msr_policy_init), e.g. STAR, LSTAR, TSC_AUX.
+ */
+static uint32_t vmx_switched_msrs[VCPU_SWITCHED_MSRS];
+static unsigned vmx_nswitched;
+
+void vmx_set_switched_msrs(const uint32_t *msrs, unsigned n)
+{
+	if (n > VCPU_SWITCHED_MSRS)
+		panic("vmx_set_switched_msrs: %u MSRs, room for %u", n, VCPU_SWITCHED_MSRS);
+	memcpy(vmx_switched_msrs, msrs, n * sizeof(*msrs));
+	vmx_nswitched = n;
+}
 
 void vmx_switch_msrs(struct vcpu *from, struct vcpu *to)
 {
-	for (unsigned i = 0; i < ARRAY_SIZE(vmx_switched_msrs); i++) {
+	for (unsigned i = 0; i < vmx_nswitched; i++) {
 		if (from)
 			from->msrs[i] = cpu_rdmsr(vmx_switched_msrs[i]);
 		cpu_wrmsr(vmx_switched_msrs[i], to->msrs[i]);

@@ -50,6 +50,9 @@ void vmx_inject_exception(struct vcpu *v, unsigned vector, bool has_error, uint3
 /* Flushes v's guest-linear translations (INVVPID single-context, or nothing without VPID). */
 void vmx_flush_guest_tlb(struct vcpu *v);
 
+/* Sets the MSRs vmx_switch_msrs switches (at most VCPU_SWITCHED_MSRS; v->msrs[i] is msrs[i]'s). */
+void vmx_set_switched_msrs(const uint32_t *msrs, unsigned n);
+
 /* Saves from's switched MSRs and loads to's. */
 void vmx_switch_msrs(struct vcpu *from, struct vcpu *to);
 

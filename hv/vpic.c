@@ -344,6 +344,25 @@ bool vpic_has_interrupt(const struct vpic *p)
 
 bool vpic_edge_would_interrupt(const struct vpic *p, int irq)
 {
+	const struct vpic_chip *m = &p->chip[VPIC_MASTER];
+	uint8_t bit = (uint8_t)(1u << (irq & 7));
+
+	/*
+	 * A master line other than the cascade: an edge latches only if the
+	 * line is edge-triggered, low and not latched already; it interrupts
+	 * if the master then has a request it did not have. The entry path
+	 * asks this for IRQ 0 before every entry: no copy of the pair here.
+	 */
+	if (irq >= 0 && irq < 8 && irq != VPIC_CASCADE_IRQ) {
+		struct vpic_chip after;
+
+		if ((m->imr & bit) || (m->irr & bit) || (m->lines & bit) || vpic_is_level(m, irq))
+			return false;
+		after = *m;
+		after.irr |= bit;
+		return vpic_chip_pending(&after, VPIC_MASTER) >= 0 &&
+		       vpic_chip_pending(m, VPIC_MASTER) < 0;
+	}
 	struct vpic copy = *p;
 
 	vpic_pulse_irq(&copy, irq);

@@ -17,3 +17,4 @@ endef
 $(eval $(call hvhost_test,test_exit_path))
 $(eval $(call hvhost_test,test_vmcheck))
 $(eval $(call hvhost_test,test_run_loop))
+$(eval $(call hvhost_test,test_cpu_model))

@@ -40,6 +40,7 @@ static const struct {
 	{ "forge", test_forge },
 	{ "pciattack", test_pciattack },
 	{ "machine", test_machine },
+	{ "cpumodel", test_cpumodel },
 	{ "cpustate", test_cpustate },
 	{ "exact", test_exact },
 };

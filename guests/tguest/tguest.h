@@ -115,6 +115,7 @@ void test_dma(void);
 void test_forge(void);
 void test_pciattack(void);
 void test_machine(void);
+void test_cpumodel(void);
 
 void test_cpustate(void);
 void test_exact(void);

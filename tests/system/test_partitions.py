@@ -17,8 +17,8 @@ def guest(name, cmdline, extra="", memory="16M"):
     """ % (name, cmdline, memory, extra)
 
 
-def config(*guests, slice_us=10000, trace="on"):
-    return "[hv]\ntimeslice_us = %d\ntrace = %s\n" % (slice_us, trace) + "".join(guests)
+def config(*guests, slice_us=10000, trace="on", vmcheck="off"):
+    return "[hv]\ntimeslice_us = %d\ntrace = %s\nvmcheck = %s\n" % (slice_us, trace, vmcheck) + "".join(guests)
 
 
 PIT_LINE = re.compile(r"pit: IRQ0 (\d+) in (\d+)\.(\d+) s \(TSC\), rate (\d+)\.(\d) Hz")
@@ -104,9 +104,11 @@ def test_four_guests_run_the_platform_checks_to_completion(tmp_path):
         guest("msr", "test=msr"),
         guest("cr", "test=cr"),
         guest("hc", "test=hypercall", memory="8M"),
-        guest("cmos", "test=cmos", memory="8M")))
+        guest("cmos", "test=cmos", memory="8M"), vmcheck="on"))
     for name in ("msr", "cr", "hc", "cmos"):
         assert "hv: guest %s exited with status 0" % name in run.log, run
+    # [hv] vmcheck = on: every entry of the run (long mode included) passed the SDM's entry checks.
+    assert "vmcheck before VM entry" not in run.log, run
     assert run.status == 0, run
     assert "msr: 15 checks, 0 failed" in run.console("msr")
     assert "msr: feature_control write #GP ok" in run.console("msr"), run.console("msr")

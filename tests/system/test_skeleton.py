@@ -43,6 +43,18 @@ def test_failed_vm_entry_is_reported_by_name_and_stops_only_that_guest(tmp_path)
     assert run.status == 1, run
 
 
+def test_vmcheck_names_the_broken_rule_before_the_entry_fails(tmp_path):
+    """[hv] vmcheck = on: the hv's own copy of the SDM's entry checks (hv/vmcheck.c)
+    names the rule the corrupted field breaks, before the CPU refuses the entry."""
+    run = hvtest.boot(tmp_path, "[hv]\nvmcheck = on\n" + HELLO % "test_fault = vmentry")
+    line = ("hv: guest hello: vmcheck before VM entry: "
+            "guest RFLAGS reserved bits not 0 or bit 1 not 1")
+    assert line in run.log, run
+    log = run.log.splitlines()
+    assert log.index(line) < log.index("hv: guest hello stopped: VM entry failed: invalid guest state")
+    assert run.status == 1, run
+
+
 def test_failed_vmlaunch_names_the_vm_instruction_error(tmp_path):
     run = hvtest.boot(tmp_path, HELLO % "test_fault = vmcontrol")
     assert ("hv: guest hello: VM entry failed: VM-instruction error 7 "

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -730,6 +731,38 @@ static void test_vmcheck_and_vmresume_fault(void **state)
 	expect_error("[hv]\nvmcheck = yes\n" GUEST_A, 2, "bad vmcheck value 'yes' (on | off)");
 }
 
+/* Returns blank lines then tail, in a buffer the caller frees. */
+static char *after_blank_lines(int blank, const char *tail)
+{
+	char *text = malloc((size_t)blank + strlen(tail) + 1);
+
+	assert_non_null(text);
+	memset(text, '\n', (size_t)blank);
+	strcpy(text + blank, tail);
+	return text;
+}
+
+static void test_error_config_over_65535_lines(void **state)
+{
+	/* Line numbers are kept in 16 bits: [guest a] at 65536 would be line 0. */
+	char *text = after_blank_lines(65535, GUEST_A "ports = 0x300\n");
+
+	(void)state;
+	expect_error(text, 65536, "config too long (max 65535 lines)");
+	free(text);
+}
+
+static void test_config_of_65535_lines_keeps_line_numbers(void **state)
+{
+	char *text = after_blank_lines(65531, GUEST_A "ports = 0x300\n");
+
+	(void)state;
+	expect_ok(text);
+	assert_int_equal(cfg.guests[0].line, 65532);
+	assert_int_equal(cfg.guests[0].ports[0].line, 65535);
+	free(text);
+}
+
 static void test_device_names(void **state)
 {
 	(void)state;
@@ -795,6 +828,8 @@ int main(void)
 		cmocka_unit_test(test_error_duplicate_hv_section),
 		cmocka_unit_test(test_error_control_character),
 		cmocka_unit_test(test_error_message_clips_long_input),
+		cmocka_unit_test(test_error_config_over_65535_lines),
+		cmocka_unit_test(test_config_of_65535_lines_keeps_line_numbers),
 		cmocka_unit_test(test_device_names),
 		cmocka_unit_test(test_shares_and_period),
 		cmocka_unit_test(test_vmcheck_and_vmresume_fault),

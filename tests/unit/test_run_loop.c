@@ -312,6 +312,46 @@ static void test_time_limit_stops_a_runaway_guest(void **state)
 	assert_true(fake.tsc < 70 * 200000ull);
 }
 
+/* A host that offers IBPB, the L1D flush and MD_CLEAR. */
+static void tweak_barriers(void)
+{
+	fake_set_cpuid(7, 0, 0, 0x000027ab, 0, (1u << 10) | (1u << 26) | (1u << 28));
+}
+
+/* Two spinners take turns: each switch from one to the other runs the barriers, a turn of the same guest does not. */
+static struct fake_exit gen_two_spinners(struct vcpu *v, void *arg)
+{
+	unsigned *switches = arg;
+	static int last = -1;
+
+	if (v->guest->id != last && last != -1)
+		(*switches)++;
+	last = v->guest->id;
+	if (fake_run.nentries > 40 && fake_run.done_jmp)
+		longjmp(*fake_run.done_jmp, 1);
+	return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER,
+				   .tsc_advance = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5 };
+}
+
+static void test_switching_guests_runs_the_side_channel_barriers(void **state)
+{
+	unsigned switches = 0;
+
+	(void)state;
+	host_tweak = tweak_barriers;
+	host_boot(HV GA GB);
+	host_tweak = NULL;
+	assert_true(fake_log_has("hv: between guests: IBPB yes, L1D flush yes, VERW buffer clearing yes"));
+	fake_run.generator = gen_two_spinners;
+	fake_run.generator_arg = &switches;
+	host_run();
+	assert_true(switches >= 10);
+	/* one barrier per switch, plus the first load of a guest's state */
+	assert_int_equal(fake.ibpb_count, switches + 1);
+	assert_int_equal(fake.l1d_flush_count, switches + 1);
+	assert_int_equal(fake.verw_count, switches + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +365,7 @@ int main(void)
 		T(test_fast_timer_guest_gets_its_share_and_no_more),
 		T(test_device_interrupt_is_charged_to_its_owner),
 		T(test_time_limit_stops_a_runaway_guest),
+		T(test_switching_guests_runs_the_side_channel_barriers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -409,6 +409,27 @@ static void test_port61_keeps_low_bits_and_toggles_refresh(void **state)
 	assert_int_not_equal(a, b);
 }
 
+/* Count 2 in mode 2 (596 kHz): IRQ 0 comes every VPIT_MIN_IRQ0_CLOCKS clocks; reads keep count 2. */
+static void test_irq0_rate_is_bounded_but_counts_are_not(void **state)
+{
+	(void)state;
+	program(0, 2, 2, t0);
+	vpit_irq0_pending(&pit, t0);
+	assert_int_equal(vpit_irq0_pending(&pit, t0 + clk(VPIT_MIN_IRQ0_CLOCKS) - 1), 0);
+	assert_int_equal(vpit_irq0_pending(&pit, t0 + clk(VPIT_MIN_IRQ0_CLOCKS)), 1);
+	/* one second: about 10026 edges, not 596591 */
+	assert_int_equal(vpit_irq0_pending(&pit, t0 + clk(P)), P / VPIT_MIN_IRQ0_CLOCKS - 1);
+	assert_int_equal(vpit_next_irq0(&pit, t0 + clk(P)), t0 + clk((P / VPIT_MIN_IRQ0_CLOCKS + 1) * VPIT_MIN_IRQ0_CLOCKS));
+	/* the counter itself still runs with period 2 */
+	uint16_t a = read16(0, t0 + clk(1001)), b = read16(0, t0 + clk(1002));
+	assert_true(a == 1 || a == 2);
+	assert_true(b == 1 || b == 2);
+	assert_int_not_equal(a, b);
+	/* a period at the bound or above is exact */
+	program(0, 2, 1193, t0);
+	assert_int_equal(vpit_next_irq0(&pit, t0), t0 + clk(1193));
+}
+
 static void test_reprogramming_restarts_edge_epoch(void **state)
 {
 	uint64_t t1 = t0 + hz / 2;
@@ -485,6 +506,7 @@ int main(void)
 		T(test_channel2_mode1_triggered_by_gate),
 		T(test_port61_keeps_low_bits_and_toggles_refresh),
 		T(test_reprogramming_restarts_edge_epoch),
+		T(test_irq0_rate_is_bounded_but_counts_are_not),
 		T(test_control_word_stops_irq0_until_count_written),
 		T(test_time_before_start_is_harmless),
 		T(test_ports_handled_and_control_reads_ff),

@@ -89,6 +89,8 @@ uint64_t cpu_rdmsr(uint32_t msr)
 void cpu_wrmsr(uint32_t msr, uint64_t v)
 {
 	fake.wrmsr_count++;
+	fake.ibpb_count += msr == MSR_IA32_PRED_CMD && (v & 1);
+	fake.l1d_flush_count += msr == MSR_IA32_FLUSH_CMD && (v & 1);
 	fake_set_msr(msr, v);
 }
 
@@ -219,6 +221,7 @@ void cpu_xsave(void *area, uint64_t mask) { (void)mask; memcpy(area, fake_fpu, 5
 int cpu_xrstor_safe(const void *area, uint64_t mask) { (void)mask; memcpy(fake_fpu, area, 576); return 0; }
 void cpu_fxsave(void *area) { memcpy(area, fake_fpu, 512); }
 void cpu_fxrstor(const void *area) { memcpy(fake_fpu, area, 512); }
+void cpu_verw(void) { fake.verw_count++; }
 
 void cpu_halt_forever(void)
 {

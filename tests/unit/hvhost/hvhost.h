@@ -36,6 +36,7 @@ struct fake_cpu {
 	bool xsetbv_faults;          /* the next XSETBV raises #GP (a stricter host) */
 	uint64_t xsetbv_count, wrmsr_count, invvpid_count, wbinvd_count;
 	uint64_t last_invvpid_type;
+	uint64_t verw_count, ibpb_count, l1d_flush_count;
 	char e9[1 << 20];            /* what went to port 0xE9 */
 	size_t e9_len;
 	uint8_t pic_imr[2];
