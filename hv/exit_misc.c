@@ -179,25 +179,24 @@ static bool exit_merge_vectoring(struct vcpu *v, unsigned vec)
 #define DR6_FIXED1 0xffff0ff0ull
 #define DR7_GD     (1ull << 13)
 
-/* Reflects an intercepted #DB: DR6 as the CPU would have set it, DR7.GD cleared for BD, RF for code breakpoints. */
+/*
+ * Reflects an intercepted #DB: DR6 as the CPU would have set it, DR7.GD
+ * cleared for BD. RFLAGS stays as the exit saved it: an instruction
+ * breakpoint's #DB is delivered with RF as it was (SDM "Debug Exceptions":
+ * the one fault for which the CPU does not set the pushed RF; the guest's
+ * handler sets it to go on).
+ */
 static void exit_reflect_db(struct vcpu *v, uint64_t qual)
 {
 	uint64_t dr6 = (cpu_read_dr(6) | DR6_FIXED1) & ~(DBQ_B0_3 | DBQ_BD | DBQ_BS);
-	uint64_t dr7 = vmcs_readnat(GUEST_DR7);
-	bool code_bp = false;
 
 	dr6 |= qual & (DBQ_B0_3 | DBQ_BD | DBQ_BS);
 	if (qual & DBQ_RTM)
 		dr6 &= ~DBQ_RTM;                        /* active low */
 	cpu_write_dr(6, dr6);
 	if (qual & DBQ_BD)
-		vmcs_writenat(GUEST_DR7, dr7 & ~DR7_GD);
-	for (unsigned n = 0; n < 4; n++)
-		if ((qual & (1u << n)) && ((dr7 >> (16 + 4 * n)) & 3) == 0)
-			code_bp = true;                 /* R/W = 00: instruction breakpoint, a fault */
+		vmcs_writenat(GUEST_DR7, vmcs_readnat(GUEST_DR7) & ~DR7_GD);
 	vmx_inject_exception(v, EXC_DB, false, 0);
-	if (code_bp)
-		vmcs_writenat(GUEST_RFLAGS, vmcs_readnat(GUEST_RFLAGS) | RFLAGS_RF);
 }
 
 /*
@@ -205,8 +204,11 @@ static void exit_reflect_db(struct vcpu *v, uint64_t qual)
  * machine's, counted and logged. #DB and #AC exit so that no guest can keep
  * the CPU inside event delivery (CVE-2015-8104, CVE-2015-5307): they go
  * back to the guest as the CPU would have delivered them, through an exit
- * the scheduler can preempt. #MC is the machine's: the guest that ran is
- * stopped (the platform shows no MCA).
+ * the scheduler can preempt. Such a guest may never complete an instruction
+ * (each delivery raises the exception again), so the preemption timer's
+ * exit never comes: its turn and time limit are checked here instead. #MC
+ * is the machine's: the guest that ran is stopped (the platform shows no
+ * MCA).
  */
 enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 {
@@ -242,7 +244,7 @@ enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 	} else {
 		vmx_inject_exception(v, EXC_AC, true, vmcs_read32(VM_EXIT_INTR_ERROR_CODE));
 	}
-	return EXIT_RESUME;
+	return sched_timer(v, v->exit_tsc) ? EXIT_YIELD : EXIT_RESUME;
 }
 
 /*

@@ -17,7 +17,7 @@ OS_OBJS  := $(OS_C:$(OS_SRC)/%.c=$(OS_OUT)/%.o) $(OS_ASM:$(OS_SRC)/%.asm=$(OS_OU
 OS_LIB_PREREQ := $(patsubst $(OS_SRC)/lib/%.c,$(OS_OUT)/lib/%.o,$(wildcard $(OS_SRC)/lib/*.c))
 OS_LIB_OBJS    = $(patsubst $(OS_SRC)/lib/%.c,$(OS_OUT)/lib/%.o,$(OSLIB_SRCS))
 
-OS_UPROGS := hog rt prodcons portuser badport fault disk irquser memhog
+OS_UPROGS := hog rt prodcons portuser badport fault disk irquser memhog r3attack
 OS_ULIB   := $(OS_OUT)/user/ulib.o $(OS_OUT)/user/ustart.asm.o $(OS_OUT)/user/klib.o
 OS_UBINS  := $(OS_UPROGS:%=$(OS_OUT)/user/%.bin)
 

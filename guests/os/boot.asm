@@ -50,6 +50,16 @@ boot_entry:
         mov     eax, cr4
         or      eax, 1 << 5             ; PAE
         mov     cr4, eax
+        ; CR4.OSXSAVE where the CPU has XSAVE: XSETBV and XGETBV become
+        ; instructions (privileged ones: ring 3 gets #GP, not #UD).
+        mov     eax, 1
+        cpuid                           ; clobbers EBX-EDX (magic, info are in EDI, ESI)
+        test    ecx, 1 << 26            ; CPUID.1:ECX.XSAVE
+        jz      .no_xsave
+        mov     eax, cr4
+        or      eax, 1 << 18            ; OSXSAVE
+        mov     cr4, eax
+.no_xsave:
         mov     eax, boot_pml4
         mov     cr3, eax
         mov     ecx, 0xC0000080         ; IA32_EFER
@@ -57,7 +67,7 @@ boot_entry:
         or      eax, 1 << 8             ; LME
         wrmsr
         mov     eax, cr0
-        or      eax, (1 << 31) | (1 << 16) | 1   ; PG, WP, PE
+        or      eax, (1 << 31) | (1 << 18) | (1 << 16) | 1   ; PG, AM, WP, PE (AM: EFLAGS.AC checks ring 3)
         and     eax, ~((1 << 30) | (1 << 29))    ; caches on (CD, NW off)
         mov     cr0, eax
 

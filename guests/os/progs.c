@@ -12,6 +12,7 @@ PROG_SYMS(fault)
 PROG_SYMS(disk)
 PROG_SYMS(irquser)
 PROG_SYMS(memhog)
+PROG_SYMS(r3attack)
 #define PROG_ENTRY(n, h) { #n, prog_##n##_start, prog_##n##_end, h }
 
 static const struct prog progs_table[] = {
@@ -24,6 +25,7 @@ static const struct prog progs_table[] = {
 	PROG_ENTRY(disk, "read LBA COUNT | write LBA COUNT SEED: DMA disk I/O with checksum"),
 	PROG_ENTRY(irquser, ": attaches to IRQ 3 (COM2) and waits for an interrupt message"),
 	PROG_ENTRY(memhog, "[CHUNK]: allocates pages until refused, then frees them"),
+	PROG_ENTRY(r3attack, "hc IOPB KMEM | ac | xsetbv: hypercalls, #AC, XSETBV from ring 3 (is killed)"),
 };
 
 const struct prog *progs_find(const char *name)

@@ -41,6 +41,8 @@ static const struct {
 	{ "pciattack", test_pciattack },
 	{ "machine", test_machine },
 	{ "cpumodel", test_cpumodel },
+	{ "cpustate", test_cpustate },
+	{ "exact", test_exact },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -117,4 +117,31 @@ void test_pciattack(void);
 void test_machine(void);
 void test_cpumodel(void);
 
+void test_cpustate(void);
+void test_exact(void);
+
+/* ---- long mode (t_cr.c) ---- */
+#define LM_NVECTORS   32
+#define LM_FATAL      0xfa170000u      /* lm_call result: unexpected exception in 64-bit code, | vector */
+#define LM_FATAL_MASK 0xffff0000u
+
+/* The last exception in 64-bit code; skip > 0: the stub skips that many bytes at RIP (once). */
+struct lm_fault {
+	uint32_t vec, err, skip, count;
+	uint64_t rip;
+};
+extern volatile struct lm_fault lm_fault;
+
+/* Ends the guest with status 1 ("cr: long mode FAIL ...") if the CPU has no long mode. */
+void lm_require(void);
+/*
+ * Runs fn64 (64-bit code: argument in RDI, result in EAX) in long mode with
+ * interrupts off, the first GiB identity-mapped and a 64-bit IDT (vectors
+ * 0-31); returns its result in 32-bit protected mode with paging off, or
+ * LM_FATAL | vector after an exception nobody expected (lm_fault.skip 0).
+ */
+uint32_t lm_call(const void *fn64, uint32_t arg);
+/* Puts vector vec of the 64-bit IDT on interrupt stack ist (0: none); the caller loads a TSS. */
+void lm_set_ist(unsigned vec, unsigned ist);
+
 #endif

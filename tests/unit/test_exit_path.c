@@ -421,13 +421,19 @@ static void test_db_exit_is_reflected_with_dr6(void **state)
 	assert_false(fake_vmcs_get(GUEST_RFLAGS) & RFLAGS_RF);    /* data breakpoint: a trap */
 }
 
-static void test_db_code_breakpoint_sets_rf_and_bd_clears_gd(void **state)
+/*
+ * SDM "Debug Exceptions" (RF): the #DB of an instruction breakpoint is the
+ * one fault delivered with RF as it was (0): the guest's handler sets RF
+ * in the pushed flags to go on. The hv must not set it for the handler.
+ */
+static void test_db_code_breakpoint_pushes_rf_as_it_was_and_bd_clears_gd(void **state)
 {
 	(void)state;
 	fake_vmcs_set(GUEST_DR7, 0x400 | 2 | (1u << 13));   /* G0 on execution, GD */
 	fake_vmcs_set(VM_EXIT_INTR_INFO, 0x80000000u | (3u << 8) | EXC_DB);
 	exit_ok(EXIT_REASON_EXCEPTION_NMI, 1 | (1u << 13), 0);
-	assert_true(fake_vmcs_get(GUEST_RFLAGS) & RFLAGS_RF);
+	assert_int_equal(fake_vmcs_get(VM_ENTRY_INTR_INFO), DB_INJECTED);
+	assert_false(fake_vmcs_get(GUEST_RFLAGS) & RFLAGS_RF);
 	assert_false(fake_vmcs_get(GUEST_DR7) & (1u << 13));
 	assert_true(fake.dr[6] & (1u << 13));
 }
@@ -460,6 +466,55 @@ static void test_db_during_interrupt_delivery_keeps_the_interrupt(void **state)
 	assert_int_equal(fake_vmcs_get(VM_ENTRY_INTR_INFO), 0x80000030u);
 	assert_int_equal(v->reinject_vector, -1);
 	assert_entry_ok();
+}
+
+/* ---- exception storms (CVE-2015-8104, CVE-2015-5307) ----------------- */
+
+/*
+ * Guest a storms: the delivery of each exception the hv reflects raises the
+ * same exception again (a #DB data breakpoint on the stack slot the CPU
+ * pushes to; #AC on a misaligned ring-3 stack), so no instruction ever
+ * completes and the preemption timer never gets its exit. Guest b halts
+ * with interrupts off (it has ended) as soon as it gets the CPU.
+ */
+static struct fake_exit gen_storm(struct vcpu *sv, void *arg)
+{
+	unsigned vec = (unsigned)(uintptr_t)arg;
+	uint32_t hw = 0x80000000u | (3u << 8), err = vec == EXC_AC ? 1u << 11 : 0;
+
+	if (fake_run.nentries > 200000 && fake_run.done_jmp)
+		longjmp(*fake_run.done_jmp, 1);        /* the hv never left the storm */
+	if (sv->guest->id == 1)
+		return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1 };
+	return (struct fake_exit){ .reason = EXIT_REASON_EXCEPTION_NMI, .qual = vec == EXC_DB ? 1 : 0,
+				   .intr_info = hw | err | vec,
+				   .idt_vectoring = vec == EXC_AC ? hw | err | vec : 0, .tsc_advance = 900 };
+}
+
+/* The storming guest loses the CPU at the end of its turn and is stopped by its time limit; b runs. */
+static void storm_is_contained(unsigned vec)
+{
+	host_teardown();
+	host_boot("[hv]\ntrace = off\n[guest a]\nimage = \\a.elf\nmemory = 4M\ntime_limit_ms = 50\n"
+		  "[guest b]\nimage = \\b.elf\nmemory = 4M\n");
+	fake_run.generator = gen_storm;
+	fake_run.generator_arg = (void *)(uintptr_t)vec;
+	assert_true(host_run());
+	assert_true(fake_log_has("hv: guest b halted with interrupts off"));
+	assert_true(fake_log_has("hv: guest a stopped: time limit of 50 ms reached"));
+	assert_true(fake.tsc < 70 * 200000ull);
+}
+
+static void test_db_storm_in_event_delivery_yields_the_cpu(void **state)
+{
+	(void)state;
+	storm_is_contained(EXC_DB);
+}
+
+static void test_ac_storm_in_event_delivery_yields_the_cpu(void **state)
+{
+	(void)state;
+	storm_is_contained(EXC_AC);
 }
 
 /* ---- XSETBV (issue 7 item 5) ----------------------------------------- */
@@ -692,9 +747,11 @@ int main(void)
 		T(test_controls_keep_guest_cpu_state_in_the_guest),
 		T(test_mwait_monitor_ud_rdpmc_gp_wbinvd_invd_complete),
 		T(test_db_exit_is_reflected_with_dr6),
-		T(test_db_code_breakpoint_sets_rf_and_bd_clears_gd),
+		T(test_db_code_breakpoint_pushes_rf_as_it_was_and_bd_clears_gd),
 		T(test_ac_exit_is_reflected_with_its_error_code),
 		T(test_db_during_interrupt_delivery_keeps_the_interrupt),
+		T(test_db_storm_in_event_delivery_yields_the_cpu),
+		T(test_ac_storm_in_event_delivery_yields_the_cpu),
 		T(test_xsetbv_from_ring3_raises_gp),
 		T(test_xsetbv_checks_the_sdm_rules),
 		T(test_xsetbv_without_cr4_osxsave_is_ud),
