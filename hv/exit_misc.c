@@ -188,7 +188,8 @@ static bool exit_merge_vectoring(struct vcpu *v, unsigned vec)
  */
 static void exit_reflect_db(struct vcpu *v, uint64_t qual)
 {
-	uint64_t dr6 = (cpu_read_dr(6) | DR6_FIXED1) & ~(DBQ_B0_3 | DBQ_BD | DBQ_BS);
+	/* A #DB may clear B0-B3; BD and BS are only ever set (SDM "Debug Status Register (DR6)"). */
+	uint64_t dr6 = (cpu_read_dr(6) | DR6_FIXED1) & ~DBQ_B0_3;
 
 	dr6 |= qual & (DBQ_B0_3 | DBQ_BD | DBQ_BS);
 	if (qual & DBQ_RTM)

@@ -438,6 +438,18 @@ static void test_db_code_breakpoint_pushes_rf_as_it_was_and_bd_clears_gd(void **
 	assert_true(fake.dr[6] & (1u << 13));
 }
 
+/* B0-B3 are the only DR6 bits a #DB may clear; an earlier BS stays set. */
+static void test_db_reflection_keeps_dr6_bs_and_bd(void **state)
+{
+	(void)state;
+	fake.dr[6] = 0xffff0ff0 | (1u << 14) | 2;     /* BS from an earlier single step, stale B1 */
+	fake_vmcs_set(GUEST_DR7, 0x400 | 1 | (1u << 16));
+	fake_vmcs_set(VM_EXIT_INTR_INFO, 0x80000000u | (3u << 8) | EXC_DB);
+	exit_ok(EXIT_REASON_EXCEPTION_NMI, 1, 0);
+	assert_int_equal(fake.dr[6] & 0xf, 1);
+	assert_true(fake.dr[6] & (1u << 14));
+}
+
 static void test_ac_exit_is_reflected_with_its_error_code(void **state)
 {
 	(void)state;
@@ -748,6 +760,7 @@ int main(void)
 		T(test_mwait_monitor_ud_rdpmc_gp_wbinvd_invd_complete),
 		T(test_db_exit_is_reflected_with_dr6),
 		T(test_db_code_breakpoint_pushes_rf_as_it_was_and_bd_clears_gd),
+		T(test_db_reflection_keeps_dr6_bs_and_bd),
 		T(test_ac_exit_is_reflected_with_its_error_code),
 		T(test_db_during_interrupt_delivery_keeps_the_interrupt),
 		T(test_db_storm_in_event_delivery_yields_the_cpu),
