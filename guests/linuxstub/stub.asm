@@ -17,6 +17,8 @@
 ;   linux-stub: e820 entries=03
 ;   linux-stub: e820 <address, 16 digits> <size, 16 digits> <type, 8 digits>  (each)
 ;   linux-stub: done
+; With "linux-stub=restart" on the command line it spoils its initrd,
+; command line and e820 map and faults instead of "done" (a restart test).
 
 SETUP_SECTS     equ 1
 SETUP_BYTES     equ (SETUP_SECTS + 1) * 512
@@ -235,13 +237,55 @@ pm_start:
 	dec edi
 	jmp .e820
 .e820_done:
+	call wants_restart
+	jnz .scribble
 	print "linux-stub: done"
 	newline
 	xor eax, eax
 	out 0xf4, al                    ; end with status 0
+.scribble:
+	; "linux-stub=restart": spoil the initrd, the command line and the e820
+	; map, then fault (an access above RAM): a restart must bring them back.
+	print "linux-stub: scribbling and faulting"
+	newline
+	mov edi, [ebx + ZP_RAMDISK]
+	mov ecx, [ebx + ZP_RAMDISK_SIZE]
+	mov al, 0xff
+	rep stosb
+	mov edi, [ebx + ZP_CMD_LINE_PTR]
+	mov ecx, 16
+	rep stosb
+	lea edi, [ebx + ZP_E820_TABLE]
+	mov ecx, 60
+	rep stosb
+	mov dword [0x40000000], eax
 .halt:	cli
 	hlt
 	jmp .halt
+
+; Returns ZF clear if the command line holds "linux-stub=restart". Clobbers EAX, EDX, ESI, EDI.
+wants_restart:
+	mov esi, [ebx + ZP_CMD_LINE_PTR]
+.start:	lea edi, [ebp + restart_word - pm_start]
+	mov edx, esi
+.cmp:	mov al, [edi]
+	test al, al
+	jz .found
+	cmp al, [edx]
+	jne .next
+	inc edi
+	inc edx
+	jmp .cmp
+.next:	cmp byte [esi], 0
+	je .absent
+	inc esi
+	jmp .start
+.found:	or al, 1                        ; ZF clear
+	ret
+.absent:
+	xor eax, eax                    ; ZF set
+	ret
+restart_word: db "linux-stub=restart", 0
 
 ; Prints the string at ESI up to its NUL. Clobbers EAX, ESI.
 puts:

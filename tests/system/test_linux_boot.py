@@ -79,6 +79,27 @@ def test_fake_bzimage_gets_the_32bit_boot_protocol_state_beside_a_heartbeat(tmp_
     assert run.status == 0, run
 
 
+def test_restart_reloads_the_kernel_and_initrd_from_the_pristine_copies(tmp_path):
+    """The stub spoils its initrd, command line and e820 map, then faults; each of the
+    three restarts must hand it the same zero page and initrd as the first boot."""
+    section = (LINUX % "16M").replace("linux-stub=yes", "linux-stub=restart") + "restart = yes\n"
+    run = hvtest.boot(tmp_path, "[hv]\ntrace = off\n" + section)
+    with open(INITRD, "rb") as f:
+        data = f.read()
+    initrd = "initrd=%08x size=%08x sum=%08x" % (((16 << 20) - len(data)) & ~0xfff, len(data),
+                                                 sum(data) & 0xffffffff)
+    lines = stub_lines(run)
+    assert lines.count("esi=00007000 cmdline=console=ttyS0,115200 quiet linux-stub=restart") == 4, run
+    assert lines.count(initrd) == 4, lines
+    assert lines.count("e820 0000000000100000 0000000000f00000 00000001") == 4, lines
+    assert lines.count("scribbling and faulting") == 4, lines
+    for boot in (2, 3, 4):
+        assert "hv: guest linux restarted (boot %d)" % boot in run.log, run
+    assert "hv: guest linux: restart limit (3) reached, stays stopped" in run.log, run
+    assert re.search(r"hv: guest linux stopped: EPT violation at GPA 0x40000000", run.log), run
+    assert run.status == 1, run
+
+
 def boot_stage_refusal(tmp_path, linux_section):
     """Boots (QEMU TCG) a config whose [guest linux] section starts at line 2;
     returns the boot stage's hv.cfg error line."""
