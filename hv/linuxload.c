@@ -30,6 +30,7 @@ struct lx_loader {
 	struct linuxload_result *res;
 	struct lx_hdr h;
 	size_t kernel_bytes;       /* file bytes after the setup */
+	size_t initrd_bytes;       /* 0 without an initrd */
 	size_t cmdline_len;
 	uint64_t load;             /* chosen load address of the protected-mode kernel */
 };
@@ -62,13 +63,12 @@ static int lx_fail(struct lx_loader *ld, enum linuxload_part part, const char *f
 	return -1;
 }
 
-/* Checks the magic numbers and reads the setup header. Returns 0 or -1. */
-static int lx_read_header(struct lx_loader *ld)
+/* Checks what makes a file a bzImage of protocol 2.12 or later. Returns 0 or -1. */
+static int lx_check_magic(struct lx_loader *ld)
 {
 	const uint8_t *img = ld->a->image;
 	size_t n = ld->a->image_bytes;
 	struct lx_hdr *h = &ld->h;
-	unsigned sects;
 
 	if (n < LX_HDR_MIN_END)
 		return lx_fail(ld, LINUXLOAD_PART_IMAGE, "not a bzImage (%llu bytes: shorter than "
@@ -91,6 +91,19 @@ static int lx_read_header(struct lx_loader *ld)
 	if (!(h->loadflags & LX_LOADED_HIGH))
 		return lx_fail(ld, LINUXLOAD_PART_IMAGE, "not a bzImage (loadflags LOADED_HIGH "
 			       "clear: a zImage)");
+	return 0;
+}
+
+/* Checks the magic numbers and reads the setup header. Returns 0 or -1. */
+static int lx_read_header(struct lx_loader *ld)
+{
+	const uint8_t *img = ld->a->image;
+	size_t n = ld->a->image_bytes;
+	struct lx_hdr *h = &ld->h;
+	unsigned sects;
+
+	if (lx_check_magic(ld) < 0)
+		return -1;
 	sects = img[LX_SETUP_SECTS] ? img[LX_SETUP_SECTS] : 4;
 	h->setup_bytes = (sects + 1) * LX_SECTOR;
 	if (h->setup_bytes >= n)
@@ -143,7 +156,7 @@ static bool lx_kernel_fits(const struct lx_loader *ld, uint64_t load)
 static uint64_t lx_initrd_place(const struct lx_loader *ld, uint64_t load)
 {
 	uint64_t top = MIN((uint64_t)ld->h.initrd_addr_max + 1, ld->a->ram_bytes);
-	uint64_t n = ld->a->initrd_bytes, at;
+	uint64_t n = ld->initrd_bytes, at;
 
 	if (n == 0 || n > top)
 		return 0;
@@ -165,7 +178,7 @@ static int lx_place(struct lx_loader *ld)
 		if (!lx_kernel_fits(ld, cand[i]))
 			continue;
 		fit_end = MIN(fit_end, lx_kernel_end(ld, cand[i]));
-		if (ld->a->initrd_bytes == 0 || lx_initrd_place(ld, cand[i])) {
+		if (ld->initrd_bytes == 0 || lx_initrd_place(ld, cand[i])) {
 			ld->load = cand[i];
 			return 0;
 		}
@@ -173,7 +186,7 @@ static int lx_place(struct lx_loader *ld)
 	if (fit_end != UINT64_MAX)
 		return lx_fail(ld, LINUXLOAD_PART_INITRD, "initrd (%llu KiB) does not fit below "
 			       "initrd_addr_max 0x%x and the top of RAM, above the kernel (ends 0x%llx)",
-			       (unsigned long long)ld->a->initrd_bytes >> 10, h->initrd_addr_max,
+			       (unsigned long long)ld->initrd_bytes >> 10, h->initrd_addr_max,
 			       (unsigned long long)fit_end);
 	if (!h->relocatable)
 		return lx_fail(ld, LINUXLOAD_PART_IMAGE, "kernel not relocatable, and its pref_address "
@@ -229,7 +242,7 @@ static void lx_zero_page(struct lx_loader *ld, uint32_t initrd_gpa)
 	lx_put(zp, LX_HEAP_END_PTR, 2, LX_HEAP_END - 0x200);
 	lx_put(zp, LX_CODE32_START, 4, ld->load);
 	lx_put(zp, LX_RAMDISK_IMAGE, 4, initrd_gpa);
-	lx_put(zp, LX_RAMDISK_SIZE, 4, initrd_gpa ? ld->a->initrd_bytes : 0);
+	lx_put(zp, LX_RAMDISK_SIZE, 4, initrd_gpa ? ld->initrd_bytes : 0);
 	lx_put(zp, LX_CMD_LINE_PTR, 4, LINUXLOAD_CMDLINE_GPA);
 	lx_put(zp, LX_SETUP_DATA, 8, 0);              /* no setup_data list */
 	lx_put(zp, LX_ACPI_RSDP_ADDR, 8, ld->a->acpi_rsdp);
@@ -250,7 +263,7 @@ static void lx_gdt(struct lx_loader *ld)
 
 int linuxload(const struct linuxload_args *a, struct linuxload_result *res)
 {
-	struct lx_loader ld = { .a = a, .res = res };
+	struct lx_loader ld = { .a = a, .res = res, .initrd_bytes = a->initrd ? a->initrd_bytes : 0 };
 	uint8_t *ram = a->ram;
 	uint32_t initrd_gpa;
 
@@ -264,7 +277,7 @@ int linuxload(const struct linuxload_args *a, struct linuxload_result *res)
 	memset(ram, 0, a->ram_bytes);
 	memcpy(ram + ld.load, (const uint8_t *)a->image + ld.h.setup_bytes, ld.kernel_bytes);
 	if (initrd_gpa)
-		memcpy(ram + initrd_gpa, a->initrd, a->initrd_bytes);
+		memcpy(ram + initrd_gpa, a->initrd, ld.initrd_bytes);
 	memcpy(ram + LINUXLOAD_CMDLINE_GPA, a->cmdline ? a->cmdline : "", ld.cmdline_len);
 	lx_zero_page(&ld, initrd_gpa);
 	lx_gdt(&ld);
@@ -278,7 +291,7 @@ int linuxload(const struct linuxload_args *a, struct linuxload_result *res)
 	res->ds = LINUXLOAD_BOOT_DS;
 	res->kernel_end = lx_kernel_end(&ld, ld.load);
 	res->initrd_gpa = initrd_gpa;
-	res->initrd_bytes = initrd_gpa ? (uint32_t)a->initrd_bytes : 0;
+	res->initrd_bytes = initrd_gpa ? (uint32_t)ld.initrd_bytes : 0;
 	res->cmdline_gpa = LINUXLOAD_CMDLINE_GPA;
 	return 0;
 }

@@ -389,10 +389,13 @@ static void test_initrd_goes_page_aligned_to_the_top_of_ram(void **state)
 	assert_memory_equal(ram + res.initrd_gpa, rd, sizeof(rd));
 	assert_true(zero_range(res.kernel_end, res.initrd_gpa));
 	assert_true(zero_range(res.initrd_gpa + sizeof(rd), ram_bytes));
-	/* A pointer with no bytes is no initrd. */
+	/* A pointer with no bytes, or bytes with no pointer, is no initrd. */
 	assert_int_equal(load(rd, 0, NULL), 0);
 	assert_int_equal(res.initrd_gpa, 0);
 	assert_int_equal(zp(LX_RAMDISK_IMAGE, 4), 0);
+	assert_int_equal(load(NULL, sizeof(rd), NULL), 0);
+	assert_int_equal(res.initrd_gpa, 0);
+	assert_int_equal(zp(LX_RAMDISK_SIZE, 4), 0);
 }
 
 static void test_initrd_stays_below_initrd_addr_max(void **state)
