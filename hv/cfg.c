@@ -286,22 +286,45 @@ static int cfg_set_share(struct cfg_parser *ps, struct cfg_str v)
 	return 0;
 }
 
-/* ESP paths: '/' or '\' accepted, stored with '\' and from the root. */
-static int cfg_set_image(struct cfg_parser *ps, struct cfg_str v)
+/* ESP paths: '/' or '\' accepted, stored with '\' and from the root; what names the key. */
+static int cfg_set_path(struct cfg_parser *ps, struct cfg_str v, char *dst, const char *what)
 {
-	char *dst = ps->guest->image;
 	size_t i, o = 0;
 
 	if (v.n == 0)
-		return cfg_fail(ps, ps->line, "empty image path");
+		return cfg_fail(ps, ps->line, "empty %s path", what);
 	if (v.p[0] != '/' && v.p[0] != '\\')
 		dst[o++] = '\\';
 	if (o + v.n > CFG_PATH_MAX - 1)
-		return cfg_fail(ps, ps->line, "image path too long (max %d chars)",
+		return cfg_fail(ps, ps->line, "%s path too long (max %d chars)", what,
 				CFG_PATH_MAX - 1);
 	for (i = 0; i < v.n; i++)
 		dst[o++] = v.p[i] == '/' ? '\\' : v.p[i];
 	dst[o] = '\0';
+	return 0;
+}
+
+static int cfg_set_image(struct cfg_parser *ps, struct cfg_str v)
+{
+	return cfg_set_path(ps, v, ps->guest->image, "image");
+}
+
+/* initrd = PATH: the initramfs of a boot = linux guest (checked when the section ends). */
+static int cfg_set_initrd(struct cfg_parser *ps, struct cfg_str v)
+{
+	return cfg_set_path(ps, v, ps->guest->initrd, "initrd");
+}
+
+/* boot = multiboot | linux: the protocol the image is loaded and entered with. */
+static int cfg_set_boot(struct cfg_parser *ps, struct cfg_str v)
+{
+	if (cfg_eq(v, "multiboot"))
+		ps->guest->boot = CFG_BOOT_MULTIBOOT;
+	else if (cfg_eq(v, "linux"))
+		ps->guest->boot = CFG_BOOT_LINUX;
+	else
+		return cfg_fail(ps, ps->line, "bad boot value '%s' (multiboot | linux)",
+				CFG_SHOW(v));
 	return 0;
 }
 
@@ -488,6 +511,8 @@ static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_VMCHECK]    = { "vmcheck", CFG_SEC_HV, cfg_set_vmcheck },
 	[CFG_KEY_SHARE]      = { "share", CFG_SEC_GUEST, cfg_set_share },
 	[CFG_KEY_TIME_LIMIT] = { "time_limit_ms", CFG_SEC_GUEST, cfg_set_time_limit },
+	[CFG_KEY_BOOT]       = { "boot", CFG_SEC_GUEST, cfg_set_boot },
+	[CFG_KEY_INITRD]     = { "initrd", CFG_SEC_GUEST, cfg_set_initrd },
 };
 
 /* ---- lines ----------------------------------------------------------- */
@@ -586,7 +611,7 @@ static int cfg_keyval(struct cfg_parser *ps, struct cfg_str s)
 /* Checks the guest section that just ended for required keys. */
 static int cfg_close_section(struct cfg_parser *ps)
 {
-	const struct cfg_guest *g = ps->guest;
+	struct cfg_guest *g = ps->guest;
 
 	if (ps->section == CFG_SEC_GUEST) {
 		if (!ps->key_line[CFG_KEY_IMAGE])
@@ -595,6 +620,12 @@ static int cfg_close_section(struct cfg_parser *ps)
 		if (!ps->key_line[CFG_KEY_MEMORY])
 			return cfg_fail(ps, g->line, "guest %s has no memory size",
 					g->name);
+		if (ps->key_line[CFG_KEY_INITRD] && g->boot != CFG_BOOT_LINUX)
+			return cfg_fail(ps, ps->key_line[CFG_KEY_INITRD],
+					"initrd without boot = linux (guest %s)", g->name);
+		g->image_line = ps->key_line[CFG_KEY_IMAGE];
+		g->initrd_line = ps->key_line[CFG_KEY_INITRD];
+		g->cmdline_line = ps->key_line[CFG_KEY_CMDLINE];
 	}
 	cfg_memset(ps->key_line, 0, sizeof(ps->key_line));
 	ps->section = CFG_SEC_NONE;

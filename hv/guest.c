@@ -8,6 +8,7 @@
 #include "cpu.h"
 #include "exit.h"
 #include "irq.h"
+#include "linuxload.h"
 #include "log.h"
 #include "mbload.h"
 #include "multiboot.h"
@@ -111,11 +112,27 @@ void guest_test_fault_on_exit(struct guest *g)
 	}
 }
 
-/* Sets where the vCPU starts: the Multiboot handover (EAX magic, EBX info). */
+/*
+ * Sets where the vCPU starts, by the guest's boot protocol: Multiboot (EAX
+ * magic, EBX info; CS 0x08, DS 0x10, no GDT it may use) or Linux's 32-bit
+ * boot protocol (ESI zero page, EBX = EBP = EDI = 0; __BOOT_CS and
+ * __BOOT_DS from the GDT the loader wrote).
+ */
 static void guest_set_start(struct guest *g)
 {
+	const struct boot_guest *b = g->boot;
+
+	if (g->cfg->boot == CFG_BOOT_LINUX) {
+		g->vcpu.start = (struct vcpu_start){
+			.rip = b->entry, .rsi = b->zero_page_gpa,
+			.gdt_base = b->gdt_gpa, .gdt_limit = (uint16_t)b->gdt_limit,
+			.cs = LINUXLOAD_BOOT_CS, .ds = LINUXLOAD_BOOT_DS,
+		};
+		return;
+	}
 	g->vcpu.start = (struct vcpu_start){
-		.rip = g->boot->entry, .rax = MB_BOOT_MAGIC, .rbx = g->boot->mbi_gpa,
+		.rip = b->entry, .rax = MB_BOOT_MAGIC, .rbx = b->mbi_gpa,
+		.gdt_base = 0, .gdt_limit = 0xffff, .cs = 0x08, .ds = 0x10,
 	};
 }
 
@@ -145,20 +162,52 @@ void guest_init_all(struct boot_info *bi)
 	}
 }
 
-int guest_restart(struct guest *g)
+/* Loads the pristine bzImage and initrd into g's RAM again. Returns 0, or -1 after logging why. */
+static int guest_reload_linux(struct guest *g)
 {
+	struct boot_guest *b = g->boot;
+	struct linuxload_result res;
+	const struct linuxload_args a = {
+		.image = (const void *)(uintptr_t)b->image_hpa, .image_bytes = b->image_bytes,
+		.initrd = (const void *)(uintptr_t)b->initrd_hpa, .initrd_bytes = b->initrd_bytes,
+		.cmdline = g->cfg->cmdline,
+		.ram = (void *)(uintptr_t)b->ram_hpa, .ram_bytes = b->ram_bytes,
+	};
+
+	if (linuxload(&a, &res) < 0) {
+		log_printf("hv: guest %s: cannot reload the kernel: %s\n", g->cfg->name, res.err);
+		return -1;
+	}
+	b->entry = res.entry;
+	b->zero_page_gpa = res.zero_page;
+	b->gdt_gpa = res.gdt_base;
+	b->gdt_limit = res.gdt_limit;
+	return 0;
+}
+
+/* Loads the pristine Multiboot image into g's RAM again. Returns 0, or -1 after logging why. */
+static int guest_reload_multiboot(struct guest *g)
+{
+	struct boot_guest *b = g->boot;
 	struct mbload_result res;
-	struct vcpu *v = &g->vcpu;
 	const char *err = "";
 
-	if (mbload((const void *)(uintptr_t)g->boot->image_hpa, g->boot->image_bytes,
-		   (void *)(uintptr_t)g->boot->ram_hpa, g->boot->ram_bytes,
-		   g->cfg->cmdline, &res, &err) < 0) {
+	if (mbload((const void *)(uintptr_t)b->image_hpa, b->image_bytes,
+		   (void *)(uintptr_t)b->ram_hpa, b->ram_bytes, g->cfg->cmdline, &res, &err) < 0) {
 		log_printf("hv: guest %s: cannot reload image: %s\n", g->cfg->name, err);
 		return -1;
 	}
-	g->boot->entry = res.entry;
-	g->boot->mbi_gpa = res.mbi_gpa;
+	b->entry = res.entry;
+	b->mbi_gpa = res.mbi_gpa;
+	return 0;
+}
+
+int guest_restart(struct guest *g)
+{
+	struct vcpu *v = &g->vcpu;
+
+	if ((g->cfg->boot == CFG_BOOT_LINUX ? guest_reload_linux(g) : guest_reload_multiboot(g)) < 0)
+		return -1;
 	g->boots++;
 	vdev_init(g);
 	guest_set_start(g);

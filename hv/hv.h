@@ -34,9 +34,16 @@ struct guest_regs {
 	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
-/* Where a vCPU starts (filled by the loader: Multiboot or another protocol). */
+/*
+ * Where and how a vCPU starts (filled from the loader's result: Multiboot or
+ * Linux): flat 32-bit protected mode, paging off, with these selectors
+ * (their descriptors cached flat, as after a load from the GDT here).
+ */
 struct vcpu_start {
 	uint64_t rip, rax, rbx, rsi;
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
+	uint16_t cs, ds;             /* CS; DS, ES, SS, FS, GS */
 };
 
 /* STAR, LSTAR, CSTAR, FMASK, KERNEL_GS_BASE; TSC_AUX, SPEC_CTRL where the model shows them. */

@@ -303,18 +303,21 @@ static void vmx_guest_seg(unsigned idx, uint16_t sel, uint32_t limit, uint32_t a
 /*
  * The vCPU's start state: 32-bit protected mode with flat 4 GiB code and
  * data, paging off, IF=0 (the state the Multiboot and Linux 32-bit boot
- * protocols both hand over), at v->start.
+ * protocols both hand over), at v->start: its selectors and GDT (Multiboot:
+ * 0x08/0x10, no GDT the guest may rely on; Linux: __BOOT_CS 0x10 and
+ * __BOOT_DS 0x18 from the loader's GDT in guest RAM).
  */
 static void vmx_write_guest_reset(struct vcpu *v)
 {
 	uint64_t cr0 = CR0_PE | CR0_ET;
 
 	for (unsigned i = 0; i < 6; i++)
-		vmx_guest_seg(i, i == 1 ? 0x08 : 0x10, 0xffffffff, i == 1 ? 0xc09b : 0xc093);
+		vmx_guest_seg(i, i == 1 ? v->start.cs : v->start.ds, 0xffffffff,
+			      i == 1 ? 0xc09b : 0xc093);
 	vmx_guest_seg(6, 0, 0, 0x10000);                /* LDTR unusable */
 	vmx_guest_seg(7, 0, 0xffff, 0x008b);            /* TR: busy 32-bit TSS */
-	vmcs_writenat(GUEST_GDTR_BASE, 0);
-	vmcs_write32(GUEST_GDTR_LIMIT, 0xffff);
+	vmcs_writenat(GUEST_GDTR_BASE, v->start.gdt_base);
+	vmcs_write32(GUEST_GDTR_LIMIT, v->start.gdt_limit);
 	vmcs_writenat(GUEST_IDTR_BASE, 0);
 	vmcs_write32(GUEST_IDTR_LIMIT, 0xffff);
 	vmcs_writenat(GUEST_CR0, (cr0 | caps.cr0_fixed0) & caps.cr0_fixed1 & ~CR0_PG);

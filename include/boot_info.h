@@ -13,7 +13,7 @@
 #include "hvcfg.h"
 
 #define BOOT_INFO_MAGIC    0x4f464e49544f4f42ull   /* "BOOTINFO" */
-#define BOOT_INFO_VERSION  2u
+#define BOOT_INFO_VERSION  3u
 #define BOOT_TSC_SOURCE_MAX 48
 
 /* One guest as the boot stage prepared it. */
@@ -22,8 +22,14 @@ struct boot_guest {
 	uint64_t ram_bytes;
 	uint64_t image_hpa;        /* pristine copy of the image file, for restarts */
 	uint64_t image_bytes;
+	uint64_t initrd_hpa;       /* boot = linux: pristine copy of the initrd, 0 if none */
+	uint64_t initrd_bytes;
 	uint32_t entry;            /* guest-physical entry point (from the image) */
-	uint32_t mbi_gpa;          /* Multiboot info, inside guest RAM */
+	uint32_t mbi_gpa;          /* Multiboot: the info (EBX at entry), inside guest RAM */
+	uint32_t zero_page_gpa;    /* Linux: the zero page (ESI at entry) */
+	uint32_t gdt_gpa;          /* Linux: the GDT with __BOOT_CS and __BOOT_DS */
+	uint32_t gdt_limit;
+	uint32_t reserved;
 };
 
 struct boot_mem_region {

@@ -37,6 +37,12 @@ enum cfg_restart {
 	CFG_RESTART_YES = 1,      /* a stopped guest is booted again */
 };
 
+/* How a guest's image is booted (docs/config.md, boot =). */
+enum cfg_boot {
+	CFG_BOOT_MULTIBOOT = 0,   /* Multiboot (v1): ELF or a.out kludge image (the default) */
+	CFG_BOOT_LINUX = 1,       /* Linux bzImage, 32-bit boot protocol (docs/linux-guest.md) */
+};
+
 /* Test-only faults the hv injects on purpose (system tests use them). */
 enum cfg_test_fault {
 	CFG_TEST_NONE = 0,
@@ -68,6 +74,11 @@ struct cfg_guest {
 	uint16_t line;                  /* line of the [guest NAME] header */
 	uint16_t irq_line[CFG_MAX_IRQ]; /* line that granted IRQ n (irqs or devices) */
 	uint16_t devices_line;          /* line of the devices key, 0 if none */
+	enum cfg_boot boot;             /* boot = multiboot | linux */
+	char initrd[CFG_PATH_MAX];      /* boot = linux: initramfs on the ESP, "" if none */
+	uint16_t image_line;            /* line of the image key (boot-stage errors name it) */
+	uint16_t initrd_line;           /* line of the initrd key, 0 if none */
+	uint16_t cmdline_line;          /* line of the cmdline key, 0 if none */
 };
 
 struct hv_config {

@@ -45,7 +45,7 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/hv.so
 GUEST32_CFLAGS := -m32 -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin \
                   -fno-stack-protector -fno-pic -mno-sse -mno-mmx -mno-80387 \
                   -fno-asynchronous-unwind-tables -Iinclude -Iguests/lib
-GUEST32_NAMES  := $(filter-out os lib,$(notdir $(wildcard guests/*)))
+GUEST32_NAMES  := $(filter-out os lib linuxstub,$(notdir $(wildcard guests/*)))
 GUEST32_ELFS   := $(GUEST32_NAMES:%=$(BUILD)/guests/%.elf)
 GUEST32_LIB    := $(BUILD)/guests/lib/start32.asm.o $(BUILD)/guests/lib/mini.o
 DEPS           += $(patsubst %.c,$(BUILD)/%.d,$(wildcard guests/lib/*.c $(GUEST32_NAMES:%=guests/%/*.c)))

@@ -102,7 +102,10 @@ static void hvcfg_summary(const struct hv_config *c)
 	for (i = 0; i < c->nguests; i++) {
 		const struct cfg_guest *g = &c->guests[i];
 
-		printf("guest %s: image %s memory ", g->name, g->image);
+		printf("guest %s: image %s ", g->name, g->image);
+		if (g->boot == CFG_BOOT_LINUX)
+			printf("boot linux initrd %s ", g->initrd[0] ? g->initrd : "-");
+		printf("memory ");
 		hvcfg_print_size(g->mem_bytes);
 		printf(" cpu %d ports ", g->cpu);
 		hvcfg_print_ports(g);
@@ -124,6 +127,8 @@ static void hvcfg_dump(const struct hv_config *c)
 
 		printf("guest %s (line %u)\n", g->name, g->line);
 		printf("  image      %s\n", g->image);
+		printf("  boot       %s\n", g->boot == CFG_BOOT_LINUX ? "linux" : "multiboot");
+		printf("  initrd     %s\n", g->initrd[0] ? g->initrd : "-");
 		printf("  cmdline    \"%s\"\n", g->cmdline);
 		printf("  memory     %llu\n", (unsigned long long)g->mem_bytes);
 		printf("  cpu        %d\n", g->cpu);

@@ -2,8 +2,9 @@
  * The boot stage: the only code that calls UEFI. It checks the paging mode,
  * finds the ports that act on the whole machine (ACPI FADT, the PM
  * function's PCI bases), reads \hv.cfg and refuses it if it grants one of
- * them, checks the CPU, reads the guest images from the ESP, gives each
- * guest its RAM and loads it there, reserves the hv's heap, finds the TSC
+ * them, reads the guest images (and a Linux guest's initrd) from the ESP,
+ * gives each guest its RAM and loads it there (Multiboot or Linux boot
+ * protocol), checks the CPU, reserves the hv's heap, finds the TSC
  * frequency, exits boot services and hands a struct boot_info to hv_main.
  *
  * Every failure here prints one line naming the cause and returns to the
@@ -22,6 +23,7 @@
 #include "../hv/cpu.h"
 #include "../hv/fmt.h"
 #include "../hv/vmxcap.h"
+#include "../hv/linuxload.h"
 #include "../hv/mbload.h"
 #include "../hv/vcmos.h"
 
@@ -125,20 +127,22 @@ static uint64_t alloc_aligned(uint64_t bytes, uint64_t align, bool low)
 	return (pa + align - 1) & ~(align - 1);
 }
 
-/* Reads, allocates and loads guest i. Returns 0, or -1 after saying why. */
-static int load_guest(EFI_HANDLE image, int i)
+/* Says why guest cg cannot boot, naming its hv.cfg line (0: its section's). Returns -1. */
+static int guest_error(const struct cfg_guest *cg, int line, const char *fmt, ...)
 {
-	const struct cfg_guest *cg = &boot_info.cfg.guests[i];
-	struct boot_guest *bg = &boot_info.guests[i];
-	struct mbload_result res;
-	const char *err = "";
-	UINTN size = 0;
-	void *file = read_file(image, cg->image, &size);
+	char msg[256];
+	va_list ap;
 
-	if (!file) {
-		Print(L"hv: guest %a: cannot read image %a from the boot volume\r\n", cg->name, cg->image);
-		return -1;
-	}
+	va_start(ap, fmt);
+	fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	Print(L"hv: hv.cfg:%d: error: guest %a: %a\r\n", line ? line : cg->line, cg->name, msg);
+	return -1;
+}
+
+/* Gives guest i its RAM. Returns 0, or -1 after saying why. */
+static int alloc_guest_ram(const struct cfg_guest *cg, struct boot_guest *bg)
+{
 	bool dma = cg->devices & (CFG_DEV_IDE0 | CFG_DEV_IDE1);
 
 	bg->ram_bytes = cg->mem_bytes;
@@ -153,17 +157,83 @@ static int load_guest(EFI_HANDLE image, int i)
 		Print(L"hv: guest %a: cannot allocate %ld MiB of RAM\r\n", cg->name, cg->mem_bytes >> 20);
 		return -1;
 	}
-	if (mbload(file, size, (void *)(UINTN)bg->ram_hpa, bg->ram_bytes, cg->cmdline, &res, &err) < 0) {
-		Print(L"hv: guest %a: image %a: %a\r\n", cg->name, cg->image, err);
-		return -1;
-	}
-	bg->image_hpa = (uint64_t)(UINTN)file;
-	bg->image_bytes = size;
+	return 0;
+}
+
+/* Loads a Multiboot image into the guest's RAM. Returns 0, or -1 after saying why. */
+static int load_multiboot(const struct cfg_guest *cg, struct boot_guest *bg)
+{
+	struct mbload_result res;
+	const char *err = "";
+
+	if (mbload((void *)(UINTN)bg->image_hpa, bg->image_bytes, (void *)(UINTN)bg->ram_hpa,
+		   bg->ram_bytes, cg->cmdline, &res, &err) < 0)
+		return guest_error(cg, cg->image_line, "image %s: %s", cg->image, err);
 	bg->entry = res.entry;
 	bg->mbi_gpa = res.mbi_gpa;
 	Print(L"hv: guest %a: loaded %a (%ld KiB, ELF%d), entry 0x%x, %ld MiB RAM\r\n", cg->name,
-	      cg->image, (UINT64)size >> 10, res.elf_class, res.entry, cg->mem_bytes >> 20);
+	      cg->image, bg->image_bytes >> 10, res.elf_class, res.entry, cg->mem_bytes >> 20);
 	return 0;
+}
+
+/*
+ * Loads a bzImage and its initrd (Linux's 32-bit boot protocol, hv/linuxload.c).
+ * Returns 0, or -1 after naming the key (image, initrd, cmdline) at fault.
+ */
+static int load_linux(const struct cfg_guest *cg, struct boot_guest *bg)
+{
+	struct linuxload_result res;
+	const struct linuxload_args a = {
+		.image = (void *)(UINTN)bg->image_hpa, .image_bytes = bg->image_bytes,
+		.initrd = (void *)(UINTN)bg->initrd_hpa, .initrd_bytes = bg->initrd_bytes,
+		.cmdline = cg->cmdline,
+		.ram = (void *)(UINTN)bg->ram_hpa, .ram_bytes = bg->ram_bytes,
+	};
+
+	if (linuxload(&a, &res) < 0) {
+		if (res.bad == LINUXLOAD_PART_INITRD)
+			return guest_error(cg, cg->initrd_line, "initrd %s: %s", cg->initrd, res.err);
+		if (res.bad == LINUXLOAD_PART_CMDLINE)
+			return guest_error(cg, cg->cmdline_line, "cmdline: %s", res.err);
+		return guest_error(cg, cg->image_line, "image %s: %s", cg->image, res.err);
+	}
+	bg->entry = res.entry;
+	bg->zero_page_gpa = res.zero_page;
+	bg->gdt_gpa = res.gdt_base;
+	bg->gdt_limit = res.gdt_limit;
+	Print(L"hv: guest %a: loaded bzImage %a (boot protocol %d.%02d, %ld KiB) at 0x%x, initrd "
+	      L"%a (%ld KiB) at 0x%x, zero page 0x%x, %ld MiB RAM\r\n", cg->name, cg->image,
+	      res.version >> 8, res.version & 0xff, bg->image_bytes >> 10, res.entry,
+	      cg->initrd[0] ? cg->initrd : "-", bg->initrd_bytes >> 10, res.initrd_gpa,
+	      res.zero_page, cg->mem_bytes >> 20);
+	return 0;
+}
+
+/* Reads guest i's files, gives it RAM and loads it there. Returns 0, or -1 after saying why. */
+static int load_guest(EFI_HANDLE image, int i)
+{
+	const struct cfg_guest *cg = &boot_info.cfg.guests[i];
+	struct boot_guest *bg = &boot_info.guests[i];
+	UINTN size = 0;
+	void *file = read_file(image, cg->image, &size);
+
+	/* The files stay in pool memory: the pristine copies restarts load again. */
+	if (!file)
+		return guest_error(cg, cg->image_line, "cannot read image %s from the boot volume",
+				   cg->image);
+	bg->image_hpa = (uint64_t)(UINTN)file;
+	bg->image_bytes = size;
+	if (cg->boot == CFG_BOOT_LINUX && cg->initrd[0]) {
+		file = read_file(image, cg->initrd, &size);
+		if (!file)
+			return guest_error(cg, cg->initrd_line, "cannot read initrd %s from the boot "
+					   "volume", cg->initrd);
+		bg->initrd_hpa = (uint64_t)(UINTN)file;
+		bg->initrd_bytes = size;
+	}
+	if (alloc_guest_ram(cg, bg) < 0)
+		return -1;
+	return cg->boot == CFG_BOOT_LINUX ? load_linux(cg, bg) : load_multiboot(cg, bg);
 }
 
 /* Reads and parses \hv.cfg into boot_info.cfg. Returns 0, or -1 after saying why. */
@@ -417,6 +487,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 	boot_info.rsdp = find_rsdp();
 	if (find_machine_ports() < 0 || load_config(image) < 0)
 		return boot_failed(EFI_LOAD_ERROR);
+	/* The guests' files are input like hv.cfg: their errors come before the CPU's. */
+	for (int i = 0; i < boot_info.cfg.nguests; i++)
+		if (load_guest(image, i) < 0)
+			return boot_failed(EFI_LOAD_ERROR);
 	missing = check_cpu();
 	if (missing) {
 		Print(L"hv: cannot start: %a; the hv needs VT-x with EPT, unrestricted guest and the "
@@ -425,9 +499,6 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		      missing);
 		return boot_failed(EFI_UNSUPPORTED);
 	}
-	for (int i = 0; i < boot_info.cfg.nguests; i++)
-		if (load_guest(image, i) < 0)
-			return boot_failed(EFI_LOAD_ERROR);
 	boot_info.heap_bytes = HV_HEAP_BYTES;
 	boot_info.heap_base = alloc_aligned(HV_HEAP_BYTES, 4096, true);
 	if (!boot_info.heap_base) {

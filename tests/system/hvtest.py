@@ -47,9 +47,10 @@ class Run:
 
 
 def guest_images():
-    """Every guest image the build made."""
+    """Every guest image the build made: Multiboot ELFs and bzImages (boot = linux)."""
     imgs = sorted(os.path.join(ROOT, "build/guests", f)
-                  for f in os.listdir(os.path.join(ROOT, "build/guests")) if f.endswith(".elf"))
+                  for f in os.listdir(os.path.join(ROOT, "build/guests"))
+                  if f.endswith((".elf", ".bzimage")))
     os_elf = os.path.join(ROOT, "build/guests/os/os.elf")
     if os.path.exists(os_elf):
         imgs.append(os_elf)

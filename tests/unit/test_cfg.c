@@ -771,6 +771,58 @@ static void test_device_names(void **state)
 	assert_string_equal(cfg_device_name(1u << 20), "?");
 }
 
+/* boot = linux with its bzImage, initrd and command line; the lines are kept for the boot stage. */
+static void test_linux_guest_keys(void **state)
+{
+	(void)state;
+	expect_ok("[guest lx]\n"
+		  "boot = linux\n"
+		  "image = /guests/bzImage\n"
+		  "initrd = guests/initrd.img\n"
+		  "cmdline = \"console=ttyS0 quiet\"\n"
+		  "memory = 64M\n");
+	assert_int_equal(cfg.guests[0].boot, CFG_BOOT_LINUX);
+	assert_string_equal(cfg.guests[0].image, "\\guests\\bzImage");
+	assert_string_equal(cfg.guests[0].initrd, "\\guests\\initrd.img");
+	assert_string_equal(cfg.guests[0].cmdline, "console=ttyS0 quiet");
+	assert_int_equal(cfg.guests[0].image_line, 3);
+	assert_int_equal(cfg.guests[0].initrd_line, 4);
+	assert_int_equal(cfg.guests[0].cmdline_line, 5);
+	/* initrd is optional; multiboot is the default and may be said. */
+	expect_ok(GUEST_A "boot = linux\n" GUEST_B "boot = multiboot\n");
+	assert_int_equal(cfg.guests[0].boot, CFG_BOOT_LINUX);
+	assert_string_equal(cfg.guests[0].initrd, "");
+	assert_int_equal(cfg.guests[0].initrd_line, 0);
+	assert_int_equal(cfg.guests[0].image_line, 2);
+	assert_int_equal(cfg.guests[1].boot, CFG_BOOT_MULTIBOOT);
+	expect_ok(GUEST_A);
+	assert_int_equal(cfg.guests[0].boot, CFG_BOOT_MULTIBOOT);
+	assert_int_equal(cfg.guests[0].cmdline_line, 0);
+}
+
+static void test_error_linux_guest_keys(void **state)
+{
+	char text[1024], longs[200];
+
+	(void)state;
+	expect_error(GUEST_A "boot = bzimage\n", 4, "bad boot value 'bzimage' (multiboot | linux)");
+	expect_error(GUEST_A "boot = Linux\n", 4, "bad boot value 'Linux'");
+	expect_error(GUEST_A "boot = linux\nboot = linux\n", 5, "duplicate key boot (first at line 4)");
+	/* initrd without boot = linux names the initrd line, whichever key comes first. */
+	expect_error(GUEST_A "initrd = \\initrd.img\n", 4, "initrd without boot = linux (guest a)");
+	expect_error(GUEST_A "initrd = \\i\nboot = multiboot\n" GUEST_B, 4,
+		     "initrd without boot = linux");
+	expect_ok(GUEST_A "initrd = \\i\nboot = linux\n");
+	expect_error(GUEST_A "boot = linux\ninitrd =\n", 5, "missing value for key initrd");
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = 0;
+	snprintf(text, sizeof(text), GUEST_A "boot = linux\ninitrd = \\%.95s\n", longs);
+	expect_error(text, 5, "initrd path too long (max 95 chars)");
+	snprintf(text, sizeof(text), GUEST_A "boot = linux\ninitrd = \\%.94s\n", longs);
+	expect_ok(text);
+	expect_error("[hv]\nboot = linux\n" GUEST_A, 2, "unknown key boot in [hv]");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -834,6 +886,8 @@ int main(void)
 		cmocka_unit_test(test_shares_and_period),
 		cmocka_unit_test(test_vmcheck_and_vmresume_fault),
 		cmocka_unit_test(test_time_limit),
+		cmocka_unit_test(test_linux_guest_keys),
+		cmocka_unit_test(test_error_linux_guest_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
