@@ -41,6 +41,7 @@ endef
 
 $(eval $(call fuzz_target,cfg,hv/cfg.c hv/cfg_check.c hv/fmt.c hv/acpi.c))
 $(eval $(call fuzz_target,vpci,hv/vpci_filter.c))
+$(eval $(call fuzz_target,linuxload,hv/linuxload.c hv/fmt.c))
 $(eval $(call fuzz_target,mbload,hv/mbload.c))
 $(eval $(call fuzz_target,vdma,hv/vdma.c))
 $(eval $(call fuzz_target,vpic,hv/vpic.c))
