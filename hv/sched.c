@@ -14,8 +14,10 @@
  * another guest runs), its timer wake-ups, the switch to it. A guest with
  * budget left goes before one without; guests without budget run only when
  * no guest with budget wants the CPU (the CPU never idles while a guest
- * could run). So a guest gets at least its share of every period when it
- * wants it, whatever the others do.
+ * could run), the one that used the least of the period for its share
+ * first. So a guest gets at least its share of every period when it wants
+ * it, whatever the others do, and the spare time goes to those that had
+ * the least.
  *
  * Wake-ups. A halted guest wakes when it has a virtual interrupt it can
  * take (vPIC: unmasked, not held off by one in service; its IF was 1 at
@@ -195,22 +197,39 @@ bool sched_timer(struct vcpu *v, uint64_t now)
 	return yield || sched.preempt;
 }
 
-/* Returns the next guest to run: woken with budget, then runnable with budget, then any. */
+/* Returns true if a used less of this period than b, each measured against its share. */
+static bool sched_used_less(const struct guest *a, const struct guest *b)
+{
+	return a->sched.used * b->sched.permille < b->sched.used * a->sched.permille;
+}
+
+/*
+ * Returns the next guest to run: woken with budget, then runnable with
+ * budget (round robin), then for the CPU's spare time the runnable guest
+ * that used the least of this period for its share. The spare time is
+ * not handed out in table order: the guest after a heartbeat would get all
+ * of it, and one that overran its budget in root mode would get it too.
+ */
 static struct guest *sched_pick(void)
 {
-	for (int pass = 0; pass < 3; pass++) {
+	struct guest *spare = NULL;
+
+	for (int pass = 0; pass < 2; pass++) {
 		for (int k = 1; k <= hv.nguests; k++) {
 			struct guest *g = &hv.guests[(sched.last + k + hv.nguests) % hv.nguests];
-			if (g->state != GUEST_RUNNABLE)
+			if (g->state != GUEST_RUNNABLE || !sched_has_budget(g))
 				continue;
-			if (pass == 0 && !(g->sched.woken && sched_has_budget(g)))
-				continue;
-			if (pass == 1 && !sched_has_budget(g))
+			if (pass == 0 && !g->sched.woken)
 				continue;
 			return g;
 		}
 	}
-	return NULL;
+	for (int k = 1; k <= hv.nguests; k++) {
+		struct guest *g = &hv.guests[(sched.last + k + hv.nguests) % hv.nguests];
+		if (g->state == GUEST_RUNNABLE && (!spare || sched_used_less(g, spare)))
+			spare = g;
+	}
+	return spare;
 }
 
 /* Puts v's CR2, switched MSRs, FPU and debug registers into the CPU (the VMCS holds the rest). */

@@ -290,6 +290,67 @@ static void test_device_interrupt_is_charged_to_its_owner(void **state)
 	assert_int_equal(irq_count[5], 1);
 }
 
+/*
+ * Three guests: a makes the hv work for 1.3 ms per exit (HC_CONSOLE spam:
+ * root mode, no preemption timer runs there), b spins, c is a 100 Hz
+ * heartbeat (one wake-up per period). Guest time per guest in t[].
+ */
+#define GC   "[guest c]\nimage = \\c.elf\nmemory = 4M\n"
+#define OVERRUN_TSC 260000ull                   /* 1.3 ms at 200 MHz */
+
+static struct fake_exit gen_overrun(struct vcpu *v, void *arg)
+{
+	uint64_t *t = arg;
+	uint64_t run = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5;
+
+	if (fake.tsc > t[3] && fake_run.done_jmp)
+		longjmp(*fake_run.done_jmp, 1);
+	switch (v->guest->id) {
+	case 0:
+		/* Its next exit is a long hypercall, unless the timer has already expired. */
+		if (!run)
+			return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER };
+		t[0] += OVERRUN_TSC;
+		return (struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+					   .tsc_advance = OVERRUN_TSC, .before = set_vmcall,
+					   .arg = (void *)(uintptr_t)HC_VERSION };
+	case 1:
+		t[1] += run;
+		return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
+	default:
+		/* c took its tick: EOI, then HLT with interrupts on. */
+		vpic_write(&v->guest->pic, 0x20, 0x20);
+		t[2] += 100;
+		return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .tsc_advance = 100,
+					   .before = set_if, .arg = (void *)1 };
+	}
+}
+
+/*
+ * The CPU's spare time (what guests with budget leave) goes to the guest
+ * that used the least of the period, not to whichever follows the
+ * heartbeat in the table: a guest that overruns its budget in root mode
+ * does not get the spare time as well. Before, the spinner b got its
+ * budget (a third) and a took the rest.
+ */
+static void test_spare_time_goes_to_the_guest_that_used_least(void **state)
+{
+	uint64_t t[4] = { 0, 0, 0, 0 }, start;
+
+	(void)state;
+	host_boot(HV GA GB GC);
+	program_pit(&hv.guests[2], 11932, false);   /* c: 100 Hz */
+	start = fake.tsc;
+	t[3] = start + 200 * hv.period_tsc;
+	fake_run.generator = gen_overrun;
+	fake_run.generator_arg = t;
+	host_run();
+	uint64_t elapsed = fake.tsc - start;
+	assert_true(t[1] * 100 / elapsed >= 45);
+	assert_true(t[1] >= t[0]);
+	assert_true(hv.guests[2].virqs_injected >= 190);
+}
+
 /* time_limit_ms: a guest that never stops by itself is stopped when its time is up; the hv ends. */
 static struct fake_exit gen_forever(struct vcpu *v, void *arg)
 {
@@ -325,6 +386,7 @@ int main(void)
 		T(test_fast_timer_guest_gets_its_share_and_no_more),
 		T(test_device_interrupt_is_charged_to_its_owner),
 		T(test_time_limit_stops_a_runaway_guest),
+		T(test_spare_time_goes_to_the_guest_that_used_least),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
