@@ -253,7 +253,12 @@ static struct vcpu *sched_start_turn(struct guest *g, uint64_t now)
 	struct sched_share *s = &g->sched;
 	uint64_t slice = hv.slice_tsc;
 
-	sched.cause = g;
+	/*
+	 * The switch is the doing of whoever ended the last turn (its HLT or
+	 * slice end, or a wake-up that preempted it); from idle, g's own.
+	 */
+	if (!sched.cause)
+		sched.cause = g;
 	sched_switch_to(&g->vcpu);
 	sched.last = g->id;
 	sched.preempt = false;

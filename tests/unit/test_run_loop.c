@@ -273,57 +273,80 @@ static void test_fast_timer_guest_gets_its_share_and_no_more(void **state)
 	assert_true(hv.guests[0].virqs_injected <= max_irqs);
 }
 
-/* A device interrupt of another guest is charged to its owner, not to the guest it interrupted. */
+/*
+ * A device interrupt of another guest is charged to its owner, not to the
+ * guest it interrupted: b owns IRQ 5 and has not run yet; the interrupt
+ * comes while a runs, and its handling and a's re-entry are b's.
+ */
 static void test_device_interrupt_is_charged_to_its_owner(void **state)
 {
-	uint64_t a_before;
-
 	(void)state;
 	host_boot(HV GA GB "irqs = 5\n");
-	script(hlt_exit(true));                        /* a halts (b not yet run) */
 	script((struct fake_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
 				   .intr_info = 0x80000000u | 0x25, .tsc_advance = 10 });
+	script(vmcall_exit(HC_VERSION));
 	host_run();
-	a_before = hv.guests[0].sched.hv_tsc;
+	assert_int_equal(fake_run.entries[1].guest, 0);
+	assert_int_equal(hv.guests[1].sched.guest_tsc, 0);
 	assert_true(hv.guests[1].sched.hv_tsc > 0);
-	(void)a_before;
 	assert_int_equal(irq_count[5], 1);
 }
 
+/* What each guest of a share test does on every entry; its guest time is counted. */
+enum role { ROLE_SPIN, ROLE_TICK, ROLE_OVERRUN };
+
+struct share_run {
+	enum role role[3];
+	uint64_t time[3];            /* guest time each got */
+	uint64_t until;              /* the run ends at this TSC */
+};
+
+#define GC          "[guest c]\nimage = \\c.elf\nmemory = 4M\n"
+#define OVERRUN_TSC 260000ull    /* 1.3 ms at 200 MHz: an HC_CONSOLE of spam under Bochs */
+
 /*
- * Three guests: a makes the hv work for 1.3 ms per exit (HC_CONSOLE spam:
- * root mode, no preemption timer runs there), b spins, c is a 100 Hz
- * heartbeat (one wake-up per period). Guest time per guest in t[].
+ * SPIN runs until its preemption timer; TICK took its timer interrupt,
+ * EOIs and halts with interrupts on; OVERRUN's next exit is a hypercall
+ * 1.3 ms away whatever its timer says (the hv's root-mode work for it:
+ * no preemption timer runs there), unless the timer had already expired.
  */
-#define GC   "[guest c]\nimage = \\c.elf\nmemory = 4M\n"
-#define OVERRUN_TSC 260000ull                   /* 1.3 ms at 200 MHz */
-
-static struct fake_exit gen_overrun(struct vcpu *v, void *arg)
+static struct fake_exit gen_roles(struct vcpu *v, void *arg)
 {
-	uint64_t *t = arg;
+	struct share_run *r = arg;
 	uint64_t run = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5;
+	int id = v->guest->id;
 
-	if (fake.tsc > t[3] && fake_run.done_jmp)
+	if (fake.tsc > r->until && fake_run.done_jmp)
 		longjmp(*fake_run.done_jmp, 1);
-	switch (v->guest->id) {
-	case 0:
-		/* Its next exit is a long hypercall, unless the timer has already expired. */
+	switch (r->role[id]) {
+	case ROLE_SPIN:
+		r->time[id] += run;
+		return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
+	case ROLE_TICK:
+		vpic_write(&v->guest->pic, 0x20, 0x20);
+		r->time[id] += 100;
+		return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .tsc_advance = 100,
+					   .before = set_if, .arg = (void *)1 };
+	default:
 		if (!run)
 			return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER };
-		t[0] += OVERRUN_TSC;
+		r->time[id] += OVERRUN_TSC;
 		return (struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
 					   .tsc_advance = OVERRUN_TSC, .before = set_vmcall,
 					   .arg = (void *)(uintptr_t)HC_VERSION };
-	case 1:
-		t[1] += run;
-		return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
-	default:
-		/* c took its tick: EOI, then HLT with interrupts on. */
-		vpic_write(&v->guest->pic, 0x20, 0x20);
-		t[2] += 100;
-		return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .tsc_advance = 100,
-					   .before = set_if, .arg = (void *)1 };
 	}
+}
+
+/* Runs the booted guests in their roles for `periods` share periods. Returns the elapsed time. */
+static uint64_t run_roles(struct share_run *r, unsigned periods)
+{
+	uint64_t start = fake.tsc;
+
+	r->until = start + periods * hv.period_tsc;
+	fake_run.generator = gen_roles;
+	fake_run.generator_arg = r;
+	host_run();
+	return fake.tsc - start;
 }
 
 /*
@@ -335,20 +358,33 @@ static struct fake_exit gen_overrun(struct vcpu *v, void *arg)
  */
 static void test_spare_time_goes_to_the_guest_that_used_least(void **state)
 {
-	uint64_t t[4] = { 0, 0, 0, 0 }, start;
+	struct share_run r = { .role = { ROLE_OVERRUN, ROLE_SPIN, ROLE_TICK } };
+	uint64_t elapsed;
 
 	(void)state;
 	host_boot(HV GA GB GC);
 	program_pit(&hv.guests[2], 11932, false);   /* c: 100 Hz */
-	start = fake.tsc;
-	t[3] = start + 200 * hv.period_tsc;
-	fake_run.generator = gen_overrun;
-	fake_run.generator_arg = t;
-	host_run();
-	uint64_t elapsed = fake.tsc - start;
-	assert_true(t[1] * 100 / elapsed >= 45);
-	assert_true(t[1] >= t[0]);
+	elapsed = run_roles(&r, 200);
+	assert_true(r.time[1] * 100 / elapsed >= 45);
+	assert_true(r.time[1] >= r.time[0]);
 	assert_true(hv.guests[2].virqs_injected >= 190);
+}
+
+/*
+ * The switch back to the guest a wake-up preempted is the waker's doing:
+ * the spinner is charged only for its own exits, not for the ~10 kHz
+ * wake-ups of its neighbour (before, the switch back to it after each).
+ */
+static void test_switch_back_after_a_wake_up_is_charged_to_the_waker(void **state)
+{
+	struct share_run r = { .role = { ROLE_TICK, ROLE_SPIN } };
+
+	(void)state;
+	host_boot(HV GA GB);
+	program_pit(&hv.guests[0], 2, false);
+	run_roles(&r, 20);
+	assert_true(hv.guests[0].virqs_injected > 1000);
+	assert_true(hv.guests[1].sched.hv_tsc * 10 < hv.guests[0].sched.hv_tsc);
 }
 
 /* time_limit_ms: a guest that never stops by itself is stopped when its time is up; the hv ends. */
@@ -387,6 +423,7 @@ int main(void)
 		T(test_device_interrupt_is_charged_to_its_owner),
 		T(test_time_limit_stops_a_runaway_guest),
 		T(test_spare_time_goes_to_the_guest_that_used_least),
+		T(test_switch_back_after_a_wake_up_is_charged_to_the_waker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
