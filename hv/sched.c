@@ -284,8 +284,10 @@ static void sched_time_limits(uint64_t now)
 {
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];
-		if ((g->state == GUEST_RUNNABLE || g->state == GUEST_HALTED) && now >= g->sched.stop_at)
-			guest_stop(g, "time limit of %u ms reached", g->cfg->time_limit_ms);
+		if ((g->state != GUEST_RUNNABLE && g->state != GUEST_HALTED) || now < g->sched.stop_at)
+			continue;
+		virq_update_timer(g, now, false);   /* its summary counts the ticks it lost halted */
+		guest_stop(g, "time limit of %u ms reached", g->cfg->time_limit_ms);
 	}
 }
 
@@ -301,6 +303,27 @@ static void sched_restarts(void)
 			sched.live = NULL;  /* the CPU holds the last boot's state: never save it */
 		guest_restart(g);
 	}
+}
+
+/*
+ * No halted guest can ever wake (each has its interrupts masked or held
+ * off by one in service, and no device line): each has ended. Reports
+ * them with their figures (the ticks their PIT made since are lost), then
+ * ends the hv.
+ */
+static void sched_end_halted(uint64_t now)
+{
+	log_printf("hv: every remaining guest is halted with nothing to wake it\n");
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		if (g->state != GUEST_HALTED)
+			continue;
+		virq_update_timer(g, now, false);
+		log_printf("hv: guest %s halted with every interrupt masked or held off: "
+			   "nothing can wake it, it has ended\n", g->cfg->name);
+		guest_print_stats(g);
+	}
+	hv_shutdown();
 }
 
 /*
@@ -322,10 +345,8 @@ static void sched_idle(uint64_t now)
 	}
 	if (!halted)
 		hv_shutdown();
-	if (wake == UINT64_MAX && !has_lines) {
-		log_printf("hv: every remaining guest is halted with nothing to wake it\n");
-		hv_shutdown();
-	}
+	if (wake == UINT64_MAX && !has_lines)
+		sched_end_halted(now);
 	log_drain(LOG_DRAIN_ALL);        /* the channels' time is free now */
 	trace_drain(UINT32_MAX);
 	now = cpu_rdtsc();

@@ -298,7 +298,8 @@ enum role { ROLE_SPIN, ROLE_TICK, ROLE_OVERRUN };
 struct share_run {
 	enum role role[3];
 	uint64_t time[3];            /* guest time each got */
-	uint64_t until;              /* the run ends at this TSC */
+	uint64_t until;              /* each guest ends (cli; hlt) at its first exit after this TSC */
+	bool ended;                  /* the hv ended */
 };
 
 #define GC          "[guest c]\nimage = \\c.elf\nmemory = 4M\n"
@@ -316,8 +317,8 @@ static struct fake_exit gen_roles(struct vcpu *v, void *arg)
 	uint64_t run = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5;
 	int id = v->guest->id;
 
-	if (fake.tsc > r->until && fake_run.done_jmp)
-		longjmp(*fake_run.done_jmp, 1);
+	if (fake.tsc > r->until)
+		return hlt_exit(false);            /* time is up: each guest ends (cli; hlt) */
 	switch (r->role[id]) {
 	case ROLE_SPIN:
 		r->time[id] += run;
@@ -337,7 +338,7 @@ static struct fake_exit gen_roles(struct vcpu *v, void *arg)
 	}
 }
 
-/* Runs the booted guests in their roles for `periods` share periods. Returns the elapsed time. */
+/* Runs the booted guests in their roles for `periods` share periods, then ends them. Returns the elapsed time. */
 static uint64_t run_roles(struct share_run *r, unsigned periods)
 {
 	uint64_t start = fake.tsc;
@@ -345,7 +346,7 @@ static uint64_t run_roles(struct share_run *r, unsigned periods)
 	r->until = start + periods * hv.period_tsc;
 	fake_run.generator = gen_roles;
 	fake_run.generator_arg = r;
-	host_run();
+	r->ended = host_run();
 	return fake.tsc - start;
 }
 
@@ -387,6 +388,30 @@ static void test_switch_back_after_a_wake_up_is_charged_to_the_waker(void **stat
 	assert_true(hv.guests[1].sched.hv_tsc * 10 < hv.guests[0].sched.hv_tsc);
 }
 
+/*
+ * A guest halted with its timer masked can never wake: once the others
+ * have ended, the hv ends, and reports that guest with its figures: the
+ * edges its PIT made while it slept (at most one per 119 PIT clocks) are
+ * lost ticks. Before, the hv ended without a word about it.
+ */
+static void test_guest_halted_with_timer_masked_is_reported_with_its_lost_ticks(void **state)
+{
+	struct share_run r = { .role = { ROLE_TICK, ROLE_SPIN } };
+	uint64_t elapsed, edges;
+
+	(void)state;
+	host_boot(HV GA GB);
+	program_pit(&hv.guests[0], 2, true);
+	elapsed = run_roles(&r, 20);
+	assert_true(r.ended);
+	assert_true(fake_log_has("hv: guest a halted with every interrupt masked or held off: "
+				 "nothing can wake it, it has ended"));
+	assert_true(fake_log_has("hv: guest a exits: "));
+	edges = elapsed * 1193182ull / hv.tsc_hz / 119;
+	assert_in_range(hv.guests[0].ticks_lost, edges - 3, edges);
+	assert_true(fake_log_has("hv: all guests ended; status 0"));
+}
+
 /* time_limit_ms: a guest that never stops by itself is stopped when its time is up; the hv ends. */
 static struct fake_exit gen_forever(struct vcpu *v, void *arg)
 {
@@ -421,6 +446,7 @@ int main(void)
 		T(test_masked_fast_timer_of_a_halted_guest_never_preempts),
 		T(test_fast_timer_guest_gets_its_share_and_no_more),
 		T(test_device_interrupt_is_charged_to_its_owner),
+		T(test_guest_halted_with_timer_masked_is_reported_with_its_lost_ticks),
 		T(test_time_limit_stops_a_runaway_guest),
 		T(test_spare_time_goes_to_the_guest_that_used_least),
 		T(test_switch_back_after_a_wake_up_is_charged_to_the_waker),
