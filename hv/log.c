@@ -106,7 +106,7 @@ void log_drain(size_t max)
 	while (line_tail < line_head && max) {
 		uint64_t end = lines[line_tail % LOG_LINES].end;
 		uint8_t owner = lines[line_tail % LOG_LINES].owner;
-		uint64_t to = MIN(end, tail_e9 + max);
+		uint64_t to = tail_e9 + MIN(end - tail_e9, max);   /* max may be LOG_DRAIN_ALL */
 
 		if (charge_hook)
 			charge_hook(owner == LOG_HV ? -1 : owner, true);

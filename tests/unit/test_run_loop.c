@@ -14,6 +14,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "irq.h"
+#include "log.h"
 #include "sched.h"
 #include "virq.h"
 
@@ -184,6 +185,24 @@ static void test_cli_hlt_ends_the_guest_and_the_hv(void **state)
 	assert_int_equal(hv.guests[0].state, GUEST_HALTED_OFF);
 	assert_true(fake_log_has("hv: guest a halted with interrupts off: nothing can wake it, it has ended"));
 	assert_true(fake_log_has("hv: all guests ended; status 0"));
+}
+
+/* ---- the log ring (issue 7 item 2) ----------------------------------- */
+
+/*
+ * LOG_DRAIN_ALL (idle, a full ring, the end, a panic) sends everything
+ * waiting. It sent nothing once anything had been sent: the end of the
+ * chunk, tail + SIZE_MAX, wrapped below the tail.
+ */
+static void test_log_drain_all_sends_everything_waiting(void **state)
+{
+	(void)state;
+	host_boot(HV GA);                    /* the hv's boot lines went out */
+	fake_log_clear();
+	assert_true(log_guest_line(0, "[a] one\n", 8));
+	assert_true(log_guest_line(0, "[a] two\n", 8));
+	log_drain(LOG_DRAIN_ALL);
+	assert_true(fake_log_has("[a] one\n[a] two\n"));
 }
 
 /* ---- CPU shares (issue 7 item 2) ------------------------------------- */
@@ -460,6 +479,7 @@ int main(void)
 		T(test_restart_clears_the_vmcs_and_flushes_the_tlb),
 		T(test_level_line_of_a_stopped_guest_is_released_on_restart),
 		T(test_cli_hlt_ends_the_guest_and_the_hv),
+		T(test_log_drain_all_sends_everything_waiting),
 		T(test_masked_fast_timer_of_a_halted_guest_never_preempts),
 		T(test_fast_timer_guest_gets_its_share_and_no_more),
 		T(test_device_interrupt_is_charged_to_its_owner),
