@@ -205,6 +205,83 @@ static void test_log_drain_all_sends_everything_waiting(void **state)
 	assert_true(fake_log_has("[a] one\n[a] two\n"));
 }
 
+/* ---- console output (issue 7 item 2) --------------------------------- */
+
+#define CON_GPA 0x20000u
+
+struct con_calls {
+	uint32_t len;                /* bytes per HC_CONSOLE call */
+	unsigned calls;
+	uint64_t went;               /* what the calls returned: bytes that went to the log */
+};
+
+/* The guest calls HC_CONSOLE with its buffer; the last call's result is in RAX. */
+static void console_call(struct vcpu *v, void *arg)
+{
+	struct con_calls *c = arg;
+
+	if (c->calls++)
+		c->went += v->regs.rax;
+	v->regs.rax = HC_CONSOLE;
+	v->regs.rbx = CON_GPA;
+	v->regs.rcx = c->len;
+}
+
+/* The guest ends (cli; hlt) after its last call, whose result is counted. */
+static void console_last(struct vcpu *v, void *arg)
+{
+	struct con_calls *c = arg;
+
+	c->went += v->regs.rax;
+	set_if(v, NULL);
+}
+
+/* A console line goes to the log tagged with the guest's name; a NUL ends its text, as always. */
+static void test_console_lines_are_tagged(void **state)
+{
+	static const char text[] = "hello\0hidden\nworld\n";
+	struct con_calls c = { .len = sizeof(text) - 1 };
+
+	(void)state;
+	host_boot(HV GA);
+	memcpy(host_gpa(0, CON_GPA), text, sizeof(text) - 1);
+	script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+				   .before = console_call, .arg = &c });
+	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+				   .before = console_last, .arg = &c });
+	assert_true(host_run());
+	assert_true(fake_log_has("[a] hello\n[a] world\n"));
+	assert_false(fake_log_has("hidden"));
+	assert_int_equal(c.went, c.len);
+}
+
+/*
+ * A guest flooding its console (HC_CONSOLE of 4096 one-byte lines, again
+ * and again) fills its quota of the log ring: the rest is dropped and
+ * counted, the count goes to its console when there is room again and to
+ * its summary, and every byte either went or was counted as dropped.
+ */
+static void test_console_flood_is_dropped_and_counted(void **state)
+{
+	struct con_calls c = { .len = 4096 };
+
+	(void)state;
+	host_boot(HV GA);
+	memset(host_gpa(0, CON_GPA), '\n', c.len);
+	for (int i = 0; i < 16; i++)
+		script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+					   .before = console_call, .arg = &c });
+	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+				   .before = console_last, .arg = &c });
+	assert_true(host_run());
+	assert_true(hv.guests[0].con_dropped > 0);
+	assert_int_equal(c.went + hv.guests[0].con_dropped, 16 * 4096);
+	assert_true(fake_log_has("[a] \n"));
+	assert_true(fake_log_has(" console bytes dropped: output faster than the log drains)\n"));
+	assert_true(fake_log_has("hv: guest a: "));
+	assert_true(fake_log_has(" console bytes dropped, 0 refusal lines suppressed\n"));
+}
+
 /* ---- CPU shares (issue 7 item 2) ------------------------------------- */
 
 /* Programs a guest's PIT channel 0 to mode 2 with count from TSC start, IRQ 0 masked or not. */
@@ -480,6 +557,8 @@ int main(void)
 		T(test_level_line_of_a_stopped_guest_is_released_on_restart),
 		T(test_cli_hlt_ends_the_guest_and_the_hv),
 		T(test_log_drain_all_sends_everything_waiting),
+		T(test_console_lines_are_tagged),
+		T(test_console_flood_is_dropped_and_counted),
 		T(test_masked_fast_timer_of_a_halted_guest_never_preempts),
 		T(test_fast_timer_guest_gets_its_share_and_no_more),
 		T(test_device_interrupt_is_charged_to_its_owner),
