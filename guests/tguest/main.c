@@ -40,6 +40,11 @@ static const struct {
 	{ "forge", test_forge },
 	{ "pciattack", test_pciattack },
 	{ "machine", test_machine },
+	{ "work", test_work },
+	{ "pitstorm", test_pitstorm },
+	{ "comstorm", test_comstorm },
+	{ "spam", test_spam },
+	{ "clihlt", test_clihlt },
 };
 
 int tg_streq(const char *a, const char *b)

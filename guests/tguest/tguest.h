@@ -115,5 +115,10 @@ void test_dma(void);
 void test_forge(void);
 void test_pciattack(void);
 void test_machine(void);
+void test_work(void);
+void test_pitstorm(void);
+void test_comstorm(void);
+void test_spam(void);
+void test_clihlt(void);
 
 #endif
