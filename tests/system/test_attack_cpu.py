@@ -102,7 +102,7 @@ def test_pit_storm_acknowledged_at_once_gets_its_share_only(tmp_path, baseline):
 
 
 def test_device_interrupt_storm_is_charged_to_its_owner(tmp_path, baseline):
-    """COM1's owner takes a THR-empty interrupt per character (~4000 a second
+    """COM1's owner takes a THR-empty interrupt per character (~2500 a second
     under Bochs): each one's cost is charged to it, whichever guest it
     interrupted, and it preempts only while it has budget."""
     run, f = boot(tmp_path, "comstorm")
