@@ -143,5 +143,10 @@ void lm_require(void);
 uint32_t lm_call(const void *fn64, uint32_t arg);
 /* Puts vector vec of the 64-bit IDT on interrupt stack ist (0: none); the caller loads a TSS. */
 void lm_set_ist(unsigned vec, unsigned ist);
+void test_work(void);
+void test_pitstorm(void);
+void test_comstorm(void);
+void test_spam(void);
+void test_clihlt(void);
 
 #endif

@@ -33,6 +33,7 @@ struct fake_cpu {
 	struct { uint32_t leaf, sub; struct cpuid_regs r; } cpuid[FAKE_MAX_CPUID];
 	unsigned ncpuid;
 	uint64_t cr0, cr2, cr3, cr4, dr[8], xcr0, tsc, tsc_step;
+	uint64_t root_pending;       /* added by the next RDTSC: an exit's root-mode time */
 	bool xsetbv_faults;          /* the next XSETBV raises #GP (a stricter host) */
 	uint64_t xsetbv_count, wrmsr_count, invvpid_count, wbinvd_count;
 	uint64_t last_invvpid_type;
@@ -85,6 +86,7 @@ struct fake_exit {
 	uint32_t idt_vectoring;
 	uint64_t gpa;
 	uint64_t tsc_advance;        /* guest time run before the exit */
+	uint64_t root_advance;       /* root-mode time the hv's handling of it takes */
 	/* Called after the entry was checked and before the exit is written (may be NULL). */
 	void (*before)(struct vcpu *v, void *arg);
 	void *arg;
