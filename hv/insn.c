@@ -279,7 +279,21 @@ uint64_t insn_mem_offset(const struct insn *in, const uint64_t gpr[16], uint64_t
 		off += gpr[in->mem.base];
 	if (in->mem.index != INSN_NOREG)
 		off += gpr[in->mem.index] * in->mem.scale;
-	return in->addrsize == 8 ? off : off & ((1ull << (8 * in->addrsize)) - 1);
+	return off & insn_mask(in->addrsize);
+}
+
+uint64_t insn_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
+}
+
+uint64_t insn_reg_write(uint64_t old, uint64_t val, unsigned size)
+{
+	if (size >= 8)
+		return val;
+	if (size == 4)
+		return (uint32_t)val;
+	return (old & ~insn_mask(size)) | (val & insn_mask(size));
 }
 
 const char *insn_seg_name(enum insn_seg seg)

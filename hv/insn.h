@@ -81,6 +81,16 @@ enum insn_result insn_decode(const uint8_t *buf, unsigned avail, enum insn_mode 
  */
 uint64_t insn_mem_offset(const struct insn *in, const uint64_t gpr[16], uint64_t next_rip);
 
+/* Returns the mask of an address or operand of size bytes (2, 4, 8). */
+uint64_t insn_mask(unsigned size);
+
+/*
+ * Returns register old after the CPU writes val to its low size bytes as
+ * an address register (RCX, RSI, RDI of string instructions): 8 bytes
+ * replace it, 4 zero-extend, 2 keep bits 63:16.
+ */
+uint64_t insn_reg_write(uint64_t old, uint64_t val, unsigned size);
+
 /* Returns the name of a segment register ("es", "cs", ...). */
 const char *insn_seg_name(enum insn_seg seg);
 

@@ -227,6 +227,17 @@ static void test_memory_offset_follows_base_index_scale_and_address_size(void **
 	assert_int_equal(insn_mem_offset(&in, gpr, 0), 0xfffffff8u);
 }
 
+static void test_register_writes_follow_the_address_size(void **state)
+{
+	(void)state;
+	assert_int_equal(insn_mask(2), 0xffff);
+	assert_int_equal(insn_mask(4), 0xffffffffull);
+	assert_int_equal(insn_mask(8), ~0ull);
+	assert_int_equal(insn_reg_write(0x1122334455667788ull, 0x10000, 2), 0x1122334455660000ull);
+	assert_int_equal(insn_reg_write(0x1122334455667788ull, 0x1fffffffeull, 4), 0xfffffffeull);
+	assert_int_equal(insn_reg_write(0x1122334455667788ull, 5, 8), 5);
+}
+
 static void test_segment_names(void **state)
 {
 	(void)state;
@@ -244,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_more_than_fifteen_bytes_is_not_an_instruction),
 		cmocka_unit_test(test_rex_is_only_a_prefix_in_64bit_mode),
 		cmocka_unit_test(test_memory_offset_follows_base_index_scale_and_address_size),
+		cmocka_unit_test(test_register_writes_follow_the_address_size),
 		cmocka_unit_test(test_segment_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
