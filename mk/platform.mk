@@ -6,3 +6,5 @@
 
 $(eval $(call unit_test,test_insn,tests/unit/test_insn.c hv/insn.c))
 $(eval $(call unit_test,test_gwalk,tests/unit/test_gwalk.c hv/gwalk.c))
+$(eval $(call hvhost_test,test_string_io))
+$(eval $(call hvhost_test,test_platform_exits))

@@ -41,6 +41,7 @@ struct fake_cpu {
 	size_t e9_len;
 	uint8_t pic_imr[2];
 	uint8_t elcr[2];             /* level-triggered ISA lines (0x4d0/0x4d1) */
+	unsigned machine_reset_writes;   /* writes to 0x64, 0x92, 0xcf9: would reset the machine */
 	uint32_t refuse_field;       /* a VMCS field this CPU lacks (VMREAD/VMWRITE fail), 0: none */
 	struct desc_ptr idtr;        /* what the hv loaded with LIDT */
 	bool halted_forever;
