@@ -43,6 +43,7 @@ static const struct {
 	{ "cpumodel", test_cpumodel },
 	{ "cpustate", test_cpustate },
 	{ "exact", test_exact },
+	{ "pcplatform", test_pcplatform },
 };
 
 int tg_streq(const char *a, const char *b)
