@@ -8,3 +8,7 @@ $(eval $(call unit_test,test_insn,tests/unit/test_insn.c hv/insn.c))
 $(eval $(call unit_test,test_gwalk,tests/unit/test_gwalk.c hv/gwalk.c))
 $(eval $(call hvhost_test,test_string_io))
 $(eval $(call hvhost_test,test_platform_exits))
+
+# Fuzz targets (mk/fuzz.mk): guest-controlled instruction bytes and page tables.
+$(eval $(call fuzz_target,insn,hv/insn.c))
+$(eval $(call fuzz_target,gwalk,hv/gwalk.c))
