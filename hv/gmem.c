@@ -146,33 +146,6 @@ enum gmem_status gmem_read(struct vcpu *v, uint64_t lin, void *buf, unsigned n, 
 	return GMEM_OK;
 }
 
-enum gmem_status gmem_write(struct vcpu *v, uint64_t lin, const void *buf, unsigned n,
-			    unsigned *rom_bytes, struct gmem_fault *f)
-{
-	struct gmem_map m[2];
-	const uint8_t *in = buf;
-	unsigned pages = 0, done = 0;
-
-	/* At most two pages (n <= 4096 bytes), both checked before the first byte goes. */
-	while (done < n && pages < 2) {
-		enum gmem_status s = gmem_map(v, lin + done, GWALK_WRITE, &m[pages], f);
-		if (s != GMEM_OK)
-			return s;
-		done += m[pages++].bytes;
-	}
-	for (unsigned i = 0; i < pages && n; i++) {
-		unsigned k = MIN(n, m[i].bytes);
-		if (m[i].rom) {
-			if (rom_bytes)
-				*rom_bytes += k;
-		} else {
-			memcpy(m[i].host, in, k);
-		}
-		in += k, n -= k;
-	}
-	return GMEM_OK;
-}
-
 void gmem_inject(struct vcpu *v, const struct gmem_fault *f)
 {
 	if (f->vector == EXC_PF)

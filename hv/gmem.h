@@ -61,14 +61,6 @@ enum gmem_status gmem_map(struct vcpu *v, uint64_t lin, unsigned access, struct 
 enum gmem_status gmem_read(struct vcpu *v, uint64_t lin, void *buf, unsigned n, unsigned access,
 			   struct gmem_fault *f);
 
-/*
- * Copies n bytes from buf to guest memory at linear lin. Bytes for a
- * read-only page (the PC hole) are dropped; *rom_bytes (if not NULL)
- * counts them. Pages are checked before any byte is written.
- */
-enum gmem_status gmem_write(struct vcpu *v, uint64_t lin, const void *buf, unsigned n,
-			    unsigned *rom_bytes, struct gmem_fault *f);
-
 /* The instruction at the guest's CS:RIP, read as the CPU fetched it. */
 struct gmem_insn {
 	uint8_t bytes[INSN_MAX_LEN];

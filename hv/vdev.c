@@ -154,11 +154,15 @@ static void vdev_com_irq_update(struct guest *g, unsigned irq)
 	vpic_set_irq(&g->pic, (int)irq, level);
 }
 
+/* A byte of a wider access that runs past the UART's 8 ports reads all ones and is not written. */
 static uint8_t com_rd(struct guest *g, uint16_t port, uint64_t now)
 {
 	int n = vdev_com_at(g, port);
-	uint8_t v = vuart_read(&g->com[n], (unsigned)(port - vdev_com_base[n]));
+	uint8_t v;
 
+	if (n < 0)
+		return 0xff;
+	v = vuart_read(&g->com[n], (unsigned)(port - vdev_com_base[n]));
 	vdev_com_irq_update(g, vdev_com_irq[n]);
 	return v;
 }
@@ -169,6 +173,8 @@ static void com_wr(struct guest *g, uint16_t port, uint8_t v, uint64_t now)
 	int n = vdev_com_at(g, port);
 	uint8_t c;
 
+	if (n < 0)
+		return;
 	vuart_write(&g->com[n], (unsigned)(port - vdev_com_base[n]), v);
 	while (vuart_tx_take(&g->com[n], &c))
 		guest_con_putc(g, (char)c);

@@ -306,6 +306,18 @@ static void test_thre_interrupt_through_the_virtual_pic(void **state)
 	assert_true(vpic_has_interrupt(pic));
 }
 
+/* A word access at the UART's last port: the byte past it (0x400, Bochs' panic port) is no UART's. */
+static void test_wide_access_past_a_uart_reads_ones_and_writes_nothing(void **state)
+{
+	(void)state;
+	port_out(0x3ff, 0x5a);
+	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, (0x3ffull << 16) | 8 | 1, 1), EXIT_RESUME);
+	assert_int_equal(v->regs.rax & 0xffff, 0xff5a);
+	v->regs.rax = 0x1234;
+	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, (0x3ffull << 16) | 1, 1), EXIT_RESUME);
+	assert_int_equal(port_in(0x3ff), 0x34);
+}
+
 /* A guest that owns COM1 keeps the physical port; COM2-COM4 are virtual. */
 static void test_owned_com1_is_not_virtual(void **state)
 {
@@ -469,6 +481,7 @@ int main(void)
 		T(test_fetch_from_the_hole_and_writes_outside_ram_stop),
 		T(test_virtual_com1_output_is_tagged_in_the_log),
 		T(test_thre_interrupt_through_the_virtual_pic),
+		T(test_wide_access_past_a_uart_reads_ones_and_writes_nothing),
 		T(test_owned_com1_is_not_virtual),
 		T(test_resets_restart_only_the_guest),
 		T(test_reset_without_restart_stops_the_guest),

@@ -365,6 +365,33 @@ static void test_page_fault_mid_rep_is_injected_at_that_element(void **state)
 	assert_int_equal(pde & 0x60, 0x60);
 }
 
+/* Ring 3: INS into a supervisor page is a protection #PF with the U bit; the port is not read. */
+static void test_user_ins_into_a_supervisor_page_faults_with_u(void **state)
+{
+	uint64_t pde = 0x200000 | 0x83;                          /* present, writable, supervisor */
+
+	(void)state;
+	long_mode_identity_4m();
+	memcpy(ram(0x12008), &pde, 8);
+	fake_vmcs_set(GUEST_CS_SELECTOR, 0x1b);
+	fake_vmcs_set(GUEST_CS_AR_BYTES, AR_CODE64 | 0x60);       /* DPL 3 */
+	fake_vmcs_set(GUEST_SS_SELECTOR, 0x23);
+	fake_vmcs_set(GUEST_SS_AR_BYTES, 0xc0f3);                 /* DPL 3: CPL 3 */
+	/* The upper levels allow user access (bit 2); the 2 MiB page does not. */
+	uint64_t e0 = 0x11000 | 7, e1 = 0x12000 | 7;
+	memcpy(ram(0x10000), &e0, 8);
+	memcpy(ram(0x11000), &e1, 8);
+	port_out(0x70, 0x0a);
+	v->regs.rdi = 0x300000;
+	v->regs.rcx = 2;
+	ram(0x300000)[0] = 0x77;
+	assert_int_equal(string_io(0x71, 1, true, true, IOI(2, 0)), EXIT_RESUME);
+	assert_int_equal(fake_vmcs_get(VM_ENTRY_INTR_INFO), PF_INJECTED);
+	assert_int_equal(fake_vmcs_get(VM_ENTRY_EXCEPTION_ERROR_CODE), PF_P | PF_W | PF_U);
+	assert_int_equal(v->regs.rcx, 2);
+	assert_int_equal(ram(0x300000)[0], 0x77);
+}
+
 static void test_noncanonical_address_raises_gp(void **state)
 {
 	(void)state;
@@ -426,6 +453,7 @@ int main(void)
 		T(test_outs_to_the_exit_port_ends_the_guest),
 		T(test_64bit_rep_outsb_through_the_guest_page_tables),
 		T(test_page_fault_mid_rep_is_injected_at_that_element),
+		T(test_user_ins_into_a_supervisor_page_faults_with_u),
 		T(test_noncanonical_address_raises_gp),
 		T(test_64bit_segment_bases),
 		T(test_page_table_outside_ram_stops_the_guest),
