@@ -45,13 +45,6 @@ static int teardown(void **state)
 
 static uint8_t *ram(uint64_t gpa) { return host_gpa(0, gpa); }
 
-/* Returns true if the hv's log, drained in chunks (see test_string_io.c), has s. */
-static bool log_has(const char *s)
-{
-	for (unsigned i = 0; i < 256 && log_pending(); i++)
-		log_drain(LOG_DRAIN_CHUNK);
-	return fake_log_has(s);
-}
 
 static void assert_entry_ok(void)
 {
@@ -76,17 +69,6 @@ static int rom_write(uint64_t gpa, const char *insn, unsigned len)
 	return act;
 }
 
-static void port_out(uint16_t port, uint8_t val)
-{
-	v->regs.rax = val;
-	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, (uint64_t)port << 16, 1), EXIT_RESUME);
-}
-
-static uint8_t port_in(uint16_t port)
-{
-	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, ((uint64_t)port << 16) | 8, 1), EXIT_RESUME);
-	return (uint8_t)v->regs.rax;
-}
 
 /* ---- the PC hole ------------------------------------------------------------ */
 
@@ -145,7 +127,7 @@ static void test_mov_to_the_hole_is_dropped_and_skipped(void **state)
 	assert_int_equal(fake_vmcs_get(GUEST_RIP), RIP0 + 10);
 	assert_int_equal(hv.guests[0].state, GUEST_RUNNABLE);
 	assert_int_equal(hv.guests[0].rom_writes, 4);
-	assert_true(log_has("hv: guest a: write to the PC hole at GPA 0xf0000 dropped (read-only, a ROM area), "
+	assert_true(host_log_has("hv: guest a: write to the PC hole at GPA 0xf0000 dropped (read-only, a ROM area), "
 			    "4 byte(s), rip 0x100020"));
 	for (unsigned i = 0; i < 4096; i++)
 		assert_int_equal(((uint8_t *)hv.zero_page)[i], 0);
@@ -236,9 +218,9 @@ static void test_unknown_instruction_writing_the_hole_stops_the_guest(void **sta
 {
 	(void)state;
 	assert_int_equal(rom_write(0xf0000, "\x01\x07\x90", 3), EXIT_STOPPED);   /* add %eax,(%edi) */
-	assert_true(log_has("hv: guest a: EPT violation at GPA 0xf0000 (write to the PC hole) rip 0x100020: "
+	assert_true(host_log_has("hv: guest a: EPT violation at GPA 0xf0000 (write to the PC hole) rip 0x100020: "
 			    "instruction not emulated; bytes 01 07 90"));
-	assert_true(log_has("hv: guest a stopped: EPT violation at GPA 0xf0000 (write to the PC hole: "
+	assert_true(host_log_has("hv: guest a stopped: EPT violation at GPA 0xf0000 (write to the PC hole: "
 			    "instruction not emulated)"));
 	assert_int_equal(hv.guests[1].state, GUEST_RUNNABLE);
 }
@@ -248,7 +230,7 @@ static void test_write_to_the_hole_during_event_delivery_stops_the_guest(void **
 	(void)state;
 	fake_vmcs_set(IDT_VECTORING_INFO, 0x80000000u | (3u << 8) | 13);
 	assert_int_equal(rom_write(0xa0ffc, "\x90", 1), EXIT_STOPPED);
-	assert_true(log_has("(write to the PC hole: during event delivery)"));
+	assert_true(host_log_has("(write to the PC hole: during event delivery)"));
 }
 
 /* A fetch from the hole (not executable) or a write outside RAM still stops the guest as before. */
@@ -257,11 +239,11 @@ static void test_fetch_from_the_hole_and_writes_outside_ram_stop(void **state)
 	(void)state;
 	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS, 0xf0000);
 	assert_int_equal(host_exit(v, EXIT_REASON_EPT_VIOLATION, 0x4 | 0x180, 0), EXIT_STOPPED);
-	assert_true(log_has("hv: guest a stopped: EPT violation at GPA 0xf0000 (instruction fetch)"));
+	assert_true(host_log_has("hv: guest a stopped: EPT violation at GPA 0xf0000 (instruction fetch)"));
 	v = host_vcpu(1);
 	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS, 0x40000000);
 	assert_int_equal(host_exit(v, EXIT_REASON_EPT_VIOLATION, EPTQ_WRITE_DATA, 0), EXIT_STOPPED);
-	assert_true(log_has("hv: guest b stopped: EPT violation at GPA 0x40000000 (write)"));
+	assert_true(host_log_has("hv: guest b stopped: EPT violation at GPA 0x40000000 (write)"));
 }
 
 /* ---- the virtual COM ports ------------------------------------------------- */
@@ -270,17 +252,17 @@ static void test_virtual_com1_output_is_tagged_in_the_log(void **state)
 {
 	(void)state;
 	assert_int_equal(hv.guests[0].com_virtual, 0xf);
-	assert_int_equal(port_in(0x3fd), 0x60);                   /* LSR: THRE, TEMT */
-	port_out(0x3ff, 0x5a);
-	assert_int_equal(port_in(0x3ff), 0x5a);                   /* scratch: a UART is there */
+	assert_int_equal(host_port_in(v, 0x3fd), 0x60);                   /* LSR: THRE, TEMT */
+	host_port_out(v, 0x3ff, 0x5a);
+	assert_int_equal(host_port_in(v, 0x3ff), 0x5a);                   /* scratch: a UART is there */
 	for (const char *p = "hi from com1\n"; *p; p++)
-		port_out(0x3f8, (uint8_t)*p);
-	assert_true(log_has("[a] hi from com1\n"));
+		host_port_out(v, 0x3f8, (uint8_t)*p);
+	assert_true(host_log_has("[a] hi from com1\n"));
 	assert_int_equal(fake.machine_reset_writes, 0);
 	/* COM4 too, on the same console. */
 	for (const char *p = "com4\n"; *p; p++)
-		port_out(0x2e8, (uint8_t)*p);
-	assert_true(log_has("[a] com4\n"));
+		host_port_out(v, 0x2e8, (uint8_t)*p);
+	assert_true(host_log_has("[a] com4\n"));
 }
 
 /* The THRE interrupt reaches the guest's virtual 8259 on IRQ 4 only with OUT2, and IIR resets it. */
@@ -289,20 +271,20 @@ static void test_thre_interrupt_through_the_virtual_pic(void **state)
 	struct vpic *pic = &hv.guests[0].pic;
 
 	(void)state;
-	port_out(0x20, 0x11); port_out(0x21, 0x20); port_out(0x21, 0x04); port_out(0x21, 0x01);
-	port_out(0x21, 0xef);                                     /* IRQ 4 only */
-	port_out(0x3f9, 0x02);                                    /* IER: THRE */
+	host_port_out(v, 0x20, 0x11); host_port_out(v, 0x21, 0x20); host_port_out(v, 0x21, 0x04); host_port_out(v, 0x21, 0x01);
+	host_port_out(v, 0x21, 0xef);                                     /* IRQ 4 only */
+	host_port_out(v, 0x3f9, 0x02);                                    /* IER: THRE */
 	assert_false(vpic_has_interrupt(pic));                   /* OUT2 clear: no line */
-	assert_int_equal(port_in(0x3fa), 0x02);                   /* IIR: THRE (read resets it) */
-	port_out(0x3f9, 0x00);
-	port_out(0x3fc, 0x08);                                    /* MCR: OUT2 */
-	port_out(0x3f9, 0x02);
+	assert_int_equal(host_port_in(v, 0x3fa), 0x02);                   /* IIR: THRE (read resets it) */
+	host_port_out(v, 0x3f9, 0x00);
+	host_port_out(v, 0x3fc, 0x08);                                    /* MCR: OUT2 */
+	host_port_out(v, 0x3f9, 0x02);
 	assert_true(vpic_has_interrupt(pic));
 	assert_int_equal(vpic_ack(pic), 0x24);
-	assert_int_equal(port_in(0x3fa), 0x02);
-	port_out(0x20, 0x20);                                     /* EOI */
+	assert_int_equal(host_port_in(v, 0x3fa), 0x02);
+	host_port_out(v, 0x20, 0x20);                                     /* EOI */
 	assert_false(vpic_has_interrupt(pic));
-	port_out(0x3f8, '\n');                                    /* THR emptied again: a new edge */
+	host_port_out(v, 0x3f8, '\n');                                    /* THR emptied again: a new edge */
 	assert_true(vpic_has_interrupt(pic));
 }
 
@@ -310,12 +292,12 @@ static void test_thre_interrupt_through_the_virtual_pic(void **state)
 static void test_wide_access_past_a_uart_reads_ones_and_writes_nothing(void **state)
 {
 	(void)state;
-	port_out(0x3ff, 0x5a);
+	host_port_out(v, 0x3ff, 0x5a);
 	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, (0x3ffull << 16) | 8 | 1, 1), EXIT_RESUME);
 	assert_int_equal(v->regs.rax & 0xffff, 0xff5a);
 	v->regs.rax = 0x1234;
 	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, (0x3ffull << 16) | 1, 1), EXIT_RESUME);
-	assert_int_equal(port_in(0x3ff), 0x34);
+	assert_int_equal(host_port_in(v, 0x3ff), 0x34);
 }
 
 /* A guest that owns COM1 keeps the physical port; COM2-COM4 are virtual. */
@@ -372,12 +354,12 @@ static void test_resets_restart_only_the_guest(void **state)
 	script(out_exit(0xcf9, 0x06));                            /* RST_CPU */
 	script(hlt_off());
 	assert_true(host_run());
-	assert_true(log_has("hv: guest a stopped: reset by the guest (8042)"));
-	assert_true(log_has("hv: guest a restarted (boot 2)"));
-	assert_true(log_has("hv: guest a restarted (boot 3)"));
-	assert_true(log_has("hv: guest a stopped: reset by the guest (0xcf9)"));
-	assert_true(log_has("hv: guest a restarted (boot 4)"));
-	assert_true(log_has("hv: guest a halted with interrupts off"));
+	assert_true(host_log_has("hv: guest a stopped: reset by the guest (8042)"));
+	assert_true(host_log_has("hv: guest a restarted (boot 2)"));
+	assert_true(host_log_has("hv: guest a restarted (boot 3)"));
+	assert_true(host_log_has("hv: guest a stopped: reset by the guest (0xcf9)"));
+	assert_true(host_log_has("hv: guest a restarted (boot 4)"));
+	assert_true(host_log_has("hv: guest a halted with interrupts off"));
 	assert_int_equal(hv.guests[0].boots, 4);
 	assert_int_equal(fake.machine_reset_writes, 0);
 }
@@ -386,8 +368,8 @@ static void test_resets_restart_only_the_guest(void **state)
 static void test_reset_without_restart_stops_the_guest(void **state)
 {
 	(void)state;
-	port_out(0xcf9, 0x02);
-	assert_int_equal(port_in(0xcf9), 0x02);                   /* SYS_RST reads back */
+	host_port_out(v, 0xcf9, 0x02);
+	assert_int_equal(host_port_in(v, 0xcf9), 0x02);                   /* SYS_RST reads back */
 	v->regs.rax = 0x0e;
 	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, 0xcf9ull << 16, 1), EXIT_STOPPED);
 	assert_int_equal(hv.guests[0].state, GUEST_STOPPED);
@@ -411,14 +393,14 @@ static void test_dword_at_0xcf8_stays_pci(void **state)
 static void test_virtual_8042_status_and_a20(void **state)
 {
 	(void)state;
-	assert_int_equal(port_in(0x64) & 3, 0);
-	port_out(0x64, 0xdf);                                     /* A20 on */
-	port_out(0x64, 0xd1);
-	port_out(0x60, 0xdf);                                     /* output port, reset line high */
+	assert_int_equal(host_port_in(v, 0x64) & 3, 0);
+	host_port_out(v, 0x64, 0xdf);                                     /* A20 on */
+	host_port_out(v, 0x64, 0xd1);
+	host_port_out(v, 0x60, 0xdf);                                     /* output port, reset line high */
 	assert_int_equal(hv.guests[0].state, GUEST_RUNNABLE);
-	port_out(0x64, 0xaa);
-	assert_int_equal(port_in(0x64) & 1, 1);
-	assert_int_equal(port_in(0x60), 0x55);
+	host_port_out(v, 0x64, 0xaa);
+	assert_int_equal(host_port_in(v, 0x64) & 1, 1);
+	assert_int_equal(host_port_in(v, 0x60), 0x55);
 	assert_int_equal(fake.machine_reset_writes, 0);
 }
 
@@ -429,9 +411,9 @@ static void test_owner_of_port_0x60_reads_the_physical_status(void **state)
 	host_teardown();
 	host_boot(HV GA "ports = 0x60\n" GB);
 	v = host_vcpu(0);
-	assert_int_equal(port_in(0x64), 0xff);                    /* the fake machine's 8042 */
+	assert_int_equal(host_port_in(v, 0x64), 0xff);                    /* the fake machine's 8042 */
 	v = host_vcpu(1);
-	assert_int_equal(port_in(0x64), 0x14);                    /* the virtual one */
+	assert_int_equal(host_port_in(v, 0x64), 0x14);                    /* the virtual one */
 	v = host_vcpu(0);
 	v->regs.rax = 0xfe;
 	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, 0x64ull << 16, 1), EXIT_STOPPED);
@@ -448,21 +430,21 @@ static void test_guest_reset_keeps_the_cmos(void **state)
 	host_boot(HV GA "restart = yes\n");
 	g = &hv.guests[0];
 	v = host_vcpu(0);
-	port_out(0x70, 0x50);
-	port_out(0x71, 0x42);
+	host_port_out(v, 0x70, 0x50);
+	host_port_out(v, 0x71, 0x42);
 	v->regs.rax = 0xfe;
 	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, 0x64ull << 16, 1), EXIT_STOPPED);
 	assert_int_equal(guest_restart(g), 0);
 	v = host_vcpu(0);
-	port_out(0x70, 0x50);
-	assert_int_equal(port_in(0x71), 0x42);
+	host_port_out(v, 0x70, 0x50);
+	assert_int_equal(host_port_in(v, 0x71), 0x42);
 	/* Now a fault: the next boot's CMOS is fresh. */
 	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS, 0x40000000);
 	assert_int_equal(host_exit(v, EXIT_REASON_EPT_VIOLATION, EPTQ_WRITE_DATA, 0), EXIT_STOPPED);
 	assert_int_equal(guest_restart(g), 0);
 	v = host_vcpu(0);
-	port_out(0x70, 0x50);
-	assert_int_equal(port_in(0x71), 0x00);
+	host_port_out(v, 0x70, 0x50);
+	assert_int_equal(host_port_in(v, 0x71), 0x00);
 }
 
 int main(void)

@@ -49,17 +49,6 @@ static int teardown(void **state)
 
 static uint8_t *ram(uint64_t gpa) { return host_gpa(0, gpa); }
 
-/*
- * Returns true if the hv's log, drained, has s (guest lines wait in the
- * ring until drained). Drained in chunks: log_drain(LOG_DRAIN_ALL) adds
- * the size to the tail and wraps (a defect of hv/log.c, reported).
- */
-static bool log_has(const char *s)
-{
-	for (unsigned i = 0; i < 256 && log_pending(); i++)
-		log_drain(LOG_DRAIN_CHUNK);
-	return fake_log_has(s);
-}
 
 /* One string I/O exit of guest 0 (32-bit addresses, DS unless told), then the entry checks. */
 static int string_io(uint16_t port, unsigned size, bool in, bool rep, uint32_t info)
@@ -78,18 +67,6 @@ static int string_io(uint16_t port, unsigned size, bool in, bool rep, uint32_t i
 	return act;
 }
 
-/* A byte OUT/IN at a port (not string), as the guest's own setup would do it. */
-static void port_out(uint16_t port, uint8_t val)
-{
-	v->regs.rax = val;
-	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, (uint64_t)port << 16, 1), EXIT_RESUME);
-}
-
-static uint8_t port_in(uint16_t port)
-{
-	assert_int_equal(host_exit(v, EXIT_REASON_IO_INSTRUCTION, ((uint64_t)port << 16) | 8, 1), EXIT_RESUME);
-	return (uint8_t)v->regs.rax;
-}
 
 /* ---- OUTS/INS with paging off (the Multiboot state) ------------------------- */
 
@@ -100,7 +77,7 @@ static void test_rep_outsb_to_the_console(void **state)
 	v->regs.rsi = 0x2000;
 	v->regs.rcx = 21;
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(1, INSN_DS)), EXIT_RESUME);
-	assert_true(log_has("[a] hello from rep outsb\n"));
+	assert_true(host_log_has("[a] hello from rep outsb\n"));
 	assert_int_equal(v->regs.rsi, 0x2015);
 	assert_int_equal(v->regs.rcx, 0);
 	assert_int_equal(fake_vmcs_get(GUEST_RIP), RIP0 + 2);
@@ -122,19 +99,19 @@ static void test_outs_without_rep_moves_one_element(void **state)
 static void test_rep_insb_reads_what_the_virtual_uart_looped_back(void **state)
 {
 	(void)state;
-	port_out(0x3fa, 0x01);                                    /* FCR: FIFOs on */
-	port_out(0x3fc, 0x10);                                    /* MCR: loopback */
+	host_port_out(v, 0x3fa, 0x01);                                    /* FCR: FIFOs on */
+	host_port_out(v, 0x3fc, 0x10);                                    /* MCR: loopback */
 	memcpy(ram(0x2000), "0123456789abcdef", 16);
 	v->regs.rsi = 0x2000;
 	v->regs.rcx = 16;
 	assert_int_equal(string_io(0x3f8, 1, false, true, IOI(1, INSN_DS)), EXIT_RESUME);
-	assert_int_equal(port_in(0x3fd) & 1, 1);                  /* LSR: data ready */
+	assert_int_equal(host_port_in(v, 0x3fd) & 1, 1);                  /* LSR: data ready */
 	v->regs.rdi = 0x3000;
 	v->regs.rcx = 16;
 	assert_int_equal(string_io(0x3f8, 1, true, true, IOI(1, 0)), EXIT_RESUME);
 	assert_memory_equal(ram(0x3000), "0123456789abcdef", 16);
 	assert_int_equal(v->regs.rdi, 0x3010);
-	assert_int_equal(port_in(0x3fd) & 1, 0);
+	assert_int_equal(host_port_in(v, 0x3fd) & 1, 0);
 }
 
 /* At most 4 KiB per exit: RIP stays on the instruction with RCX/RSI left for the rest. */
@@ -177,7 +154,7 @@ static void test_direction_flag_walks_down(void **state)
 	v->regs.rcx = 4;
 	fake_vmcs_set(GUEST_RFLAGS, fake_vmcs_get(GUEST_RFLAGS) | RFLAGS_DF);
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(1, INSN_DS)), EXIT_RESUME);
-	assert_true(log_has("[a] abc\n"));
+	assert_true(host_log_has("[a] abc\n"));
 	assert_int_equal(v->regs.rsi, 0x1fff);
 }
 
@@ -190,7 +167,7 @@ static void test_16bit_address_size_wraps_si(void **state)
 	v->regs.rsi = 0xabcd0000fffeull;
 	v->regs.rcx = 0x55550004ull;
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(0, INSN_DS)), EXIT_RESUME);
-	assert_true(log_has("[a] abc\n"));
+	assert_true(host_log_has("[a] abc\n"));
 	assert_int_equal(v->regs.rsi, 0xabcd00000002ull);
 	assert_int_equal(v->regs.rcx, 0x55550000ull);
 }
@@ -215,7 +192,7 @@ static void test_segment_override_found_by_decoding(void **state)
 	v->regs.rsi = 0x2000;
 	v->regs.rcx = 4;
 	assert_int_equal(string_io(0xe9, 1, false, true, 0xffffffffu), EXIT_RESUME);
-	assert_true(log_has("[a] fs!\n"));
+	assert_true(host_log_has("[a] fs!\n"));
 	assert_int_equal(fake_vmcs_get(GUEST_RIP), RIP0 + 2);    /* the exit's length */
 }
 
@@ -250,8 +227,8 @@ static void test_buffer_outside_ram_stops_the_guest(void **state)
 	v->regs.rsi = 0x800000;
 	v->regs.rcx = 1;
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(1, INSN_DS)), EXIT_STOPPED);
-	assert_true(log_has("hv: guest a: OUTS on port 0xe9: GPA 0x800000 is outside its memory"));
-	assert_true(log_has("hv: guest a stopped: EPT violation at GPA 0x800000 (string I/O read)"));
+	assert_true(host_log_has("hv: guest a: OUTS on port 0xe9: GPA 0x800000 is outside its memory"));
+	assert_true(host_log_has("hv: guest a stopped: EPT violation at GPA 0x800000 (string I/O read)"));
 }
 
 /* INS into the PC hole: the bytes go nowhere (a ROM), the zero page stays zero. */
@@ -260,7 +237,7 @@ static void test_ins_into_the_pc_hole_is_dropped(void **state)
 	const uint8_t *zero = hv.zero_page;
 
 	(void)state;
-	port_out(0x70, 0x0a);                                     /* CMOS status A: 0x26 */
+	host_port_out(v, 0x70, 0x0a);                                     /* CMOS status A: 0x26 */
 	v->regs.rdi = 0xf0000;
 	v->regs.rcx = 8;
 	assert_int_equal(string_io(0x71, 1, true, true, IOI(1, 0)), EXIT_RESUME);
@@ -271,11 +248,11 @@ static void test_ins_into_the_pc_hole_is_dropped(void **state)
 	/* And reading the hole gives zeros. */
 	v->regs.rdi = 0x3000;
 	memset(ram(0x3000), 0x77, 8);
-	port_out(0x3fc, 0x10);                                    /* COM1 loopback */
+	host_port_out(v, 0x3fc, 0x10);                                    /* COM1 loopback */
 	v->regs.rsi = 0xe0000;
 	v->regs.rcx = 1;
 	assert_int_equal(string_io(0x3f8, 1, false, true, IOI(1, INSN_DS)), EXIT_RESUME);
-	assert_int_equal(port_in(0x3f8), 0);
+	assert_int_equal(host_port_in(v, 0x3f8), 0);
 }
 
 /* Single-stepping a REP string instruction: one element, then the trap. */
@@ -300,7 +277,7 @@ static void test_outs_to_the_exit_port_ends_the_guest(void **state)
 	v->regs.rsi = 0x2000;
 	v->regs.rcx = 5;
 	assert_int_equal(string_io(0xf4, 1, false, true, IOI(1, INSN_DS)), EXIT_STOPPED);
-	assert_true(log_has("hv: guest a exited with status 3"));
+	assert_true(host_log_has("hv: guest a exited with status 3"));
 }
 
 /* ---- 64-bit mode with 4-level paging ----------------------------------------- */
@@ -335,7 +312,7 @@ static void test_64bit_rep_outsb_through_the_guest_page_tables(void **state)
 	v->regs.rsi = 0x300000;
 	v->regs.rcx = 10;
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(2, INSN_DS)), EXIT_RESUME);
-	assert_true(log_has("[a] long mode\n"));
+	assert_true(host_log_has("[a] long mode\n"));
 	assert_int_equal(v->regs.rsi, 0x30000a);
 	/* The walk marked the page accessed, as the CPU would. */
 	memcpy(&pde, ram(0x12008), 8);
@@ -349,7 +326,7 @@ static void test_page_fault_mid_rep_is_injected_at_that_element(void **state)
 
 	(void)state;
 	long_mode_identity_4m();
-	port_out(0x70, 0x0a);
+	host_port_out(v, 0x70, 0x0a);
 	v->regs.rdi = 0x3ffff8;                                   /* 8 bytes before the unmapped 4 MiB */
 	v->regs.rcx = 32;
 	assert_int_equal(string_io(0x71, 1, true, true, IOI(2, 0)), EXIT_RESUME);
@@ -381,7 +358,7 @@ static void test_user_ins_into_a_supervisor_page_faults_with_u(void **state)
 	uint64_t e0 = 0x11000 | 7, e1 = 0x12000 | 7;
 	memcpy(ram(0x10000), &e0, 8);
 	memcpy(ram(0x11000), &e1, 8);
-	port_out(0x70, 0x0a);
+	host_port_out(v, 0x70, 0x0a);
 	v->regs.rdi = 0x300000;
 	v->regs.rcx = 2;
 	ram(0x300000)[0] = 0x77;
@@ -413,12 +390,12 @@ static void test_64bit_segment_bases(void **state)
 	v->regs.rsi = 0x1000;
 	v->regs.rcx = 3;
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(2, INSN_DS)), EXIT_RESUME);
-	assert_true(log_has("[a] ds\n"));
+	assert_true(host_log_has("[a] ds\n"));
 	memcpy(ram(0x201000), "gs\n", 3);
 	v->regs.rsi = 0x1000;
 	v->regs.rcx = 3;
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(2, INSN_GS)), EXIT_RESUME);
-	assert_true(log_has("[a] gs\n"));
+	assert_true(host_log_has("[a] gs\n"));
 }
 
 /* Page tables outside the guest's RAM: the CPU's walk would take an EPT violation. */
@@ -430,7 +407,7 @@ static void test_page_table_outside_ram_stops_the_guest(void **state)
 	v->regs.rsi = 0x1000;
 	v->regs.rcx = 1;
 	assert_int_equal(string_io(0xe9, 1, false, true, IOI(2, INSN_DS)), EXIT_STOPPED);
-	assert_true(log_has("GPA 0x800000 (a paging structure) is outside its memory"));
+	assert_true(host_log_has("GPA 0x800000 (a paging structure) is outside its memory"));
 }
 
 int main(void)

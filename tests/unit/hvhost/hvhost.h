@@ -150,4 +150,14 @@ int host_exit(struct vcpu *v, uint32_t reason, uint64_t qual, uint32_t insn_len)
 /* The guest's host pointer for guest-physical gpa. */
 void *host_gpa(int guest, uint64_t gpa);
 
+/*
+ * Returns true if the hv's log has s once its ring is drained (guest
+ * console lines wait in the ring until the hv drains it).
+ */
+bool host_log_has(const char *s);
+
+/* A byte OUT / IN by v at port, as a port exit that must resume the guest (else abort). */
+void host_port_out(struct vcpu *v, uint16_t port, uint8_t val);
+uint8_t host_port_in(struct vcpu *v, uint16_t port);
+
 #endif
