@@ -45,7 +45,6 @@ static int teardown(void **state)
 
 static uint8_t *ram(uint64_t gpa) { return host_gpa(0, gpa); }
 
-
 static void assert_entry_ok(void)
 {
 	const char *rule = fake_vmcheck();
@@ -68,7 +67,6 @@ static int rom_write(uint64_t gpa, const char *insn, unsigned len)
 		assert_entry_ok();
 	return act;
 }
-
 
 /* ---- the PC hole ------------------------------------------------------------ */
 

@@ -49,7 +49,6 @@ static int teardown(void **state)
 
 static uint8_t *ram(uint64_t gpa) { return host_gpa(0, gpa); }
 
-
 /* One string I/O exit of guest 0 (32-bit addresses, DS unless told), then the entry checks. */
 static int string_io(uint16_t port, unsigned size, bool in, bool rep, uint32_t info)
 {
@@ -66,7 +65,6 @@ static int string_io(uint16_t port, unsigned size, bool in, bool rep, uint32_t i
 	}
 	return act;
 }
-
 
 /* ---- OUTS/INS with paging off (the Multiboot state) ------------------------- */
 
