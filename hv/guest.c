@@ -34,24 +34,53 @@ void *guest_gpa_ptr(struct guest *g, uint64_t gpa, uint64_t len)
 
 	if (gpa >= ram || len > ram - gpa)
 		return NULL;
-	/* The PC hole is not the guest's RAM: its EPT does not map it. */
+	/* The PC hole is not the guest's RAM: its EPT maps a ROM (or the VGA buffer) there. */
 	if (gpa < MBLOAD_HOLE_END && gpa + len > MBLOAD_HOLE_START)
 		return NULL;
 	return (void *)(uintptr_t)(g->boot->ram_hpa + gpa);
 }
 
-/* Maps the guest's RAM at guest-physical 0, leaving the PC hole unmapped. */
+#define GUEST_VGA_START 0xb8000u        /* the VGA text buffer, the vga device's MMIO */
+#define GUEST_VGA_END   0xc0000u
+
+/*
+ * Maps the PC hole 0xa0000-0xfffff as a ROM: every page to the one zero
+ * page all guests share, read-only and not executable (a write is an EPT
+ * violation whose write hv/exit_misc.c drops; code there would be zeros).
+ * The owner of vga gets the VGA text buffer instead: the device itself,
+ * read-write, uncacheable.
+ */
+static int guest_map_hole(struct guest *g)
+{
+	uint64_t zero = (uint64_t)(uintptr_t)hv.zero_page;
+	bool vga = g->cfg->devices & CFG_DEV_VGA;
+
+	for (uint64_t gpa = MBLOAD_HOLE_START; gpa < MBLOAD_HOLE_END; gpa += 4096) {
+		if (vga && gpa >= GUEST_VGA_START && gpa < GUEST_VGA_END)
+			continue;
+		if (ept_map(&g->ept, gpa, zero, 4096, EPT_R) < 0)
+			return -1;
+	}
+	if (vga)
+		return ept_map_mt(&g->ept, GUEST_VGA_START, GUEST_VGA_START, GUEST_VGA_END - GUEST_VGA_START,
+				  EPT_R | EPT_W, EPT_MT_UC);
+	return 0;
+}
+
+/* Maps the guest's RAM at guest-physical 0, and the PC hole over it as a ROM. */
 static void guest_build_ept(struct guest *g)
 {
 	uint64_t hpa = g->boot->ram_hpa, bytes = g->boot->ram_bytes;
 
 	if (ept_init(&g->ept, guest_ept_alloc, NULL) < 0)
 		panic("guest_build_ept: no memory for the EPT of guest %s", g->cfg->name);
+	if (!hv.zero_page)
+		hv.zero_page = mem_alloc_pages(1);
 	/* 2 MiB leaves only where the CPU has them (IA32_VMX_EPT_VPID_CAP bit 16). */
 	g->ept.large_ok = (vmx_caps()->ept_vpid & EPT_CAP_2M) != 0;
 	if (ept_map(&g->ept, 0, hpa, MBLOAD_HOLE_START, EPT_RWX) < 0 ||
 	    ept_map(&g->ept, MBLOAD_HOLE_END, hpa + MBLOAD_HOLE_END,
-		    bytes - MBLOAD_HOLE_END, EPT_RWX) < 0)
+		    bytes - MBLOAD_HOLE_END, EPT_RWX) < 0 || guest_map_hole(g) < 0)
 		panic("guest_build_ept: cannot map RAM of guest %s", g->cfg->name);
 }
 

@@ -48,6 +48,7 @@ static const struct {
 	{ "comstorm", test_comstorm },
 	{ "spam", test_spam },
 	{ "clihlt", test_clihlt },
+	{ "pcplatform", test_pcplatform },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -119,6 +119,7 @@ void test_cpumodel(void);
 
 void test_cpustate(void);
 void test_exact(void);
+void test_pcplatform(void);
 
 /* ---- long mode (t_cr.c) ---- */
 #define LM_NVECTORS   32

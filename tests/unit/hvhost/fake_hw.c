@@ -129,6 +129,9 @@ void outb(uint16_t port, uint8_t v)
 		if (fake.e9_len < sizeof(fake.e9) - 1)
 			fake.e9[fake.e9_len++] = (char)v;
 		break;
+	case 0x64: case 0x92: case 0xcf9:
+		fake.machine_reset_writes++;
+		break;
 	}
 }
 

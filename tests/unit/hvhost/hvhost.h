@@ -42,6 +42,7 @@ struct fake_cpu {
 	size_t e9_len;
 	uint8_t pic_imr[2];
 	uint8_t elcr[2];             /* level-triggered ISA lines (0x4d0/0x4d1) */
+	unsigned machine_reset_writes;   /* writes to 0x64, 0x92, 0xcf9: would reset the machine */
 	uint32_t refuse_field;       /* a VMCS field this CPU lacks (VMREAD/VMWRITE fail), 0: none */
 	struct desc_ptr idtr;        /* what the hv loaded with LIDT */
 	bool halted_forever;
@@ -150,5 +151,15 @@ int host_exit(struct vcpu *v, uint32_t reason, uint64_t qual, uint32_t insn_len)
 
 /* The guest's host pointer for guest-physical gpa. */
 void *host_gpa(int guest, uint64_t gpa);
+
+/*
+ * Returns true if the hv's log has s once its ring is drained (guest
+ * console lines wait in the ring until the hv drains it).
+ */
+bool host_log_has(const char *s);
+
+/* A byte OUT / IN by v at port, as a port exit that must resume the guest (else abort). */
+void host_port_out(struct vcpu *v, uint16_t port, uint8_t val);
+uint8_t host_port_in(struct vcpu *v, uint16_t port);
 
 #endif
