@@ -1,0 +1,6 @@
+# Discovery (issue 10, item 5): the guest's ACPI tables (hv/acpitab.c), read
+# back by the host's own parser (hv/acpi.c) in the unit tests; the guest's
+# minimal QEMU fw_cfg (hv/fwcfg.c) and ACPI PM1 registers (hv/acpipm.c).
+
+$(eval $(call unit_test,test_acpitab,tests/unit/test_acpitab.c hv/acpitab.c hv/acpi.c hv/fmt.c))
+$(BUILD)/unit/test_acpitab: hv/acpitab.h hv/acpi.h
