@@ -4,3 +4,7 @@
 
 $(eval $(call unit_test,test_acpitab,tests/unit/test_acpitab.c hv/acpitab.c hv/acpi.c hv/fmt.c))
 $(BUILD)/unit/test_acpitab: hv/acpitab.h hv/acpi.h
+$(eval $(call unit_test,test_fwcfg,tests/unit/test_fwcfg.c hv/fwcfg.c))
+$(BUILD)/unit/test_fwcfg: hv/fwcfg.h
+$(eval $(call unit_test,test_acpipm,tests/unit/test_acpipm.c hv/acpipm.c))
+$(BUILD)/unit/test_acpipm: hv/acpipm.h hv/acpitab.h
