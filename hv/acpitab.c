@@ -293,11 +293,6 @@ static void tb_rsdp(uint8_t *p, uint32_t rsdt, uint32_t xsdt)
 	set_sum(p, ACPITAB_RSDP_BYTES, 32);
 }
 
-uint64_t acpitab_gpa(uint64_t ram_bytes)
-{
-	return ram_bytes - ACPITAB_BYTES;
-}
-
 int acpitab_build(void *buf, size_t bytes, const struct acpitab_cfg *c, struct acpitab_out *out)
 {
 	struct tb t = { buf, bytes, 0, c->gpa };

@@ -73,7 +73,10 @@ struct acpitab_out {
 };
 
 /* Returns where the tables go in a guest of ram_bytes: the top ACPITAB_BYTES. */
-uint64_t acpitab_gpa(uint64_t ram_bytes);
+static inline uint64_t acpitab_gpa(uint64_t ram_bytes)
+{
+	return ram_bytes - ACPITAB_BYTES;
+}
 
 /*
  * Builds the RSDP and the tables into buf (bytes long, cleared first),

@@ -22,6 +22,8 @@
 #include "vpic.h"
 #include "vpit.h"
 #include "vcmos.h"
+#include "fwcfg.h"
+#include "acpipm.h"
 #include "log.h"
 
 /*
@@ -154,6 +156,8 @@ struct guest {
 		void *shadow;        /* host-physical PRD table, below 4 GiB */
 	} dma[2];
 	uint64_t dma_started, dma_refusals;
+	struct fwcfg fwcfg;          /* QEMU fw_cfg at 0x510-0x511, every guest (hv/fwcfg.c) */
+	struct acpipm pm;            /* ACPI PM1a registers, acpi = on (hv/acpipm.c) */
 
 	/* Scheduling and time. */
 	struct sched_share sched;

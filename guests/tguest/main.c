@@ -43,6 +43,8 @@ static const struct {
 	{ "cpumodel", test_cpumodel },
 	{ "cpustate", test_cpustate },
 	{ "exact", test_exact },
+	{ "modules", test_modules },
+	{ "acpi", test_acpi },
 };
 
 int tg_streq(const char *a, const char *b)
