@@ -5,9 +5,11 @@
  * Stopping only changes state; the run loop (hv/sched.c) does the rest.
  */
 #include "guest.h"
+#include "acpitab.h"
 #include "cpu.h"
 #include "exit.h"
 #include "irq.h"
+#include "guestload.h"
 #include "linuxload.h"
 #include "log.h"
 #include "mbload.h"
@@ -165,6 +167,24 @@ static void guest_set_start(struct guest *g)
 	};
 }
 
+/*
+ * Installs g's ACPI tables (acpi = on) into its RAM: after every load,
+ * which clears the RAM. Returns 0, or -1 after logging why.
+ */
+static int guest_install_acpi(struct guest *g)
+{
+	const struct acpitab_cfg c = { .ncpus = 1, .vga = (g->cfg->devices & CFG_DEV_VGA) != 0 };
+	struct acpitab_out out;
+
+	if (!g->cfg->acpi)
+		return 0;
+	if (acpitab_install((void *)(uintptr_t)g->boot->ram_hpa, g->boot->ram_bytes, &c, &out) < 0) {
+		log_printf("hv: guest %s: cannot build its ACPI tables\n", g->cfg->name);
+		return -1;
+	}
+	return 0;
+}
+
 void guest_init_all(struct boot_info *bi)
 {
 	hv.nguests = bi->cfg.nguests;
@@ -176,6 +196,8 @@ void guest_init_all(struct boot_info *bi)
 		g->state = GUEST_RUNNABLE;
 		g->boots = 1;
 		guest_build_ept(g);
+		if (guest_install_acpi(g) < 0)
+			panic("guest_init_all: ACPI tables of guest %s", g->cfg->name);
 		vdev_init(g);
 		g->io_bitmap = mem_alloc_pages(2);
 		g->msr_bitmap = mem_alloc_pages(1);
@@ -191,51 +213,23 @@ void guest_init_all(struct boot_info *bi)
 	}
 }
 
-/* Loads the pristine bzImage and initrd into g's RAM again. Returns 0, or -1 after logging why. */
-static int guest_reload_linux(struct guest *g)
+/* Loads the pristine image (and initrd or modules) into g's RAM again. Returns 0, or -1 after logging why. */
+static int guest_reload(struct guest *g)
 {
-	struct boot_guest *b = g->boot;
-	struct linuxload_result res;
-	const struct linuxload_args a = {
-		.image = (const void *)(uintptr_t)b->image_hpa, .image_bytes = b->image_bytes,
-		.initrd = (const void *)(uintptr_t)b->initrd_hpa, .initrd_bytes = b->initrd_bytes,
-		.cmdline = g->cfg->cmdline,
-		.ram = (void *)(uintptr_t)b->ram_hpa, .ram_bytes = b->ram_bytes,
-	};
+	struct guestload_result r;
 
-	if (linuxload(&a, &res) < 0) {
-		log_printf("hv: guest %s: cannot reload the kernel: %s\n", g->cfg->name, res.err);
+	if (guestload(g->cfg, g->boot, &r) < 0) {
+		log_printf("hv: guest %s: cannot reload: %s\n", g->cfg->name, r.msg);
 		return -1;
 	}
-	b->entry = res.entry;
-	b->zero_page_gpa = res.zero_page;
-	b->gdt_gpa = res.gdt_base;
-	b->gdt_limit = res.gdt_limit;
-	return 0;
-}
-
-/* Loads the pristine Multiboot image into g's RAM again. Returns 0, or -1 after logging why. */
-static int guest_reload_multiboot(struct guest *g)
-{
-	struct boot_guest *b = g->boot;
-	struct mbload_result res;
-	const char *err = "";
-
-	if (mbload((const void *)(uintptr_t)b->image_hpa, b->image_bytes,
-		   (void *)(uintptr_t)b->ram_hpa, b->ram_bytes, g->cfg->cmdline, &res, &err) < 0) {
-		log_printf("hv: guest %s: cannot reload image: %s\n", g->cfg->name, err);
-		return -1;
-	}
-	b->entry = res.entry;
-	b->mbi_gpa = res.mbi_gpa;
-	return 0;
+	return guest_install_acpi(g);
 }
 
 int guest_restart(struct guest *g)
 {
 	struct vcpu *v = &g->vcpu;
 
-	if ((g->cfg->boot == CFG_BOOT_LINUX ? guest_reload_linux(g) : guest_reload_multiboot(g)) < 0)
+	if (guest_reload(g) < 0)
 		return -1;
 	g->boots++;
 	vdev_init(g);

@@ -24,6 +24,8 @@
 #include "vcmos.h"
 #include "vuart.h"
 #include "v8042.h"
+#include "fwcfg.h"
+#include "acpipm.h"
 #include "log.h"
 
 /*
@@ -162,6 +164,8 @@ struct guest {
 	uint8_t reset_control;       /* port 0xcf9 as written: bits 1 (system reset) and 3 (full reset) */
 	bool warm_reset;             /* it reset itself: its next boot keeps the CMOS (hv/vdev.c) */
 	uint64_t rom_writes;         /* bytes written to the PC hole and dropped */
+	struct fwcfg fwcfg;          /* QEMU fw_cfg at 0x510-0x511, every guest (hv/fwcfg.c) */
+	struct acpipm pm;            /* ACPI PM1a registers, acpi = on (hv/acpipm.c) */
 
 	/* Scheduling and time. */
 	struct sched_share sched;

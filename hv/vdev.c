@@ -2,12 +2,15 @@
  * A guest's virtual devices behind trapped ports: the 8259 pair, the 8254
  * (and port 0x61), CMOS/RTC, PCI configuration space filtered to the
  * devices the guest owns, the PIIX reset control register (0xcf9), the
- * 8042 (0x60/0x64) and a 16550 at each of COM1-COM4 whose ports the guest
- * does not own. The device models (vpic.c, vpit.c, vcmos.c, vuart.c,
- * v8042.c) are pure; this file connects them to port exits. They are
- * byte-wide: a wider access is split into bytes at consecutive ports.
+ * 8042 (0x60/0x64), a 16550 at each of COM1-COM4 whose ports the guest
+ * does not own, QEMU's fw_cfg (0x510-0x511) and, for acpi = on, the ACPI
+ * PM1a registers its FADT names. The device models (vpic.c, vpit.c,
+ * vcmos.c, vuart.c, v8042.c, fwcfg.c, acpipm.c) are pure; this file
+ * connects them to port exits. They are byte-wide: a wider access is
+ * split into bytes at consecutive ports.
  */
 #include "vdev.h"
+#include "acpitab.h"
 #include "cpu.h"
 #include "guest.h"
 #include "irq.h"
@@ -124,6 +127,49 @@ static bool vdev_kbc(struct guest *g, uint16_t port, bool in, unsigned size, uin
 	return true;
 }
 
+/* QEMU's fw_cfg, every guest: the model answers each access as QEMU's port pair does. */
+static bool vdev_fwcfg(struct guest *g, uint16_t port, bool in, unsigned size, uint32_t *val)
+{
+	uint32_t r = fwcfg_io(&g->fwcfg, port, in, size, *val);
+
+	if (in)
+		*val = r;
+	return true;
+}
+
+/* Whether port is one of the ACPI PM1a registers g's FADT names (acpi = on). */
+static bool vdev_acpipm_handles(const struct guest *g, uint16_t port)
+{
+	return g->cfg->acpi && port >= ACPITAB_PM1A_EVT && port < ACPITAB_PM1A_EVT + ACPIPM_BYTES;
+}
+
+/*
+ * The ACPI PM1a registers, byte by byte: SLP_EN with the S5 sleep type
+ * ends the guest (an ACPI power-off); another sleep type is ignored (the
+ * DSDT offers none) and logged. Bytes past the block read all ones.
+ */
+static bool vdev_acpipm(struct guest *g, uint16_t port, bool in, unsigned size, uint32_t *val)
+{
+	for (unsigned i = 0; i < size; i++) {
+		unsigned off = (unsigned)(port + i) - ACPITAB_PM1A_EVT;
+		enum acpipm_action a;
+
+		if (in) {
+			*val = (*val & ~(0xffu << 8 * i)) | (uint32_t)acpipm_read(&g->pm, off) << 8 * i;
+			continue;
+		}
+		a = acpipm_write(&g->pm, off, (uint8_t)(*val >> 8 * i));
+		if (a == ACPIPM_SLEEP)
+			guest_log_refusal(g, "ACPI sleep (PM1_CNT 0x%x) not supported, ignored", *val);
+		if (a == ACPIPM_POWER_OFF) {
+			log_printf("hv: guest %s powered itself off (ACPI S5)\n", g->cfg->name);
+			guest_exit(g, 0);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* COM1-COM4: base ports and ISA lines (PC convention). */
 static const uint16_t vdev_com_base[4] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
 static const uint8_t vdev_com_irq[4] = { 4, 3, 4, 3 };
@@ -197,6 +243,7 @@ static const struct vdev_port vdev_ports[] = {
 	{ 0xcf8, 0xcff, vdev_pci },
 	{ 0x60, 0x60, vdev_kbc },
 	{ 0x64, 0x64, vdev_kbc },
+	{ FWCFG_PORT_SEL, FWCFG_PORT_DATA, vdev_fwcfg },
 };
 
 /* COMn is virtual for g if g owns none of its 8 ports. */
@@ -229,6 +276,8 @@ void vdev_init(struct guest *g)
 	vdev_com_init(g);
 	v8042_init(&g->kbc);
 	g->reset_control = 0;
+	fwcfg_init(&g->fwcfg, g->boot->ram_bytes, 1);
+	acpipm_init(&g->pm);
 }
 
 vdev_io_fn vdev_lookup(struct guest *g, uint16_t port)
@@ -238,5 +287,7 @@ vdev_io_fn vdev_lookup(struct guest *g, uint16_t port)
 			return vdev_ports[i].fn;
 	if (vdev_com_at(g, port) >= 0)
 		return vdev_com;
+	if (vdev_acpipm_handles(g, port))
+		return vdev_acpipm;
 	return vdma_handles(g, port) ? vdma_io : NULL;
 }

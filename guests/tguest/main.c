@@ -49,6 +49,8 @@ static const struct {
 	{ "spam", test_spam },
 	{ "clihlt", test_clihlt },
 	{ "pcplatform", test_pcplatform },
+	{ "modules", test_modules },
+	{ "acpi", test_acpi },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -120,6 +120,8 @@ void test_cpumodel(void);
 void test_cpustate(void);
 void test_exact(void);
 void test_pcplatform(void);
+void test_modules(void);
+void test_acpi(void);
 
 /* ---- long mode (t_cr.c) ---- */
 #define LM_NVECTORS   32
