@@ -207,18 +207,29 @@ static bool base_legal(const struct vlapic *a, uint64_t val)
 	return !(was_x2 && en && !extd) && !(!was_en && en && extd);
 }
 
+/* Returns true if IRR differs from old's at most in the LVT error vector (an error interrupt). */
+static bool irr_same_but_error(const struct vlapic *a, const struct vlapic *old)
+{
+	unsigned ev = old->lvt[VLAPIC_LVT_ERROR_IDX] & 0xff;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		if ((a->irr[i] ^ old->irr[i]) & ~(i == (int)(ev >> 5) ? 1u << (ev & 31) : 0))
+			return false;
+	return true;
+}
+
 /*
  * "Error Handling": sending a fixed IPI with a vector below 16 sets "Send
- * Illegal Vector" (it is not sent, so nothing is received); a lowest-
- * priority IPI sets "Redirectable IPI".
+ * Illegal Vector" and requests nothing (but the error interrupt); a
+ * lowest-priority IPI sets "Redirectable IPI".
  */
 static void check_ipi_errors(const struct vlapic *a, const struct vlapic *old, uint32_t icr)
 {
 	unsigned mode = icr >> 8 & 7;
 
 	if (mode == VLAPIC_DM_FIXED && (icr & 0xff) < 16)
-		FUZZ_CHECK((a->esr_pending & VLAPIC_ESR_SEND_ILLEGAL) &&
-			   !memcmp(a->irr, old->irr, sizeof(a->irr)),
+		FUZZ_CHECK((a->esr_pending & VLAPIC_ESR_SEND_ILLEGAL) && irr_same_but_error(a, old),
 			   "illegal vector 0x%x sent: ESR 0x%x", icr & 0xff, a->esr_pending);
 	if (mode == VLAPIC_DM_LOWEST)
 		FUZZ_CHECK(a->esr_pending & VLAPIC_ESR_REDIR_IPI, "lowest-priority IPI: ESR 0x%x",
@@ -235,6 +246,7 @@ static void op_rdmsr(struct vlapic *a, uint32_t msr, uint64_t now)
 	vlapic_update(a, now);
 	memcpy(&old, a, sizeof(old));
 	rc = vlapic_rdmsr(a, msr, &v, now);
+	FUZZ_CHECK(vlapic_handles_msr(msr), "MSR 0x%x not the APIC's", msr);
 	FUZZ_CHECK(!memcmp(&old, a, sizeof(old)), "RDMSR 0x%x changed the APIC", msr);
 	if (msr >= VLAPIC_MSR_X2APIC_FIRST && (!vlapic_x2apic_mode(a) || !listed || wo))
 		FUZZ_CHECK(rc == -1, "RDMSR 0x%x did not #GP", msr);
@@ -380,6 +392,34 @@ static void op_eoi(struct vlapic *a, uint64_t now)
 		   test_bit(old.tmr, v));
 }
 
+/*
+ * "Determining IPI Destination" for an IOAPIC message: nothing reaches a
+ * disabled APIC; 0xff is a broadcast; a physical destination is the ID
+ * (its low 8 bits in xAPIC mode); logical ones follow LDR and DFR (flat:
+ * any common bit; cluster: the same cluster and a common bit) or, in
+ * x2APIC mode, the derived LDR (cluster 0 here: IDs below 16).
+ */
+static void check_match(const struct vlapic *a, uint8_t dest, bool logical)
+{
+	bool m = vlapic_match_dest(a, dest, logical), want;
+	uint32_t lid = a->ldr >> 24, id = a->cfg.id;
+
+	if (!(a->apic_base & VLAPIC_BASE_EN))
+		want = false;
+	else if (dest == 0xff)
+		want = true;
+	else if (!logical)
+		want = vlapic_x2apic_mode(a) ? dest == id : dest == (id & 0xff);
+	else if (vlapic_x2apic_mode(a))
+		want = id < 16 && (dest & (1u << id));
+	else if (a->dfr >> 28 == 0xf)
+		want = dest & lid;
+	else
+		want = (dest >> 4) == (lid >> 4) && (dest & lid & 0xf);
+	FUZZ_CHECK(m == want, "destination 0x%x (logical %d) matched %d, ID 0x%x LDR 0x%x DFR 0x%x",
+		   dest, logical, m, id, a->ldr, a->dfr);
+}
+
 /* The hv before an entry: update, next event, acknowledge, NMI, EOIs. */
 static void op_entry(struct vlapic *a, uint8_t sel, uint64_t now)
 {
@@ -407,8 +447,15 @@ static void op_entry(struct vlapic *a, uint8_t sel, uint64_t now)
 					   "acknowledge changed ISR[%d]", i);
 		}
 	}
-	if (sel & 2)
-		vlapic_take_nmi(a);
+	/* "Enabling or Disabling the Local APIC": INTR reaches the CPU directly, or through LINT0 ExtINT. */
+	FUZZ_CHECK(vlapic_extint_open(a) == (!(a->apic_base & VLAPIC_BASE_EN) ||
+					     (a->lvt[VLAPIC_LVT_LINT0_IDX] & 0x10700) == 0x700),
+		   "ExtINT open %d, LINT0 0x%x", vlapic_extint_open(a), a->lvt[VLAPIC_LVT_LINT0_IDX]);
+	if (sel & 2) {
+		bool pending = vlapic_nmi_pending(a);
+
+		FUZZ_CHECK(vlapic_take_nmi(a) == pending && !vlapic_nmi_pending(a), "NMI taken twice");
+	}
 	if (sel & 4)
 		while (vlapic_take_eoi(a) >= 0)
 			;
@@ -466,6 +513,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 5:                         /* an IOAPIC message */
 			memcpy(&old, &a, sizeof(old));
 			val = fuzz_u8(&in);
+			if (x & 0x10) {         /* routed as the hv does: only to a matching APIC */
+				uint8_t dest = fuzz_u8(&in);
+
+				check_match(&a, dest, x & 0x20);
+				if (!vlapic_match_dest(&a, dest, x & 0x20))
+					break;
+			}
 			ok = vlapic_accept_irq(&a, x & 7, (uint8_t)val, x & 8);
 			if (ok && (x & 6) == 0)
 				FUZZ_CHECK(val >= 16 && test_bit(a.irr, (int)val) &&
