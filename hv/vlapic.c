@@ -21,9 +21,9 @@
  *     INIT, SIPI and SMI IPIs are dropped (one vCPU, no SMM). A lowest-
  *     priority IPI sets ESR "Redirectable IPI" and is not sent, as the
  *     SDM describes for x2APIC-capable processors.
- *   - IA32_APIC_BASE: the base cannot move from 0xfee00000 (#GP, as
- *     Xen does; KVM ignores the move, which leaves the guest talking to a
- *     page that is not its APIC).
+ *   - IA32_APIC_BASE: the base cannot move from 0xfee00000 (#GP; KVM
+ *     accepts the write but leaves the page where it was, so the guest
+ *     then talks to a page that is not its APIC).
  *   - Going from enabled to disabled (EN 1 -> 0) resets every register but
  *     the ID ("x2APIC Transitions From x2APIC Mode": nothing but the ID is
  *     preserved; "Enabling or Disabling the Local APIC": the APIC may
