@@ -11,6 +11,7 @@
  * line, the cause and the offending value.
  */
 #include "cfg_internal.h"
+#include "acpitab.h"
 #include "fmt.h"
 
 #define CFG_PAGE          4096ull
@@ -21,6 +22,8 @@
 #define CFG_PERIOD_MIN    1000u
 #define CFG_PERIOD_MAX    1000000u
 #define CFG_MAX_LINES     65535   /* the config keeps line numbers in uint16_t */
+#define CFG_ACPI_PM_FIRST ACPITAB_PM1A_EVT
+#define CFG_ACPI_PM_LAST  (ACPITAB_PM1A_CNT + ACPITAB_PM1_CNT_LEN - 1)
 
 typedef int (*cfg_setter)(struct cfg_parser *ps, struct cfg_str v);
 
@@ -494,6 +497,65 @@ static int cfg_set_test_fault(struct cfg_parser *ps, struct cfg_str v)
 	return 0;
 }
 
+/*
+ * Splits module arguments: a "quoted string" (nothing may follow it) or
+ * the rest of the value as it is. Returns 0 with *args, or -1 with err.
+ */
+static int cfg_module_args(struct cfg_parser *ps, struct cfg_str *args)
+{
+	size_t i;
+
+	if (args->n == 0 || args->p[0] != '"')
+		return 0;
+	for (i = 1; i < args->n && args->p[i] != '"'; i++)
+		;
+	if (i == args->n)
+		return cfg_fail(ps, ps->line, "unterminated quote");
+	if (i + 1 != args->n)
+		return cfg_fail(ps, ps->line, "unexpected text after quoted string");
+	args->p++;
+	args->n = i - 1;
+	return 0;
+}
+
+/* module = PATH ["ARGS"]: a Multiboot module; repeatable, in file order. */
+static int cfg_set_module(struct cfg_parser *ps, struct cfg_str v)
+{
+	struct cfg_guest *g = ps->guest;
+	struct cfg_module *m = &g->modules[g->nmodules];
+	struct cfg_str path = v, args;
+	size_t i = 0, n;
+
+	if (g->nmodules == CFG_MAX_MODULES)
+		return cfg_fail(ps, ps->line, "too many modules (max %d)", CFG_MAX_MODULES);
+	while (i < v.n && !cfg_is_space(v.p[i]))
+		i++;
+	path.n = i;
+	args.p = v.p + i;
+	args.n = v.n - i;
+	args = cfg_trim(args);
+	if (cfg_module_args(ps, &args) < 0 || cfg_set_path(ps, path, m->path, "module") < 0)
+		return -1;
+	if (args.n > CFG_MODARGS_MAX - 1)
+		return cfg_fail(ps, ps->line, "module arguments too long (max %d chars)",
+				CFG_MODARGS_MAX - 1);
+	n = cfg_strlen(m->path);
+	cfg_copy(m->string, (struct cfg_str){ m->path, n });
+	if (args.n) {
+		m->string[n] = ' ';
+		cfg_copy(m->string + n + 1, args);
+	}
+	m->line = (uint16_t)ps->line;
+	g->nmodules++;
+	return 0;
+}
+
+/* acpi = on | off: the guest gets ACPI tables and the PM1 registers they name. */
+static int cfg_set_acpi(struct cfg_parser *ps, struct cfg_str v)
+{
+	return cfg_on_off(ps, v, "acpi", &ps->guest->acpi);
+}
+
 /* Indexed by enum cfg_key. */
 static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_TIMESLICE]  = { "timeslice_us", CFG_SEC_HV, cfg_set_timeslice },
@@ -513,6 +575,8 @@ static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_TIME_LIMIT] = { "time_limit_ms", CFG_SEC_GUEST, cfg_set_time_limit },
 	[CFG_KEY_BOOT]       = { "boot", CFG_SEC_GUEST, cfg_set_boot },
 	[CFG_KEY_INITRD]     = { "initrd", CFG_SEC_GUEST, cfg_set_initrd },
+	[CFG_KEY_MODULE]     = { "module", CFG_SEC_GUEST, cfg_set_module },
+	[CFG_KEY_ACPI]       = { "acpi", CFG_SEC_GUEST, cfg_set_acpi },
 };
 
 /* ---- lines ----------------------------------------------------------- */
@@ -531,6 +595,7 @@ static bool cfg_is_blank(struct cfg_str s)
 static int cfg_value(struct cfg_parser *ps, struct cfg_str s,
 		     struct cfg_str *v)
 {
+	bool quoted;
 	size_t i;
 
 	s = cfg_trim(s);
@@ -548,8 +613,9 @@ static int cfg_value(struct cfg_parser *ps, struct cfg_str s,
 					"unexpected text after quoted string");
 		return 0;
 	}
-	for (i = 0; i < s.n && s.p[i] != '#'; i++)
-		;
+	/* A '#' inside a quoted part ("ARGS" of a module) is not a comment. */
+	for (i = 0, quoted = false; i < s.n && (quoted || s.p[i] != '#'); i++)
+		quoted ^= s.p[i] == '"';
 	v->p = s.p;
 	v->n = i;
 	*v = cfg_trim(*v);
@@ -595,10 +661,11 @@ static int cfg_keyval(struct cfg_parser *ps, struct cfg_str s)
 	if (key == CFG_KEY_COUNT)
 		return cfg_fail(ps, ps->line, "unknown key %s in [%s]", CFG_SHOW(k),
 				ps->section == CFG_SEC_HV ? "hv" : "guest");
-	if (ps->key_line[key])
+	if (ps->key_line[key] && key != CFG_KEY_MODULE)
 		return cfg_fail(ps, ps->line, "duplicate key %s (first at line %d)",
 				CFG_SHOW(k), (int)ps->key_line[key]);
-	ps->key_line[key] = (uint16_t)ps->line;
+	if (!ps->key_line[key])
+		ps->key_line[key] = (uint16_t)ps->line;
 	s.p += i + 1;
 	s.n -= i + 1;
 	if (cfg_value(ps, s, &v) < 0)
@@ -606,6 +673,26 @@ static int cfg_keyval(struct cfg_parser *ps, struct cfg_str s)
 	if (v.n == 0 && key != CFG_KEY_CMDLINE)
 		return cfg_fail(ps, ps->line, "missing value for key %s", CFG_SHOW(k));
 	return cfg_keys[key].set(ps, v);
+}
+
+/*
+ * A guest with acpi = on reaches its ACPI PM1a registers through the hv:
+ * it may not own their ports. Returns 0, or -1 naming the line that grants one.
+ */
+static int cfg_check_acpi_ports(struct cfg_parser *ps)
+{
+	const struct cfg_guest *g = ps->guest;
+
+	for (int i = 0; i < g->nports; i++) {
+		const struct cfg_range *r = &g->ports[i];
+
+		if (r->first <= CFG_ACPI_PM_LAST && r->last >= CFG_ACPI_PM_FIRST)
+			return cfg_fail(ps, r->line, "ports 0x%x-0x%x are the ACPI PM1a registers "
+					"the hv emulates for guest %s (acpi = on at line %d)",
+					CFG_ACPI_PM_FIRST, CFG_ACPI_PM_LAST, g->name,
+					(int)ps->key_line[CFG_KEY_ACPI]);
+	}
+	return 0;
 }
 
 /* Checks the guest section that just ended for required keys. */
@@ -623,6 +710,11 @@ static int cfg_close_section(struct cfg_parser *ps)
 		if (ps->key_line[CFG_KEY_INITRD] && g->boot != CFG_BOOT_LINUX)
 			return cfg_fail(ps, ps->key_line[CFG_KEY_INITRD],
 					"initrd without boot = linux (guest %s)", g->name);
+		if (g->nmodules && g->boot != CFG_BOOT_MULTIBOOT)
+			return cfg_fail(ps, g->modules[0].line,
+					"module without boot = multiboot (guest %s)", g->name);
+		if (g->acpi && cfg_check_acpi_ports(ps) < 0)
+			return -1;
 		g->image_line = ps->key_line[CFG_KEY_IMAGE];
 		g->initrd_line = ps->key_line[CFG_KEY_INITRD];
 		g->cmdline_line = ps->key_line[CFG_KEY_CMDLINE];

@@ -30,7 +30,7 @@ static uint64_t *ept_next(struct ept *e, uint64_t *pte)
 }
 
 /* Maps one page of 4 KiB (level 0) or 2 MiB (level 1). Returns 0 or -1. */
-static int ept_map_one(struct ept *e, uint64_t gpa, uint64_t hpa, int level, unsigned perms)
+static int ept_map_one(struct ept *e, uint64_t gpa, uint64_t hpa, int level, unsigned perms, unsigned mt)
 {
 	uint64_t *t = e->pml4;
 
@@ -42,7 +42,7 @@ static int ept_map_one(struct ept *e, uint64_t gpa, uint64_t hpa, int level, uns
 	uint64_t *pte = &t[ept_index(gpa, level)];
 	if (*pte & EPT_PERM_MASK)
 		return -1;
-	*pte = hpa | (EPT_MT_WB << 3) | (perms & EPT_PERM_MASK) | (level ? EPT_LARGE : 0);
+	*pte = hpa | (mt << 3) | (perms & EPT_PERM_MASK) | (level ? EPT_LARGE : 0);
 	return 0;
 }
 
@@ -56,14 +56,27 @@ int ept_init(struct ept *e, ept_alloc_fn alloc, void *ctx)
 	return e->pml4 ? 0 : -1;
 }
 
+/* Memory types an EPT leaf may hold (SDM "EPT Misconfigurations"): UC, WC, WT, WP, WB. */
+static bool ept_mt_valid(unsigned mt)
+{
+	return mt == 0 || mt == 1 || mt == 4 || mt == 5 || mt == 6;
+}
+
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t bytes, unsigned perms)
 {
-	if ((gpa | hpa | bytes) & (SZ_4K - 1) || !(perms & EPT_PERM_MASK))
+	return ept_map_mt(e, gpa, hpa, bytes, perms, EPT_MT_WB);
+}
+
+int ept_map_mt(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t bytes, unsigned perms, unsigned mt)
+{
+	if ((gpa | hpa | bytes) & (SZ_4K - 1) || !(perms & EPT_PERM_MASK) || !ept_mt_valid(mt))
+		return -1;
+	if ((perms & EPT_W) && !(perms & EPT_R))
 		return -1;
 	while (bytes) {
 		bool big = e->large_ok && !((gpa | hpa) & (SZ_2M - 1)) && bytes >= SZ_2M;
 		uint64_t step = big ? SZ_2M : SZ_4K;
-		if (ept_map_one(e, gpa, hpa, big, perms) < 0)
+		if (ept_map_one(e, gpa, hpa, big, perms, mt) < 0)
 			return -1;
 		gpa += step, hpa += step, bytes -= step;
 	}

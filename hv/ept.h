@@ -15,7 +15,8 @@
 #define EPT_RWX      (EPT_R | EPT_W | EPT_X)
 #define EPT_PERM_MASK 7u
 
-#define EPT_MT_WB    6u              /* memory type write-back, leaf bits 5:3 */
+#define EPT_MT_UC    0u              /* memory types, leaf bits 5:3: uncacheable (MMIO) */
+#define EPT_MT_WB    6u              /* write-back (RAM) */
 #define EPT_LARGE    (1u << 7)       /* 2 MiB / 1 GiB leaf */
 #define EPT_ADDR_MASK 0x000ffffffffff000ull
 
@@ -38,9 +39,13 @@ int ept_init(struct ept *e, ept_alloc_fn alloc, void *ctx);
  * write-back. Uses 2 MiB pages where both addresses and the length allow
  * and e->large_ok says the CPU has them.
  * All three must be 4 KiB aligned. Returns 0, or -1 if misaligned, already
- * mapped, or out of table pages.
+ * mapped, or out of table pages, or if perms are none or write without
+ * read (an EPT misconfiguration).
  */
 int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t bytes, unsigned perms);
+
+/* The same with memory type mt (EPT_MT_UC for device memory, EPT_MT_WB for RAM). */
+int ept_map_mt(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t bytes, unsigned perms, unsigned mt);
 
 /*
  * Walks the EPT for gpa. Returns 0 and sets *hpa (and *perms if not NULL)

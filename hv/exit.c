@@ -58,8 +58,13 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 
 void exit_skip_insn(struct vcpu *v)
 {
+	exit_complete_insn(v, vmcs_read32(VM_EXIT_INSTRUCTION_LEN));
+}
+
+void exit_complete_insn(struct vcpu *v, unsigned len)
+{
 	uint64_t rflags = vmcs_readnat(GUEST_RFLAGS);
-	uint64_t rip = vmcs_readnat(GUEST_RIP) + vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	uint64_t rip = vmcs_readnat(GUEST_RIP) + len;
 
 	/* Outside 64-bit mode RIP wraps at 4 GiB (EIP). */
 	if ((rip >> 32) && !exit_guest_64bit())

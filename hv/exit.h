@@ -34,6 +34,14 @@ enum exit_action exit_vmfail(struct vcpu *v, int rc);
  */
 void exit_skip_insn(struct vcpu *v);
 
+/*
+ * The same for an instruction of len bytes that the hv decoded itself (an
+ * EPT violation reports no length). len 0: iterations of a REP string
+ * instruction are done and RIP stays on it for the rest; the trap and
+ * blocking rules are those of a completed iteration.
+ */
+void exit_complete_insn(struct vcpu *v, unsigned len);
+
 /* Returns true if the current guest runs 64-bit code (IA-32e mode and CS.L). */
 bool exit_guest_64bit(void);
 

@@ -6,9 +6,11 @@
  */
 #include "exit.h"
 #include "cpu.h"
+#include "gmem.h"
 #include "guest.h"
 #include "irq.h"
 #include "log.h"
+#include "mbload.h"
 #include "pic.h"
 #include "sched.h"
 #include "virq.h"
@@ -267,10 +269,99 @@ static const char *ept_access(uint64_t q)
 	return (q & 2) ? "write" : (q & 4) ? "instruction fetch" : "read";
 }
 
+/* Exit qualification for EPT violations (SDM "Exit Qualification for EPT Violations"). */
+#define EPTQ_WRITE          (1u << 1)
+#define EPTQ_LINEAR_VALID   (1u << 7)
+#define EPTQ_TRANSLATION    (1u << 8)    /* the access was to the page, not to a paging structure */
+
+/* Stops v after a write to the PC hole the hv cannot complete, saying why and what it saw. */
+static enum exit_action exit_rom_stop(struct vcpu *v, uint64_t gpa, const char *why,
+				      const struct gmem_insn *gi)
+{
+	char bytes[3 * INSN_MAX_LEN + 1] = "";
+
+	for (unsigned i = 0; gi && i < gi->nbytes; i++)
+		log_snprintf(bytes + 3 * i, 4, " %02x", gi->bytes[i]);
+	log_printf("hv: guest %s: EPT violation at GPA 0x%lx (write to the PC hole) rip 0x%lx: %s%s%s\n",
+		   v->guest->cfg->name, gpa, vmcs_readnat(GUEST_RIP), why, gi ? "; bytes" : "", bytes);
+	vmx_dump_guest(v);
+	guest_stop(v->guest, "EPT violation at GPA 0x%lx (write to the PC hole: %s)", gpa, why);
+	return EXIT_STOPPED;
+}
+
+/*
+ * A string store (STOS, MOVS) whose destination is in the PC hole: the
+ * iteration that faulted and those after it in the same page of the
+ * destination are dropped (RDI, RSI and RCX move as if they had been
+ * written); RIP stays on a REP instruction until its count runs out, so a
+ * long one costs one exit per page. Returns the elements dropped.
+ */
+static uint64_t exit_rom_string(struct vcpu *v, const struct insn *in)
+{
+	uint64_t amask = insn_mask(in->addrsize), step = in->opsize;
+	uint64_t rdi = v->regs.rdi & amask, count = in->rep ? v->regs.rcx & amask : 1, n;
+	uint64_t lin = exit_guest_64bit() ? rdi : (uint32_t)(vmcs_readnat(GUEST_ES_BASE) + rdi);
+	uint64_t rflags = vmcs_readnat(GUEST_RFLAGS), page_off = lin & 0xfff;
+	bool down = rflags & RFLAGS_DF;
+
+	n = down ? page_off / step + 1 : (4096 - page_off) / step;
+	n = MAX(n, 1);
+	n = MIN(n, count);
+	if (rflags & RFLAGS_TF)
+		n = 1;                  /* single-stepping traps after each iteration */
+	uint64_t bytes = n * step;
+	v->regs.rdi = insn_reg_write(v->regs.rdi, down ? rdi - bytes : rdi + bytes, in->addrsize);
+	if (in->kind == INSN_MOVS) {
+		uint64_t rsi = v->regs.rsi & amask;
+		v->regs.rsi = insn_reg_write(v->regs.rsi, down ? rsi - bytes : rsi + bytes, in->addrsize);
+	}
+	if (in->rep)
+		v->regs.rcx = insn_reg_write(v->regs.rcx, count - n, in->addrsize);
+	exit_complete_insn(v, (!in->rep || count == n) ? in->len : 0);
+	return n;
+}
+
+/*
+ * A write to the PC hole, which the EPT maps read-only (a ROM area): the
+ * write is dropped, as a ROM ignores it, and the guest goes on after the
+ * instruction, which the hv decodes (an EPT violation reports no length):
+ * MOV to memory, STOS, MOVS. Anything else, a write during event delivery
+ * (a stack in the hole) or to a paging structure there stops the guest.
+ */
+static enum exit_action exit_rom_write(struct vcpu *v, struct exit_info *x, uint64_t gpa)
+{
+	struct gmem_insn gi;
+	struct gmem_fault f;
+	struct guest *g = v->guest;
+	uint64_t bytes;
+
+	if (vmcs_read32(IDT_VECTORING_INFO) & INTR_VALID)
+		return exit_rom_stop(v, gpa, "during event delivery", NULL);
+	if ((x->qual & EPTQ_LINEAR_VALID) && !(x->qual & EPTQ_TRANSLATION))
+		return exit_rom_stop(v, gpa, "a paging-structure entry there", NULL);
+	if (gmem_fetch_insn(v, &gi, &f) != GMEM_OK)
+		return exit_rom_stop(v, gpa, "the instruction cannot be read", NULL);
+	if (gi.res != INSN_OK || !((gi.in.kind == INSN_MOV_STORE && gi.in.has_mem) ||
+				   gi.in.kind == INSN_STOS || gi.in.kind == INSN_MOVS))
+		return exit_rom_stop(v, gpa, "instruction not emulated", &gi);
+	if (gi.in.kind == INSN_MOV_STORE) {
+		bytes = gi.in.opsize;
+		exit_complete_insn(v, gi.in.len);
+	} else {
+		bytes = exit_rom_string(v, &gi.in) * gi.in.opsize;
+	}
+	g->rom_writes += bytes;
+	guest_log_refusal(g, "write to the PC hole at GPA 0x%lx dropped (read-only, a ROM area), "
+			  "%lu byte(s), rip 0x%lx", gpa, bytes, gi.rip);
+	return EXIT_RESUME;
+}
+
 enum exit_action exit_ept_violation(struct vcpu *v, struct exit_info *x)
 {
 	uint64_t gpa = vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 
+	if ((x->qual & EPTQ_WRITE) && gpa >= MBLOAD_HOLE_START && gpa < MBLOAD_HOLE_END)
+		return exit_rom_write(v, x, gpa);
 	log_printf("hv: guest %s: EPT violation at GPA 0x%lx (%s) rip 0x%lx\n",
 		   v->guest->cfg->name, gpa, ept_access(x->qual), vmcs_readnat(GUEST_RIP));
 	vmx_dump_guest(v);

@@ -5,9 +5,11 @@
  * Stopping only changes state; the run loop (hv/sched.c) does the rest.
  */
 #include "guest.h"
+#include "acpitab.h"
 #include "cpu.h"
 #include "exit.h"
 #include "irq.h"
+#include "guestload.h"
 #include "linuxload.h"
 #include "log.h"
 #include "mbload.h"
@@ -34,24 +36,53 @@ void *guest_gpa_ptr(struct guest *g, uint64_t gpa, uint64_t len)
 
 	if (gpa >= ram || len > ram - gpa)
 		return NULL;
-	/* The PC hole is not the guest's RAM: its EPT does not map it. */
+	/* The PC hole is not the guest's RAM: its EPT maps a ROM (or the VGA buffer) there. */
 	if (gpa < MBLOAD_HOLE_END && gpa + len > MBLOAD_HOLE_START)
 		return NULL;
 	return (void *)(uintptr_t)(g->boot->ram_hpa + gpa);
 }
 
-/* Maps the guest's RAM at guest-physical 0, leaving the PC hole unmapped. */
+#define GUEST_VGA_START 0xb8000u        /* the VGA text buffer, the vga device's MMIO */
+#define GUEST_VGA_END   0xc0000u
+
+/*
+ * Maps the PC hole 0xa0000-0xfffff as a ROM: every page to the one zero
+ * page all guests share, read-only and not executable (a write is an EPT
+ * violation whose write hv/exit_misc.c drops; code there would be zeros).
+ * The owner of vga gets the VGA text buffer instead: the device itself,
+ * read-write, uncacheable.
+ */
+static int guest_map_hole(struct guest *g)
+{
+	uint64_t zero = (uint64_t)(uintptr_t)hv.zero_page;
+	bool vga = g->cfg->devices & CFG_DEV_VGA;
+
+	for (uint64_t gpa = MBLOAD_HOLE_START; gpa < MBLOAD_HOLE_END; gpa += 4096) {
+		if (vga && gpa >= GUEST_VGA_START && gpa < GUEST_VGA_END)
+			continue;
+		if (ept_map(&g->ept, gpa, zero, 4096, EPT_R) < 0)
+			return -1;
+	}
+	if (vga)
+		return ept_map_mt(&g->ept, GUEST_VGA_START, GUEST_VGA_START, GUEST_VGA_END - GUEST_VGA_START,
+				  EPT_R | EPT_W, EPT_MT_UC);
+	return 0;
+}
+
+/* Maps the guest's RAM at guest-physical 0, and the PC hole over it as a ROM. */
 static void guest_build_ept(struct guest *g)
 {
 	uint64_t hpa = g->boot->ram_hpa, bytes = g->boot->ram_bytes;
 
 	if (ept_init(&g->ept, guest_ept_alloc, NULL) < 0)
 		panic("guest_build_ept: no memory for the EPT of guest %s", g->cfg->name);
+	if (!hv.zero_page)
+		hv.zero_page = mem_alloc_pages(1);
 	/* 2 MiB leaves only where the CPU has them (IA32_VMX_EPT_VPID_CAP bit 16). */
 	g->ept.large_ok = (vmx_caps()->ept_vpid & EPT_CAP_2M) != 0;
 	if (ept_map(&g->ept, 0, hpa, MBLOAD_HOLE_START, EPT_RWX) < 0 ||
 	    ept_map(&g->ept, MBLOAD_HOLE_END, hpa + MBLOAD_HOLE_END,
-		    bytes - MBLOAD_HOLE_END, EPT_RWX) < 0)
+		    bytes - MBLOAD_HOLE_END, EPT_RWX) < 0 || guest_map_hole(g) < 0)
 		panic("guest_build_ept: cannot map RAM of guest %s", g->cfg->name);
 }
 
@@ -136,6 +167,24 @@ static void guest_set_start(struct guest *g)
 	};
 }
 
+/*
+ * Installs g's ACPI tables (acpi = on) into its RAM: after every load,
+ * which clears the RAM. Returns 0, or -1 after logging why.
+ */
+static int guest_install_acpi(struct guest *g)
+{
+	const struct acpitab_cfg c = { .ncpus = 1, .vga = (g->cfg->devices & CFG_DEV_VGA) != 0 };
+	struct acpitab_out out;
+
+	if (!g->cfg->acpi)
+		return 0;
+	if (acpitab_install((void *)(uintptr_t)g->boot->ram_hpa, g->boot->ram_bytes, &c, &out) < 0) {
+		log_printf("hv: guest %s: cannot build its ACPI tables\n", g->cfg->name);
+		return -1;
+	}
+	return 0;
+}
+
 void guest_init_all(struct boot_info *bi)
 {
 	hv.nguests = bi->cfg.nguests;
@@ -147,6 +196,8 @@ void guest_init_all(struct boot_info *bi)
 		g->state = GUEST_RUNNABLE;
 		g->boots = 1;
 		guest_build_ept(g);
+		if (guest_install_acpi(g) < 0)
+			panic("guest_init_all: ACPI tables of guest %s", g->cfg->name);
 		vdev_init(g);
 		g->io_bitmap = mem_alloc_pages(2);
 		g->msr_bitmap = mem_alloc_pages(1);
@@ -162,51 +213,23 @@ void guest_init_all(struct boot_info *bi)
 	}
 }
 
-/* Loads the pristine bzImage and initrd into g's RAM again. Returns 0, or -1 after logging why. */
-static int guest_reload_linux(struct guest *g)
+/* Loads the pristine image (and initrd or modules) into g's RAM again. Returns 0, or -1 after logging why. */
+static int guest_reload(struct guest *g)
 {
-	struct boot_guest *b = g->boot;
-	struct linuxload_result res;
-	const struct linuxload_args a = {
-		.image = (const void *)(uintptr_t)b->image_hpa, .image_bytes = b->image_bytes,
-		.initrd = (const void *)(uintptr_t)b->initrd_hpa, .initrd_bytes = b->initrd_bytes,
-		.cmdline = g->cfg->cmdline,
-		.ram = (void *)(uintptr_t)b->ram_hpa, .ram_bytes = b->ram_bytes,
-	};
+	struct guestload_result r;
 
-	if (linuxload(&a, &res) < 0) {
-		log_printf("hv: guest %s: cannot reload the kernel: %s\n", g->cfg->name, res.err);
+	if (guestload(g->cfg, g->boot, &r) < 0) {
+		log_printf("hv: guest %s: cannot reload: %s\n", g->cfg->name, r.msg);
 		return -1;
 	}
-	b->entry = res.entry;
-	b->zero_page_gpa = res.zero_page;
-	b->gdt_gpa = res.gdt_base;
-	b->gdt_limit = res.gdt_limit;
-	return 0;
-}
-
-/* Loads the pristine Multiboot image into g's RAM again. Returns 0, or -1 after logging why. */
-static int guest_reload_multiboot(struct guest *g)
-{
-	struct boot_guest *b = g->boot;
-	struct mbload_result res;
-	const char *err = "";
-
-	if (mbload((const void *)(uintptr_t)b->image_hpa, b->image_bytes,
-		   (void *)(uintptr_t)b->ram_hpa, b->ram_bytes, g->cfg->cmdline, &res, &err) < 0) {
-		log_printf("hv: guest %s: cannot reload image: %s\n", g->cfg->name, err);
-		return -1;
-	}
-	b->entry = res.entry;
-	b->mbi_gpa = res.mbi_gpa;
-	return 0;
+	return guest_install_acpi(g);
 }
 
 int guest_restart(struct guest *g)
 {
 	struct vcpu *v = &g->vcpu;
 
-	if ((g->cfg->boot == CFG_BOOT_LINUX ? guest_reload_linux(g) : guest_reload_multiboot(g)) < 0)
+	if (guest_reload(g) < 0)
 		return -1;
 	g->boots++;
 	vdev_init(g);
@@ -279,23 +302,43 @@ bool guest_ended(const struct guest *g)
 	       (g->state == GUEST_STOPPED && !g->sched.restart_due);
 }
 
-/* Sends g's finished console line to the log, or counts it as dropped (quota full). */
+/* Longest "[name] (N console bytes dropped: ...)" line (name < CFG_NAME_MAX, N < 2^64). */
+#define GUEST_CON_REPORT_MAX (CFG_NAME_MAX + 84)
+
+/*
+ * Sends g's finished console line to the log, or counts it as dropped
+ * (quota full). A dropped line costs a comparison: nothing is formatted
+ * for it, so a guest that floods its console (HC_CONSOLE of 4096 one-byte
+ * lines) keeps the hv in root mode for little longer than the bytes take.
+ */
 static void guest_con_flush(struct guest *g)
 {
 	char line[GUEST_CON_LINE + CFG_NAME_MAX + 64];
-	size_t n;
+	size_t room = log_guest_room((unsigned)g->id);
+	size_t name = lib_strnlen(g->cfg->name, CFG_NAME_MAX);
+	size_t text, n;
 
-	if (g->con_unreported) {
+	if (g->con_unreported && room >= GUEST_CON_REPORT_MAX) {
 		n = log_snprintf(line, sizeof(line), "[%s] (%lu console bytes dropped: output faster "
 				 "than the log drains)\n", g->cfg->name, g->con_unreported);
-		if (log_guest_line((unsigned)g->id, line, n))
+		if (log_guest_line((unsigned)g->id, line, n)) {
 			g->con_unreported = 0;
+			room -= n;
+		}
 	}
-	g->con[g->con_len] = 0;
-	n = log_snprintf(line, sizeof(line), "[%s] %s\n", g->cfg->name, g->con);
-	if (g->con_unreported || !log_guest_line((unsigned)g->id, line, n)) {
+	text = lib_strnlen(g->con, g->con_len);  /* a NUL ends the text, as it always did */
+	n = name + text + 4;                     /* "[" name "] " text "\n" */
+	if (g->con_unreported || n > room) {
 		g->con_dropped += g->con_len + 1;
 		g->con_unreported += g->con_len + 1;
+	} else {
+		line[0] = '[';
+		memcpy(line + 1, g->cfg->name, name);
+		line[name + 1] = ']';
+		line[name + 2] = ' ';
+		memcpy(line + name + 3, g->con, text);
+		line[n - 1] = '\n';
+		log_guest_line((unsigned)g->id, line, n);
 	}
 	g->con_len = 0;
 }

@@ -22,6 +22,10 @@
 #include "vpic.h"
 #include "vpit.h"
 #include "vcmos.h"
+#include "vuart.h"
+#include "v8042.h"
+#include "fwcfg.h"
+#include "acpipm.h"
 #include "log.h"
 
 /*
@@ -154,6 +158,14 @@ struct guest {
 		void *shadow;        /* host-physical PRD table, below 4 GiB */
 	} dma[2];
 	uint64_t dma_started, dma_refusals;
+	struct vuart com[4];         /* virtual 16550s at COM1-COM4 (hv/vdev.c) */
+	uint8_t com_virtual;         /* bit n: COM(n+1) is virtual: the guest owns none of its ports */
+	struct v8042 kbc;            /* virtual 8042 at 0x60/0x64 */
+	uint8_t reset_control;       /* port 0xcf9 as written: bits 1 (system reset) and 3 (full reset) */
+	bool warm_reset;             /* it reset itself: its next boot keeps the CMOS (hv/vdev.c) */
+	uint64_t rom_writes;         /* bytes written to the PC hole and dropped */
+	struct fwcfg fwcfg;          /* QEMU fw_cfg at 0x510-0x511, every guest (hv/fwcfg.c) */
+	struct acpipm pm;            /* ACPI PM1a registers, acpi = on (hv/acpipm.c) */
 
 	/* Scheduling and time. */
 	struct sched_share sched;
@@ -181,6 +193,7 @@ struct hv {
 	uint64_t start_tsc;
 	unsigned maxphyaddr;         /* physical-address width (CPUID 0x80000008) */
 	bool vmcheck;                /* [hv] vmcheck = on: check the VMCS before every entry */
+	void *zero_page;             /* the PC hole of every guest: read-only, never written */
 };
 
 extern struct hv hv;

@@ -141,11 +141,17 @@ static uint64_t lx_kernel_end(const struct lx_loader *ld, uint64_t load)
 	return MAX(load + ld->kernel_bytes, run + ld->h.init_size);
 }
 
-/* True if the kernel loaded at load lies in RAM above the PC hole. */
+/* The end of the RAM the kernel and the initrd may use: the ACPI tables' range, or the top. */
+static uint64_t lx_top(const struct lx_loader *ld)
+{
+	return ld->a->acpi_gpa ? ld->a->acpi_gpa : ld->a->ram_bytes;
+}
+
+/* True if the kernel loaded at load lies in RAM above the PC hole (and below the ACPI tables). */
 static bool lx_kernel_fits(const struct lx_loader *ld, uint64_t load)
 {
-	return load >= LINUXLOAD_HIGH && load < ld->a->ram_bytes &&
-	       lx_kernel_end(ld, load) <= ld->a->ram_bytes;
+	return load >= LINUXLOAD_HIGH && load < lx_top(ld) &&
+	       lx_kernel_end(ld, load) <= lx_top(ld);
 }
 
 /*
@@ -155,7 +161,7 @@ static bool lx_kernel_fits(const struct lx_loader *ld, uint64_t load)
  */
 static uint64_t lx_initrd_place(const struct lx_loader *ld, uint64_t load)
 {
-	uint64_t top = MIN((uint64_t)ld->h.initrd_addr_max + 1, ld->a->ram_bytes);
+	uint64_t top = MIN((uint64_t)ld->h.initrd_addr_max + 1, lx_top(ld));
 	uint64_t n = ld->initrd_bytes, at;
 
 	if (n == 0 || n > top)
@@ -249,7 +255,9 @@ static void lx_zero_page(struct lx_loader *ld, uint32_t initrd_gpa)
 	/* ext_ramdisk_image/size, ext_cmd_line_ptr: 0, everything lies below 4 GiB. */
 	lx_e820_add(zp, 0, LINUXLOAD_LOW_TOP, LX_E820_RAM);
 	lx_e820_add(zp, LINUXLOAD_LOW_TOP, LINUXLOAD_HIGH - LINUXLOAD_LOW_TOP, LX_E820_RESERVED);
-	lx_e820_add(zp, LINUXLOAD_HIGH, ld->a->ram_bytes - LINUXLOAD_HIGH, LX_E820_RAM);
+	lx_e820_add(zp, LINUXLOAD_HIGH, lx_top(ld) - LINUXLOAD_HIGH, LX_E820_RAM);
+	if (lx_top(ld) < ld->a->ram_bytes)
+		lx_e820_add(zp, lx_top(ld), ld->a->ram_bytes - lx_top(ld), LX_E820_ACPI);
 }
 
 /* Writes the GDT: null, null, __BOOT_CS flat code, __BOOT_DS flat data (accessed set). */
@@ -270,6 +278,10 @@ int linuxload(const struct linuxload_args *a, struct linuxload_result *res)
 	*res = (struct linuxload_result){ .bad = LINUXLOAD_PART_IMAGE };
 	if (a->ram_bytes < LINUXLOAD_MIN_RAM || a->ram_bytes > LINUXLOAD_MAX_RAM)
 		return lx_fail(&ld, LINUXLOAD_PART_IMAGE, "guest RAM must be between 2 MiB and 4 GiB");
+	if (a->acpi_gpa && (a->acpi_gpa < LINUXLOAD_HIGH || a->acpi_gpa >= a->ram_bytes ||
+			    a->acpi_gpa % LX_PAGE))
+		return lx_fail(&ld, LINUXLOAD_PART_IMAGE, "ACPI tables' range 0x%llx is not "
+			       "page-aligned RAM above 1 MiB", (unsigned long long)a->acpi_gpa);
 	if (lx_read_header(&ld) < 0 || lx_check_cmdline(&ld) < 0 || lx_place(&ld) < 0)
 		return -1;
 	initrd_gpa = (uint32_t)lx_initrd_place(&ld, ld.load);

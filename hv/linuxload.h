@@ -24,7 +24,8 @@
  *   0x0009fc00 +-------------------------+
  *              | EBDA / VGA / BIOS       |  e820: reserved; not in the EPT
  *   0x00100000 +-------------------------+
- *              | free RAM                |  e820: usable up to ram_bytes
+ *              | free RAM                |  e820: usable up to the ACPI tables
+ *              |                         |  (acpi_gpa) or ram_bytes
  *   load       +-------------------------+  pref_address if it fits, else (a
  *              | protected-mode kernel,  |  relocatable kernel) the lowest
  *              | then room up to         |  kernel_alignment multiple >= 1 MiB;
@@ -35,6 +36,8 @@
  *              | initrd                  |  min(initrd_addr_max + 1, ram_bytes)
  *              +-------------------------+  allows (as GRUB places it)
  *              | (less than a page)      |
+ *   acpi_gpa   +-------------------------+  optional: e820 type 3 (ACPI)
+ *              | ACPI tables (the hv's)  |
  *   ram_bytes  +-------------------------+
  *
  * The GDT, zero page and command line stay in usable RAM: Linux copies
@@ -59,7 +62,7 @@
 #define LINUXLOAD_HIGH           0x100000u      /* end of the PC hole */
 #define LINUXLOAD_MIN_RAM        (2u << 20)
 #define LINUXLOAD_MAX_RAM        (1ull << 32)
-#define LINUXLOAD_E820_ENTRIES   3
+#define LINUXLOAD_E820_ENTRIES   4              /* at most: with the ACPI tables */
 #define LINUXLOAD_ERR_MAX        160
 
 /* Offsets in the zero page (boot.rst's setup header table, zero-page.rst). */
@@ -102,6 +105,7 @@
 #define LX_XLF_KERNEL_64         0x0001u
 #define LX_E820_RAM              1u
 #define LX_E820_RESERVED         2u
+#define LX_E820_ACPI             3u
 #define LX_HEAP_END              0xe000u        /* boot.rst's sample layout */
 
 /* What a failure is about, so the caller can name the hv.cfg key. */
@@ -118,6 +122,8 @@ struct linuxload_args {
 	size_t initrd_bytes;
 	const char *cmdline;       /* NULL: empty */
 	uint64_t acpi_rsdp;        /* guest-physical RSDP for the zero page, 0: none */
+	uint64_t acpi_gpa;         /* ACPI tables at [acpi_gpa, ram_bytes): e820 type 3, kept
+				    * free of kernel and initrd; 0: none */
 	void *ram;                 /* guest RAM, guest-physical 0 */
 	uint64_t ram_bytes;
 };

@@ -12,9 +12,11 @@
  *
  * A line has an owner: a guest (its console, and lines about what it did)
  * or the hv. Draining a guest's line is charged to that guest (the hook
- * hv/sched.c installs). A guest may have at most LOG_GUEST_QUOTA bytes
- * waiting in the ring; lines beyond that are dropped and counted, and the
- * count is printed when it can print again.
+ * hv/sched.c installs). A guest may have at most LOG_GUEST_QUOTA bytes in
+ * LOG_GUEST_LINES lines waiting in the ring; lines beyond that are dropped
+ * and counted, and the count is printed when it can print again. (Without
+ * the bound on lines, a flood of one-byte lines would fill the table of
+ * lines and force a full drain every LOG_LINES of them.)
  *
  * panic() writes synchronously: nothing may stand between a broken
  * invariant and its message.
@@ -35,6 +37,7 @@ static char ring[LOG_RING];
 static uint64_t head, tail_e9, tail_uart;
 static uint16_t log_serial;
 static uint32_t pending[LOG_MAX_OWNERS]; /* bytes of each guest not yet out on 0xE9 */
+static uint32_t pending_lines[LOG_MAX_OWNERS]; /* and its lines */
 static uint64_t uart_lost;
 static bool uart_cr_sent;                /* '\r' of the '\n' at tail_uart is out */
 static log_charge_fn charge_hook;
@@ -48,6 +51,7 @@ void log_init(uint16_t serial_base)
 {
 	head = tail_e9 = tail_uart = line_head = line_tail = uart_lost = 0;
 	memset(pending, 0, sizeof(pending));
+	memset(pending_lines, 0, sizeof(pending_lines));
 	charge_hook = NULL;
 	uart_cr_sent = false;
 	log_serial = serial_base;
@@ -111,7 +115,7 @@ void log_drain(size_t max)
 	while (line_tail < line_head && max) {
 		uint64_t end = lines[line_tail % LOG_LINES].end;
 		uint8_t owner = lines[line_tail % LOG_LINES].owner;
-		uint64_t to = MIN(end, tail_e9 + max);
+		uint64_t to = tail_e9 + MIN(end - tail_e9, max);   /* max may be LOG_DRAIN_ALL */
 
 		if (charge_hook)
 			charge_hook(owner == LOG_HV ? -1 : owner, true);
@@ -122,8 +126,11 @@ void log_drain(size_t max)
 		tail_e9 = to;
 		if (charge_hook)
 			charge_hook(owner == LOG_HV ? -1 : owner, false);
-		if (to == end)
-			line_tail++;
+		if (to != end)
+			continue;
+		line_tail++;
+		if (owner < LOG_MAX_OWNERS)
+			pending_lines[owner]--;
 	}
 	log_drain_uart();
 }
@@ -147,15 +154,25 @@ static void log_append(uint8_t owner, const char *s, size_t n)
 	lines[line_head % LOG_LINES].end = head;
 	lines[line_head % LOG_LINES].owner = owner;
 	line_head++;
-	if (owner < LOG_MAX_OWNERS)
+	if (owner < LOG_MAX_OWNERS) {
 		pending[owner] += (uint32_t)n;
+		pending_lines[owner]++;
+	}
+}
+
+size_t log_guest_room(unsigned owner)
+{
+	if (owner >= LOG_MAX_OWNERS || pending[owner] >= LOG_GUEST_QUOTA ||
+	    pending_lines[owner] >= LOG_GUEST_LINES)
+		return 0;
+	return LOG_GUEST_QUOTA - pending[owner];
 }
 
 bool log_guest_line(unsigned owner, const char *s, size_t n)
 {
 	if (owner >= LOG_MAX_OWNERS)
 		return false;
-	if (pending[owner] + n > LOG_GUEST_QUOTA)
+	if (pending[owner] + n > LOG_GUEST_QUOTA || pending_lines[owner] >= LOG_GUEST_LINES)
 		return false;
 	log_append((uint8_t)owner, s, n);
 	return true;

@@ -15,6 +15,7 @@
 #define LOG_DRAIN_CHUNK  512u            /* bytes to 0xE9 after each exit, at most */
 #define LOG_DRAIN_ALL    ((size_t)-1)
 #define LOG_GUEST_QUOTA  8192u           /* a guest's bytes waiting in the ring, at most */
+#define LOG_GUEST_LINES  128u            /* and its lines (LOG_LINES / CFG_MAX_GUESTS) */
 
 /* Chooses the serial port (0 = none) and programs it to 115200 8N1. */
 void log_init(uint16_t serial_base);
@@ -33,9 +34,13 @@ void log_write_debugcon(const char *s, size_t n);
 /* Appends raw bytes (an hv line) to the log. */
 void log_write(const char *s, size_t n);
 
+/* Returns how many more bytes of lines guest owner may have waiting in the ring now. */
+size_t log_guest_room(unsigned owner);
+
 /*
  * Appends a line of guest owner (its console). Returns false, appending
- * nothing, if the guest already has LOG_GUEST_QUOTA bytes waiting.
+ * nothing, if the line would take the guest beyond LOG_GUEST_QUOTA bytes
+ * or LOG_GUEST_LINES lines waiting.
  */
 bool log_guest_line(unsigned owner, const char *s, size_t n);
 

@@ -58,6 +58,7 @@ struct loader {
 	size_t image_bytes;
 	uint8_t *ram;
 	uint64_t ram_bytes;
+	uint64_t top;              /* end of the RAM segments and modules may use */
 	struct mbload_result *res;
 	const char *err;
 	uint64_t entry;            /* known before any segment is loaded */
@@ -96,6 +97,8 @@ static int load_seg(struct loader *ld, const struct seg *s)
 		return ld->err = "segment extends past the end of the image", -1;
 	if (s->paddr >= ld->ram_bytes || s->memsz > ld->ram_bytes - s->paddr)
 		return ld->err = "segment does not fit in guest RAM", -1;
+	if (s->paddr + s->memsz > ld->top)
+		return ld->err = "segment overlaps the ACPI tables at the top of guest RAM", -1;
 	if (ranges_overlap(s->paddr, s->memsz, MBLOAD_HOLE_START,
 			   MBLOAD_HOLE_END - MBLOAD_HOLE_START))
 		return ld->err = "segment overlaps the PC hole 0xa0000-0xfffff", -1;
@@ -207,46 +210,133 @@ static void mmap_add(struct mb_mmap_entry **p, uint64_t addr, uint64_t len, uint
 	(*p)++;
 }
 
+/* Offsets in the info page. */
+#define INFO_MMAP       0x100u
+#define INFO_NAME       0x200u
+#define INFO_MODS       0x220u     /* MBLOAD_MAX_MODULES struct mb_module */
+#define INFO_MODSTR     0x2a0u     /* one MBLOAD_MODSTR_BYTES slot per module */
+#define INFO_CMDLINE    (INFO_MODSTR + MBLOAD_MAX_MODULES * MBLOAD_MODSTR_BYTES)
+
+_Static_assert(INFO_MODS + MBLOAD_MAX_MODULES * sizeof(struct mb_module) <= INFO_MODSTR,
+	       "module list overlaps the module strings");
+_Static_assert(INFO_CMDLINE < MBLOAD_INFO_BYTES, "no room for the command line");
+
+/* Writes the module list and the modules' strings (cut to their slots). */
+static void build_mods(struct loader *ld, const struct mbload_args *a, struct mb_info *mbi)
+{
+	uint8_t *page = ld->ram + MBLOAD_INFO_GPA;
+	struct mb_module *m = (void *)(page + INFO_MODS);
+
+	for (unsigned i = 0; i < a->nmods; i++) {
+		uint32_t str = INFO_MODSTR + i * MBLOAD_MODSTR_BYTES;
+
+		lib_strlcpy((char *)page + str, a->mods[i].string ? a->mods[i].string : "",
+			    MBLOAD_MODSTR_BYTES);
+		m[i] = (struct mb_module){ .mod_start = ld->res->mods_gpa[i],
+					   .mod_end = ld->res->mods_gpa[i] + (uint32_t)a->mods[i].bytes,
+					   .string = MBLOAD_INFO_GPA + str };
+	}
+	if (a->nmods) {
+		mbi->flags |= MB_IF_MODS;
+		mbi->mods_count = a->nmods;
+		mbi->mods_addr = MBLOAD_INFO_GPA + INFO_MODS;
+	}
+}
+
 /* Writes the Multiboot info page. Command lines longer than the page allows are cut. */
-static void build_info(struct loader *ld, const char *cmdline)
+static void build_info(struct loader *ld, const struct mbload_args *a)
 {
 	uint8_t *page = ld->ram + MBLOAD_INFO_GPA;
 	struct mb_info *mbi = (void *)page;
-	struct mb_mmap_entry *e = (void *)(page + 0x100), *first = e;
+	struct mb_mmap_entry *e = (void *)(page + INFO_MMAP), *first = e;
 	static const char loader_name[] = "nanokernel-hv";
-	const uint32_t name_off = 0x200, cmd_off = 0x240;
 
 	mmap_add(&e, 0, MBLOAD_LOW_TOP, MB_MMAP_AVAILABLE);
 	mmap_add(&e, MBLOAD_LOW_TOP, MBLOAD_HOLE_START - MBLOAD_LOW_TOP, MB_MMAP_RESERVED);
 	mmap_add(&e, 0xf0000, 0x10000, MB_MMAP_RESERVED);
-	mmap_add(&e, MBLOAD_HOLE_END, ld->ram_bytes - MBLOAD_HOLE_END, MB_MMAP_AVAILABLE);
+	mmap_add(&e, MBLOAD_HOLE_END, ld->top - MBLOAD_HOLE_END, MB_MMAP_AVAILABLE);
+	if (ld->top < ld->ram_bytes)
+		mmap_add(&e, ld->top, ld->ram_bytes - ld->top, MB_MMAP_ACPI);
 
-	memcpy(page + name_off, loader_name, sizeof(loader_name));
-	lib_strlcpy((char *)page + cmd_off, cmdline ? cmdline : "", MBLOAD_INFO_BYTES - cmd_off);
+	memcpy(page + INFO_NAME, loader_name, sizeof(loader_name));
+	lib_strlcpy((char *)page + INFO_CMDLINE, a->cmdline ? a->cmdline : "",
+		    MBLOAD_INFO_BYTES - INFO_CMDLINE);
 
 	mbi->flags = MB_IF_MEMORY | MB_IF_CMDLINE | MB_IF_MMAP | MB_IF_LOADER_NAME;
 	mbi->mem_lower = MBLOAD_LOW_TOP / 1024;
-	mbi->mem_upper = (uint32_t)((ld->ram_bytes - MBLOAD_HOLE_END) / 1024);
-	mbi->cmdline = MBLOAD_INFO_GPA + cmd_off;
-	mbi->mmap_addr = MBLOAD_INFO_GPA + 0x100;
+	mbi->mem_upper = (uint32_t)((ld->top - MBLOAD_HOLE_END) / 1024);
+	mbi->cmdline = MBLOAD_INFO_GPA + INFO_CMDLINE;
+	mbi->mmap_addr = MBLOAD_INFO_GPA + INFO_MMAP;
 	mbi->mmap_length = (uint32_t)((uint8_t *)e - (uint8_t *)first);
-	mbi->boot_loader_name = MBLOAD_INFO_GPA + name_off;
+	mbi->boot_loader_name = MBLOAD_INFO_GPA + INFO_NAME;
+	build_mods(ld, a, mbi);
 	ld->res->mbi_gpa = MBLOAD_INFO_GPA;
+}
+
+/*
+ * Places the modules in order, each at the first page after the kernel
+ * (and 1 MiB) and the module before it. Returns 0, or -1 with res->bad_module.
+ */
+static int place_modules(struct loader *ld, const struct mbload_args *a)
+{
+	uint64_t at = ALIGN_UP(MAX(ld->res->load_hi, (uint64_t)MBLOAD_HOLE_END), MBLOAD_PAGE);
+	uint64_t end = MIN(ld->top, (uint64_t)UINT32_MAX);     /* mod_end is 32-bit */
+
+	for (unsigned i = 0; i < a->nmods; i++) {
+		size_t n = a->mods[i].bytes;
+
+		if (n > end || at > end - n) {
+			ld->res->bad_module = (int)i;
+			ld->err = ld->top < ld->ram_bytes ?
+				  "module does not fit the guest's RAM after the kernel and the modules "
+				  "before it, below the ACPI tables" :
+				  "module does not fit the guest's RAM after the kernel and the modules "
+				  "before it";
+			return -1;
+		}
+		memcpy(ld->ram + at, a->mods[i].data, n);
+		ld->res->mods_gpa[i] = (uint32_t)at;
+		at = ALIGN_UP(at + n, MBLOAD_PAGE);
+	}
+	return 0;
+}
+
+/* Checks the RAM size, the module count and the ACPI range. Returns NULL or the cause. */
+static const char *check_args(const struct mbload_args *a)
+{
+	if (a->ram_bytes < MBLOAD_MIN_RAM || a->ram_bytes > MBLOAD_MAX_RAM)
+		return "guest RAM must be between 2 MiB and 4 GiB";
+	if (a->nmods > MBLOAD_MAX_MODULES)
+		return "more than 8 modules";
+	if (a->acpi_gpa && (a->acpi_gpa < MBLOAD_HOLE_END || a->acpi_gpa >= a->ram_bytes ||
+			    a->acpi_gpa % MBLOAD_PAGE))
+		return "ACPI tables' range is not page-aligned RAM above 1 MiB";
+	return NULL;
 }
 
 int mbload(const void *image, size_t image_bytes, void *ram, uint64_t ram_bytes,
 	   const char *cmdline, struct mbload_result *res, const char **err)
 {
-	struct loader ld = { image, image_bytes, ram, ram_bytes, res, "", 0, false };
+	const struct mbload_args a = { .image = image, .image_bytes = image_bytes, .ram = ram,
+				       .ram_bytes = ram_bytes, .cmdline = cmdline };
+
+	return mbload_guest(&a, res, err);
+}
+
+int mbload_guest(const struct mbload_args *a, struct mbload_result *res, const char **err)
+{
+	const void *image = a->image;
+	size_t image_bytes = a->image_bytes;
+	struct loader ld = { image, image_bytes, a->ram, a->ram_bytes,
+			     a->acpi_gpa ? a->acpi_gpa : a->ram_bytes, res, "", 0, false };
 	long hoff;
 	const struct mb_header *h;
 	int rc;
 
-	*res = (struct mbload_result){ .load_lo = UINT32_MAX };
-	if (ram_bytes < MBLOAD_MIN_RAM || ram_bytes > MBLOAD_MAX_RAM) {
-		*err = "guest RAM must be between 2 MiB and 4 GiB";
+	*res = (struct mbload_result){ .load_lo = UINT32_MAX, .bad_module = -1 };
+	*err = check_args(a);
+	if (*err)
 		return -1;
-	}
 	hoff = mbload_find_header(image, image_bytes);
 	if (hoff < 0) {
 		*err = "no Multiboot header (magic 0x1badb002 with valid checksum) in the first 8 KiB";
@@ -257,7 +347,7 @@ int mbload(const void *image, size_t image_bytes, void *ram, uint64_t ram_bytes,
 		*err = "Multiboot header asks for a video mode, which this loader does not provide";
 		return -1;
 	}
-	memset(ram, 0, ram_bytes);
+	memset(a->ram, 0, a->ram_bytes);
 	if ((h->flags & MB_HF_AOUT_KLUDGE) && (size_t)hoff + sizeof(*h) <= image_bytes)
 		rc = load_aout(&ld, h, hoff);
 	else
@@ -266,10 +356,12 @@ int mbload(const void *image, size_t image_bytes, void *ram, uint64_t ram_bytes,
 		ld.err = "entry point is outside the loaded segments";
 		rc = -1;
 	}
+	if (rc == 0)
+		rc = place_modules(&ld, a);
 	if (rc < 0) {
 		*err = ld.err;
 		return -1;
 	}
-	build_info(&ld, cmdline);
+	build_info(&ld, a);
 	return 0;
 }

@@ -11,11 +11,19 @@
  * of what the named shares leave. Every TSC tick the CPU spends is charged
  * to one guest or to nobody (idle): the guest's own run time, and the hv's
  * work because of it: its exits, its device's interrupts (even while
- * another guest runs), its timer wake-ups, the switch to it. A guest with
- * budget left goes before one without; guests without budget run only when
- * no guest with budget wants the CPU (the CPU never idles while a guest
- * could run). So a guest gets at least its share of every period when it
- * wants it, whatever the others do.
+ * another guest runs), its timer wake-ups, the switch to it (or back from
+ * it, when its wake-up preempted the other). Time past a period's end
+ * counts in the next period. A guest with budget left goes before one
+ * without; guests without budget run only when no guest with budget wants
+ * the CPU (the CPU never idles while a guest could run). So a guest gets
+ * at least its share of every period when it wants it, whatever the
+ * others do.
+ *
+ * Spare time (what guests with budget leave) goes in turns of a tenth of a
+ * period to the guest that has had the least for its share, counting how
+ * far it was ahead when the last period ended: root-mode work that no
+ * timer cuts short (a long hypercall) cannot win a guest more than the
+ * others over time.
  *
  * Wake-ups. A halted guest wakes when it has a virtual interrupt it can
  * take (vPIC: unmasked, not held off by one in service; its IF was 1 at
@@ -39,6 +47,21 @@
 #include "virq.h"
 #include "vmx.h"
 #include "xstate.h"
+
+/* Spare time is handed out in turns of this part of a period, each to the guest that had the least. */
+#define SCHED_SPARE_PARTS 10
+
+/* Time charged after the current period's end, for the next period (per guest). */
+static uint64_t sched_carry[CFG_MAX_GUESTS];
+
+/*
+ * How far each guest was ahead in spare time of the others that wanted it
+ * too, when the last period ended (ticks). Root-mode work no timer can cut
+ * short (a hypercall, a burst of console output) can leave a guest ahead
+ * at the end of a period; it is behind by as much when the next period's
+ * spare time is handed out, so over time the spare time is shared evenly.
+ */
+static uint64_t sched_ahead[CFG_MAX_GUESTS];
 
 static struct {
 	struct vcpu *live;           /* whose CR2, MSRs, FPU and debug state are in the CPU */
@@ -76,6 +99,8 @@ void sched_init(void)
 			   hv.period_tsc / (hv.tsc_hz / 1000000));
 	}
 	memset(&sched, 0, sizeof(sched));
+	memset(sched_carry, 0, sizeof(sched_carry));
+	memset(sched_ahead, 0, sizeof(sched_ahead));
 	sched.last = -1;
 	sched.mark = cpu_rdtsc();
 	for (int i = 0; i < hv.nguests; i++)
@@ -84,12 +109,27 @@ void sched_init(void)
 	sched.next_wake = UINT64_MAX;
 }
 
+/*
+ * Charges [sched.mark, to) to g's budget: the part after the period's end
+ * belongs to the next period (a long root-mode stretch across the end is
+ * not forgiven by the refill).
+ */
+static void sched_charge(struct guest *g, uint64_t to)
+{
+	uint64_t from = sched.mark, next = 0;
+
+	if (to > sched.period_end)
+		next = to - MAX(from, sched.period_end);
+	sched_carry[g->id] += next;
+	g->sched.used += to - from - next;
+}
+
 void sched_account(struct guest *g, uint64_t now)
 {
 	if (now <= sched.mark)
 		return;
 	if (g) {
-		g->sched.used += now - sched.mark;
+		sched_charge(g, now);
 		g->sched.hv_tsc += now - sched.mark;
 	}
 	sched.mark = now;
@@ -108,20 +148,46 @@ static void sched_charge_run(struct vcpu *v, int rc)
 
 	sched_account(sched.cause, v->resume_tsc);
 	if (rc == 0 && v->exit_tsc > sched.mark) {
-		g->sched.used += v->exit_tsc - sched.mark;
+		sched_charge(g, v->exit_tsc);
 		g->sched.guest_tsc += v->exit_tsc - sched.mark;
 		sched.mark = v->exit_tsc;
 	}
 	sched.cause = g;
 }
 
-/* Starts a new period if the current one is over: every budget is full again. */
+/* Returns true if g wants more than its budget: runnable with its budget used up. */
+static bool sched_wants_spare(const struct guest *g)
+{
+	return g->state == GUEST_RUNNABLE && !sched_has_budget(g);
+}
+
+/* What g has had this period, with what it was ahead before, per mille of its share. */
+static uint64_t sched_spare_level(const struct guest *g)
+{
+	return (g->sched.used + sched_ahead[g->id]) * 1000 / MAX(g->sched.permille, 1u);
+}
+
+/*
+ * Starts a new period if the current one is over: every budget is full
+ * again, less what was carried; each guest that wanted spare time keeps
+ * how far it is ahead of the one that had the least.
+ */
 static void sched_new_period(uint64_t now)
 {
+	uint64_t least = UINT64_MAX;
+
 	if (now < sched.period_end)
 		return;
 	for (int i = 0; i < hv.nguests; i++)
-		hv.guests[i].sched.used = 0;
+		if (sched_wants_spare(&hv.guests[i]))
+			least = MIN(least, sched_spare_level(&hv.guests[i]));
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		sched_ahead[i] = sched_wants_spare(g) ?
+			(sched_spare_level(g) - least) * MAX(g->sched.permille, 1u) / 1000 : 0;
+		g->sched.used = sched_carry[i];
+		sched_carry[i] = 0;
+	}
 	sched.period_end += hv.period_tsc;
 	if (sched.period_end <= now)
 		sched.period_end = now + hv.period_tsc;
@@ -196,22 +262,32 @@ bool sched_timer(struct vcpu *v, uint64_t now)
 	return yield || sched.preempt;
 }
 
-/* Returns the next guest to run: woken with budget, then runnable with budget, then any. */
+/*
+ * Returns the next guest to run: woken with budget, then runnable with
+ * budget (round robin), then for the CPU's spare time the runnable guest
+ * that has had the least of it (sched_spare_level). Not in table order:
+ * the guest after a heartbeat would get all of it.
+ */
 static struct guest *sched_pick(void)
 {
-	for (int pass = 0; pass < 3; pass++) {
+	struct guest *spare = NULL;
+
+	for (int pass = 0; pass < 2; pass++) {
 		for (int k = 1; k <= hv.nguests; k++) {
 			struct guest *g = &hv.guests[(sched.last + k + hv.nguests) % hv.nguests];
-			if (g->state != GUEST_RUNNABLE)
+			if (g->state != GUEST_RUNNABLE || !sched_has_budget(g))
 				continue;
-			if (pass == 0 && !(g->sched.woken && sched_has_budget(g)))
-				continue;
-			if (pass == 1 && !sched_has_budget(g))
+			if (pass == 0 && !g->sched.woken)
 				continue;
 			return g;
 		}
 	}
-	return NULL;
+	for (int k = 1; k <= hv.nguests; k++) {
+		struct guest *g = &hv.guests[(sched.last + k + hv.nguests) % hv.nguests];
+		if (g->state == GUEST_RUNNABLE && (!spare || sched_spare_level(g) < sched_spare_level(spare)))
+			spare = g;
+	}
+	return spare;
 }
 
 /* Puts v's CR2, switched MSRs, FPU and debug registers into the CPU (the VMCS holds the rest). */
@@ -230,19 +306,35 @@ static void sched_switch_to(struct vcpu *v)
 	sched.live = v;
 }
 
+/* Returns true if a guest other than g is runnable: g's spare time is shared with it. */
+static bool sched_spare_shared(const struct guest *g)
+{
+	for (int i = 0; i < hv.nguests; i++)
+		if (&hv.guests[i] != g && hv.guests[i].state == GUEST_RUNNABLE)
+			return true;
+	return false;
+}
+
 /* Gives g the CPU from now: its state in the CPU, its timer caught up, its turn's end. */
 static struct vcpu *sched_start_turn(struct guest *g, uint64_t now)
 {
 	struct sched_share *s = &g->sched;
 	uint64_t slice = hv.slice_tsc;
 
-	sched.cause = g;
+	/*
+	 * The switch is the doing of whoever ended the last turn (its HLT or
+	 * slice end, or a wake-up that preempted it); from idle, g's own.
+	 */
+	if (!sched.cause)
+		sched.cause = g;
 	sched_switch_to(&g->vcpu);
 	sched.last = g->id;
 	sched.preempt = false;
 	s->woken = false;
 	if (sched_has_budget(g))
 		slice = MIN(slice, s->budget - s->used);
+	else if (sched_spare_shared(g))
+		slice = MIN(slice, hv.period_tsc / SCHED_SPARE_PARTS);
 	s->slice_end = now + slice;
 	virq_update_timer(g, now, true);
 	sched_update_wakes(now);
@@ -262,8 +354,10 @@ static void sched_time_limits(uint64_t now)
 {
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];
-		if ((g->state == GUEST_RUNNABLE || g->state == GUEST_HALTED) && now >= g->sched.stop_at)
-			guest_stop(g, "time limit of %u ms reached", g->cfg->time_limit_ms);
+		if ((g->state != GUEST_RUNNABLE && g->state != GUEST_HALTED) || now < g->sched.stop_at)
+			continue;
+		virq_update_timer(g, now, false);   /* its summary counts the ticks it lost halted */
+		guest_stop(g, "time limit of %u ms reached", g->cfg->time_limit_ms);
 	}
 }
 
@@ -279,6 +373,27 @@ static void sched_restarts(void)
 			sched.live = NULL;  /* the CPU holds the last boot's state: never save it */
 		guest_restart(g);
 	}
+}
+
+/*
+ * No halted guest can ever wake (each has its interrupts masked or held
+ * off by one in service, and no device line): each has ended. Reports
+ * them with their figures (the ticks their PIT made since are lost), then
+ * ends the hv.
+ */
+static void sched_end_halted(uint64_t now)
+{
+	log_printf("hv: every remaining guest is halted with nothing to wake it\n");
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		if (g->state != GUEST_HALTED)
+			continue;
+		virq_update_timer(g, now, false);
+		log_printf("hv: guest %s halted with every interrupt masked or held off: "
+			   "nothing can wake it, it has ended\n", g->cfg->name);
+		guest_print_stats(g);
+	}
+	hv_shutdown();
 }
 
 /*
@@ -300,10 +415,8 @@ static void sched_idle(uint64_t now)
 	}
 	if (!halted)
 		hv_shutdown();
-	if (wake == UINT64_MAX && !has_lines) {
-		log_printf("hv: every remaining guest is halted with nothing to wake it\n");
-		hv_shutdown();
-	}
+	if (wake == UINT64_MAX && !has_lines)
+		sched_end_halted(now);
 	log_drain(LOG_DRAIN_ALL);        /* the channels' time is free now */
 	trace_drain(UINT32_MAX);
 	now = cpu_rdtsc();

@@ -28,6 +28,7 @@
 #define FEATURE_CONTROL_LOCK          (1ull << 0)
 #define FEATURE_CONTROL_VMXON_OUTSIDE_SMX (1ull << 2)
 
+#define VMX_BASIC_INS_OUTS_INFO       (1ull << 54)   /* INS/OUTS exits report instruction information */
 #define VMX_BASIC_TRUE_CTLS           (1ull << 55)
 #define VMX_BASIC_NO_ERRCODE_CHECK    (1ull << 56)   /* hardware exceptions with or without error code */
 

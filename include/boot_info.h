@@ -13,8 +13,14 @@
 #include "hvcfg.h"
 
 #define BOOT_INFO_MAGIC    0x4f464e49544f4f42ull   /* "BOOTINFO" */
-#define BOOT_INFO_VERSION  3u
+#define BOOT_INFO_VERSION  4u
 #define BOOT_TSC_SOURCE_MAX 48
+
+/* A pristine copy of a Multiboot module file, for restarts. */
+struct boot_module {
+	uint64_t hpa;
+	uint64_t bytes;
+};
 
 /* One guest as the boot stage prepared it. */
 struct boot_guest {
@@ -29,7 +35,8 @@ struct boot_guest {
 	uint32_t zero_page_gpa;    /* Linux: the zero page (ESI at entry) */
 	uint32_t gdt_gpa;          /* Linux: the GDT with __BOOT_CS and __BOOT_DS */
 	uint32_t gdt_limit;
-	uint32_t reserved;
+	uint32_t nmodules;         /* Multiboot: the cfg's modules, read from the ESP */
+	struct boot_module modules[CFG_MAX_MODULES];   /* in hv.cfg order */
 };
 
 struct boot_mem_region {

@@ -22,6 +22,9 @@
 #define CFG_CMDLINE_MAX   256
 #define CFG_MSG_MAX       160
 #define CFG_MAX_CPUS      64     /* cpu = 0..CFG_MAX_CPUS-1 */
+#define CFG_MAX_MODULES   8      /* module = lines per guest */
+#define CFG_MODARGS_MAX   128    /* a module's arguments, with the NUL */
+#define CFG_MODSTR_MAX    (CFG_PATH_MAX + CFG_MODARGS_MAX)   /* "PATH ARGS" with the NUL */
 
 /* Devices a guest can own. Each expands to ports and IRQ lines. */
 enum cfg_device {
@@ -49,6 +52,13 @@ enum cfg_test_fault {
 	CFG_TEST_VMENTRY = 1,     /* corrupt one guest-state field: VM entry fails */
 	CFG_TEST_VMCONTROL = 2,   /* corrupt one control field: VMLAUNCH fails (VMfailValid) */
 	CFG_TEST_VMRESUME = 3,    /* after the first hypercall, corrupt guest state: VMRESUME fails */
+};
+
+/* A Multiboot module: a file on the ESP and the string the kernel sees with it. */
+struct cfg_module {
+	char path[CFG_PATH_MAX];        /* as image: "\\guests\\mod.bin" */
+	char string[CFG_MODSTR_MAX];    /* the module's string: the path, then " ARGS" if any */
+	uint16_t line;                  /* line of its module key */
 };
 
 struct cfg_range {
@@ -79,6 +89,9 @@ struct cfg_guest {
 	uint16_t image_line;            /* line of the image key (boot-stage errors name it) */
 	uint16_t initrd_line;           /* line of the initrd key, 0 if none */
 	uint16_t cmdline_line;          /* line of the cmdline key, 0 if none */
+	struct cfg_module modules[CFG_MAX_MODULES];   /* module = PATH ["ARGS"], in file order */
+	int nmodules;
+	bool acpi;                      /* acpi = on: ACPI tables and PM1 registers (default off) */
 };
 
 struct hv_config {

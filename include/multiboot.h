@@ -46,6 +46,14 @@ struct mb_info {
 
 #define MB_MMAP_AVAILABLE    1u
 #define MB_MMAP_RESERVED     2u
+#define MB_MMAP_ACPI         3u             /* ACPI tables (reclaimable) */
+
+/* A boot module (MB_IF_MODS): [mod_start, mod_end), with a string. */
+struct mb_module {
+	uint32_t mod_start, mod_end;
+	uint32_t string;
+	uint32_t reserved;
+} __attribute__((packed));
 
 /* size is the entry's size minus the size field itself (20). */
 struct mb_mmap_entry {

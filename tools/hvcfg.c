@@ -130,6 +130,9 @@ static void hvcfg_dump(const struct hv_config *c)
 		printf("  boot       %s\n", g->boot == CFG_BOOT_LINUX ? "linux" : "multiboot");
 		printf("  initrd     %s\n", g->initrd[0] ? g->initrd : "-");
 		printf("  cmdline    \"%s\"\n", g->cmdline);
+		for (int m = 0; m < g->nmodules; m++)
+			printf("  module     \"%s\" (line %u)\n", g->modules[m].string, g->modules[m].line);
+		printf("  acpi       %s\n", g->acpi ? "on" : "off");
 		printf("  memory     %llu\n", (unsigned long long)g->mem_bytes);
 		printf("  cpu        %d\n", g->cpu);
 		printf("  ports      ");

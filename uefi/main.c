@@ -3,8 +3,8 @@
  * finds the ports that act on the whole machine (ACPI FADT, the PM
  * function's PCI bases), reads \hv.cfg and refuses it if it grants one of
  * them, reads the guest images (and a Linux guest's initrd) from the ESP,
- * gives each guest its RAM and loads it there (Multiboot or Linux boot
- * protocol), checks the CPU, reserves the hv's heap, finds the TSC
+ * reads each Multiboot guest's modules, gives each guest its RAM and loads
+ * it there (Multiboot or Linux boot protocol, hv/guestload.c), checks the CPU, reserves the hv's heap, finds the TSC
  * frequency, exits boot services and hands a struct boot_info to hv_main.
  *
  * Every failure here prints one line naming the cause and returns to the
@@ -23,8 +23,8 @@
 #include "../hv/cpu.h"
 #include "../hv/fmt.h"
 #include "../hv/vmxcap.h"
-#include "../hv/linuxload.h"
-#include "../hv/mbload.h"
+#include "../hv/acpitab.h"
+#include "../hv/guestload.h"
 #include "../hv/vcmos.h"
 
 #define HV_HEAP_BYTES   (8ull << 20)
@@ -160,52 +160,54 @@ static int alloc_guest_ram(const struct cfg_guest *cg, struct boot_guest *bg)
 	return 0;
 }
 
-/* Loads a Multiboot image into the guest's RAM. Returns 0, or -1 after saying why. */
-static int load_multiboot(const struct cfg_guest *cg, struct boot_guest *bg)
+/* Says what was loaded where for guest cg. */
+static void say_loaded(const struct cfg_guest *cg, const struct boot_guest *bg,
+		       const struct guestload_result *r)
 {
-	struct mbload_result res;
-	const char *err = "";
-
-	if (mbload((void *)(UINTN)bg->image_hpa, bg->image_bytes, (void *)(UINTN)bg->ram_hpa,
-		   bg->ram_bytes, cg->cmdline, &res, &err) < 0)
-		return guest_error(cg, cg->image_line, "image %s: %s", cg->image, err);
-	bg->entry = res.entry;
-	bg->mbi_gpa = res.mbi_gpa;
-	Print(L"hv: guest %a: loaded %a (%ld KiB, ELF%d), entry 0x%x, %ld MiB RAM\r\n", cg->name,
-	      cg->image, bg->image_bytes >> 10, res.elf_class, res.entry, cg->mem_bytes >> 20);
-	return 0;
+	if (cg->boot == CFG_BOOT_LINUX) {
+		Print(L"hv: guest %a: loaded bzImage %a (boot protocol %d.%02d, %ld KiB) at 0x%x, "
+		      L"initrd %a (%ld KiB) at 0x%x, zero page 0x%x, %ld MiB RAM\r\n", cg->name,
+		      cg->image, r->version >> 8, r->version & 0xff, bg->image_bytes >> 10, bg->entry,
+		      cg->initrd[0] ? cg->initrd : "-", bg->initrd_bytes >> 10, r->initrd_gpa,
+		      bg->zero_page_gpa, cg->mem_bytes >> 20);
+	} else {
+		Print(L"hv: guest %a: loaded %a (%ld KiB, ELF%d), entry 0x%x, %ld MiB RAM\r\n", cg->name,
+		      cg->image, bg->image_bytes >> 10, r->elf_class, bg->entry, cg->mem_bytes >> 20);
+	}
+	for (unsigned m = 0; m < bg->nmodules; m++)
+		Print(L"hv: guest %a: module %a (%ld bytes) at 0x%x\r\n", cg->name,
+		      cg->modules[m].string, bg->modules[m].bytes, r->mods_gpa[m]);
+	if (cg->acpi)
+		Print(L"hv: guest %a: ACPI tables at 0x%lx\r\n", cg->name, acpitab_gpa(bg->ram_bytes));
 }
 
 /*
- * Loads a bzImage and its initrd (Linux's 32-bit boot protocol, hv/linuxload.c).
- * Returns 0, or -1 after naming the key (image, initrd, cmdline) at fault.
+ * Loads guest cg (Multiboot with its modules, or Linux) into its RAM
+ * (hv/guestload.c). Returns 0, or -1 after naming the key at fault.
  */
-static int load_linux(const struct cfg_guest *cg, struct boot_guest *bg)
+static int load_into_ram(const struct cfg_guest *cg, struct boot_guest *bg)
 {
-	struct linuxload_result res;
-	const struct linuxload_args a = {
-		.image = (void *)(UINTN)bg->image_hpa, .image_bytes = bg->image_bytes,
-		.initrd = (void *)(UINTN)bg->initrd_hpa, .initrd_bytes = bg->initrd_bytes,
-		.cmdline = cg->cmdline,
-		.ram = (void *)(UINTN)bg->ram_hpa, .ram_bytes = bg->ram_bytes,
-	};
+	struct guestload_result r;
 
-	if (linuxload(&a, &res) < 0) {
-		if (res.bad == LINUXLOAD_PART_INITRD)
-			return guest_error(cg, cg->initrd_line, "initrd %s: %s", cg->initrd, res.err);
-		if (res.bad == LINUXLOAD_PART_CMDLINE)
-			return guest_error(cg, cg->cmdline_line, "cmdline: %s", res.err);
-		return guest_error(cg, cg->image_line, "image %s: %s", cg->image, res.err);
+	if (guestload(cg, bg, &r) < 0)
+		return guest_error(cg, r.line, "%s", r.msg);
+	say_loaded(cg, bg, &r);
+	return 0;
+}
+
+/* Reads guest cg's Multiboot modules (pristine copies, like the image). Returns 0, or -1 after naming the line. */
+static int read_modules(EFI_HANDLE image, const struct cfg_guest *cg, struct boot_guest *bg)
+{
+	for (int m = 0; m < cg->nmodules; m++) {
+		UINTN size = 0;
+		void *file = read_file(image, cg->modules[m].path, &size);
+
+		if (!file)
+			return guest_error(cg, cg->modules[m].line, "cannot read module %s from the "
+					   "boot volume", cg->modules[m].path);
+		bg->modules[m] = (struct boot_module){ (uint64_t)(UINTN)file, size };
 	}
-	bg->entry = res.entry;
-	bg->zero_page_gpa = res.zero_page;
-	bg->gdt_gpa = res.gdt_base;
-	bg->gdt_limit = res.gdt_limit;
-	Print(L"hv: guest %a: loaded bzImage %a (boot protocol %d.%02d, %ld KiB) at 0x%x, initrd "
-	      L"%a (%ld KiB) at 0x%x, zero page 0x%x, %ld MiB RAM\r\n", cg->name, cg->image,
-	      res.version >> 8, res.version & 0xff, bg->image_bytes >> 10, res.entry,
-	      cg->initrd[0] ? cg->initrd : "-", bg->initrd_bytes >> 10, res.initrd_gpa,
-	      res.zero_page, cg->mem_bytes >> 20);
+	bg->nmodules = (uint32_t)cg->nmodules;
 	return 0;
 }
 
@@ -231,9 +233,9 @@ static int load_guest(EFI_HANDLE image, int i)
 		bg->initrd_hpa = (uint64_t)(UINTN)file;
 		bg->initrd_bytes = size;
 	}
-	if (alloc_guest_ram(cg, bg) < 0)
+	if (read_modules(image, cg, bg) < 0 || alloc_guest_ram(cg, bg) < 0)
 		return -1;
-	return cg->boot == CFG_BOOT_LINUX ? load_linux(cg, bg) : load_multiboot(cg, bg);
+	return load_into_ram(cg, bg);
 }
 
 /* Reads and parses \hv.cfg into boot_info.cfg. Returns 0, or -1 after saying why. */

@@ -43,6 +43,14 @@ static const struct {
 	{ "cpumodel", test_cpumodel },
 	{ "cpustate", test_cpustate },
 	{ "exact", test_exact },
+	{ "work", test_work },
+	{ "pitstorm", test_pitstorm },
+	{ "comstorm", test_comstorm },
+	{ "spam", test_spam },
+	{ "clihlt", test_clihlt },
+	{ "pcplatform", test_pcplatform },
+	{ "modules", test_modules },
+	{ "acpi", test_acpi },
 };
 
 int tg_streq(const char *a, const char *b)

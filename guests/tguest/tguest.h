@@ -119,6 +119,9 @@ void test_cpumodel(void);
 
 void test_cpustate(void);
 void test_exact(void);
+void test_pcplatform(void);
+void test_modules(void);
+void test_acpi(void);
 
 /* ---- long mode (t_cr.c) ---- */
 #define LM_NVECTORS   32
@@ -143,5 +146,10 @@ void lm_require(void);
 uint32_t lm_call(const void *fn64, uint32_t arg);
 /* Puts vector vec of the 64-bit IDT on interrupt stack ist (0: none); the caller loads a TSS. */
 void lm_set_ist(unsigned vec, unsigned ist);
+void test_work(void);
+void test_pitstorm(void);
+void test_comstorm(void);
+void test_spam(void);
+void test_clihlt(void);
 
 #endif

@@ -57,11 +57,17 @@ def guest_images():
     return imgs
 
 
-def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None):
+def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None, files=None):
     """Boots the hv with config (hv.cfg text) under backend; returns a Run.
     ata1: bytes of a disk for the secondary IDE channel's master (Bochs),
-    written to the run's ata1.img."""
+    written to the run's ata1.img. files: {name: bytes} put on the ESP as
+    \\guests\\name beside the guest images (Multiboot modules)."""
     out = str(tmp_path)
+    extra = []
+    for name, data in (files or {}).items():
+        extra.append(os.path.join(out, name))
+        with open(extra[-1], "wb") as f:
+            f.write(data)
     if ata1 is not None:
         with open(os.path.join(out, "ata1.img"), "wb") as f:
             f.write(ata1)
@@ -69,7 +75,7 @@ def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None):
     with open(cfg, "w") as f:
         f.write(textwrap.dedent(config))
     esp = os.path.join(out, "esp-built.img")
-    subprocess.run([os.path.join(ROOT, "tools/mkesp"), esp, cfg] + guest_images(),
+    subprocess.run([os.path.join(ROOT, "tools/mkesp"), esp, cfg] + guest_images() + extra,
                    check=True, cwd=ROOT,
                    env=dict(os.environ, EFI=os.path.join(ROOT, "build/BOOTX64.EFI")))
     status = hvrun.run(backend, esp, out, timeout)

@@ -823,6 +823,86 @@ static void test_error_linux_guest_keys(void **state)
 	expect_error("[hv]\nboot = linux\n" GUEST_A, 2, "unknown key boot in [hv]");
 }
 
+/* ---- Discovery: module and acpi keys ---- */
+
+static void test_modules_in_file_order_with_their_strings(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A
+		  "module = \\guests\\one.bin \"alpha beta=1 # not a comment\"  # comment\n"   /* line 4 */
+		  "module = /guests/two.bin\n"                                              /* line 5 */
+		  "module = three.bin plain args  # comment\n");                           /* line 6 */
+	assert_int_equal(cfg.guests[0].nmodules, 3);
+	assert_string_equal(cfg.guests[0].modules[0].path, "\\guests\\one.bin");
+	assert_string_equal(cfg.guests[0].modules[0].string, "\\guests\\one.bin alpha beta=1 # not a comment");
+	assert_int_equal(cfg.guests[0].modules[0].line, 4);
+	assert_string_equal(cfg.guests[0].modules[1].path, "\\guests\\two.bin");
+	assert_string_equal(cfg.guests[0].modules[1].string, "\\guests\\two.bin");
+	assert_int_equal(cfg.guests[0].modules[1].line, 5);
+	assert_string_equal(cfg.guests[0].modules[2].path, "\\three.bin");
+	assert_string_equal(cfg.guests[0].modules[2].string, "\\three.bin plain args");
+	assert_false(cfg.guests[0].acpi);
+}
+
+static void test_module_limits(void **state)
+{
+	char text[2048], args[CFG_MODARGS_MAX + 1];
+	int n = 0;
+
+	(void)state;
+	n += snprintf(text + n, sizeof(text) - n, GUEST_A);
+	for (int i = 0; i < CFG_MAX_MODULES; i++)
+		n += snprintf(text + n, sizeof(text) - n, "module = \\m%d.bin\n", i);
+	expect_ok(text);
+	assert_int_equal(cfg.guests[0].nmodules, CFG_MAX_MODULES);
+	snprintf(text + n, sizeof(text) - n, "module = \\extra.bin\n");
+	expect_error(text, 4 + CFG_MAX_MODULES, "too many modules (max 8)");
+
+	memset(args, 'a', CFG_MODARGS_MAX - 1);
+	args[CFG_MODARGS_MAX - 1] = 0;
+	snprintf(text, sizeof(text), GUEST_A "module = \\m.bin \"%s\"\n", args);
+	expect_ok(text);
+	assert_int_equal(strlen(cfg.guests[0].modules[0].string), strlen("\\m.bin ") + CFG_MODARGS_MAX - 1);
+	args[CFG_MODARGS_MAX - 1] = 'a';
+	args[CFG_MODARGS_MAX] = 0;
+	snprintf(text, sizeof(text), GUEST_A "module = \\m.bin \"%s\"\n", args);
+	expect_error(text, 4, "module arguments too long (max 127 chars)");
+}
+
+static void test_error_module_syntax(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "module = \\m.bin \"open\n", 4, "unterminated quote");
+	expect_error(GUEST_A "module = \\m.bin \"a\" b\n", 4, "unexpected text after quoted string");
+	expect_error(GUEST_A "module = \n", 4, "missing value for key module");
+	expect_error(GUEST_A "module = \"\\m.bin\" \"a\"\n", 4, "unexpected text after quoted string");
+	expect_error("[guest a]\nboot = linux\nimage = \\bz\nmemory = 64M\nmodule = \\m.bin\n"
+		     "module = \\n.bin\n[guest b]\n", 5, "module without boot = multiboot (guest a)");
+	expect_error("[hv]\nmodule = \\m.bin\n" GUEST_A, 2, "unknown key module in [hv]");
+}
+
+static void test_acpi_key(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "acpi = on\n" GUEST_B "acpi = off\n");
+	assert_true(cfg.guests[0].acpi);
+	assert_false(cfg.guests[1].acpi);
+	expect_error(GUEST_A "acpi = yes\n", 4, "bad acpi value 'yes' (on | off)");
+	expect_error(GUEST_A "acpi = on\nacpi = off\n", 5, "duplicate key acpi (first at line 4)");
+}
+
+static void test_error_acpi_guest_owning_its_pm_ports(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "ports = 0x80, 0x5f0-0x600\nacpi = on\n", 4,
+		     "ports 0x600-0x605 are the ACPI PM1a registers the hv emulates for guest a "
+		     "(acpi = on at line 5)");
+	expect_error(GUEST_A "acpi = on\nports = 0x605\n", 5, "ports 0x600-0x605");
+	/* Without acpi = on, or on another guest, the ports may be given. */
+	expect_ok(GUEST_A "ports = 0x600-0x605\n" GUEST_B "acpi = on\n");
+	expect_ok(GUEST_A "ports = 0x5ff, 0x606\nacpi = on\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -888,6 +968,11 @@ int main(void)
 		cmocka_unit_test(test_time_limit),
 		cmocka_unit_test(test_linux_guest_keys),
 		cmocka_unit_test(test_error_linux_guest_keys),
+		cmocka_unit_test(test_modules_in_file_order_with_their_strings),
+		cmocka_unit_test(test_module_limits),
+		cmocka_unit_test(test_error_module_syntax),
+		cmocka_unit_test(test_acpi_key),
+		cmocka_unit_test(test_error_acpi_guest_owning_its_pm_ports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -377,6 +377,32 @@ static void test_leaves_are_write_back(void **state)
 	assert_int_equal(pte_of(MiB2) & ~EPT_ADDR_MASK, EPT_RWX | (6u << 3));
 }
 
+/* Device memory (the VGA text buffer of its owner) is mapped uncacheable. */
+static void test_device_memory_is_uncacheable(void **state)
+{
+	(void)state;
+	assert_int_equal(ept_map_mt(&ept, 0xb8000, 0xb8000, 0x8000, EPT_R | EPT_W, EPT_MT_UC), 0);
+	assert_int_equal(pte_of(0xb8000) & ~EPT_ADDR_MASK, EPT_R | EPT_W | (EPT_MT_UC << 3));
+	assert_int_equal(pte_of(0xbf000) & ~EPT_ADDR_MASK, EPT_R | EPT_W | (EPT_MT_UC << 3));
+	assert_int_equal(xlate(0xbf123), 0xbf123);
+	/* Memory types 2, 3 and 7 are reserved (an EPT misconfiguration). */
+	assert_int_equal(ept_map_mt(&ept, 0, 0, KiB4, EPT_R, 2), -1);
+	assert_int_equal(ept_map_mt(&ept, 0, 0, KiB4, EPT_R, 7), -1);
+	assert_unmapped(0);
+}
+
+/* Write without read is an EPT misconfiguration: refused. Read-only is fine (the PC hole). */
+static void test_write_without_read_is_refused(void **state)
+{
+	(void)state;
+	assert_int_equal(ept_map(&ept, 0, 0, KiB4, EPT_W), -1);
+	assert_int_equal(ept_map(&ept, 0, 0, KiB4, EPT_W | EPT_X), -1);
+	assert_unmapped(0);
+	assert_int_equal(ept_map(&ept, 0xa0000, 0x5000, KiB4, EPT_R), 0);
+	assert_int_equal(ept_map(&ept, 0xa1000, 0x5000, KiB4, EPT_R), 0);   /* one page twice */
+	assert_int_equal(xlate(0xa1010), 0x5010);
+}
+
 static void test_eptp_has_wb_type_and_4_level_walk(void **state)
 {
 	uint64_t eptp;
@@ -448,6 +474,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_no_2mib_leaves_without_the_capability),
+		T(test_device_memory_is_uncacheable),
+		T(test_write_without_read_is_refused),
 		T(test_init_leaves_large_pages_off),
 		T(test_init_allocates_one_zeroed_pml4),
 		T(test_aligned_ranges_use_2mib_leaves),

@@ -151,7 +151,7 @@ static void test_restart_with_a_broken_kernel_copy_says_why_and_does_not_start(v
 	g = boot_linux_guest();
 	image[LX_HEADER] = 'X';
 	assert_int_equal(guest_restart(g), -1);
-	assert_true(fake_log_has("hv: guest lx: cannot reload the kernel: not a bzImage (no HdrS)"));
+	assert_true(fake_log_has("hv: guest lx: cannot reload: image \\bzImage: not a bzImage (no HdrS)"));
 }
 
 static void test_multiboot_guest_keeps_its_start_state(void **state)

@@ -586,6 +586,79 @@ static void test_a_second_load_gives_the_same_ram(void **state)
 	free(first);
 }
 
+/* ---- the ACPI tables' range at the top of RAM (acpi = on) ---- */
+
+static int load_acpi(uint64_t acpi_gpa, const void *initrd, size_t initrd_bytes)
+{
+	const struct linuxload_args a = {
+		.image = image, .image_bytes = image_bytes, .initrd = initrd,
+		.initrd_bytes = initrd_bytes, .ram = ram, .ram_bytes = ram_bytes,
+		.acpi_rsdp = acpi_gpa, .acpi_gpa = acpi_gpa,
+	};
+
+	return linuxload(&a, &res);
+}
+
+static void test_acpi_range_is_e820_type_3_and_the_rsdp_points_into_it(void **state)
+{
+	struct bzimage b = bzimage_default();
+	const uint64_t top = 64 * MiB - 4096;
+
+	(void)state;
+	prepare(&b, 64 * MiB);
+	assert_int_equal(load_acpi(top, NULL, 0), 0);
+	assert_int_equal(zp(LX_E820_ENTRIES, 1), 4);
+	expect_e820(0, 0, 0x9fc00, LX_E820_RAM);
+	expect_e820(1, 0x9fc00, 0x100000 - 0x9fc00, LX_E820_RESERVED);
+	expect_e820(2, 0x100000, top - 0x100000, LX_E820_RAM);
+	expect_e820(3, top, 4096, LX_E820_ACPI);
+	assert_int_equal(zp(LX_ACPI_RSDP_ADDR, 8), top);
+	assert_true(zero_range(top, ram_bytes));                /* cleared for the tables */
+}
+
+static void test_initrd_goes_below_the_acpi_range(void **state)
+{
+	struct bzimage b = bzimage_default();
+	static uint8_t rd[10000];
+	const uint64_t top = 64 * MiB - 4096;
+
+	(void)state;
+	fill_initrd(rd, sizeof(rd));
+	prepare(&b, 64 * MiB);
+	assert_int_equal(load_acpi(top, rd, sizeof(rd)), 0);
+	assert_int_equal(res.initrd_gpa, (top - sizeof(rd)) & ~0xfffull);
+	assert_memory_equal(ram + res.initrd_gpa, rd, sizeof(rd));
+	assert_true(zero_range(top, ram_bytes));
+}
+
+static void test_kernel_overlapping_the_acpi_range_is_refused(void **state)
+{
+	struct bzimage b = bzimage_default();
+
+	(void)state;
+	b.relocatable = 0;
+	b.pref_address = 0x1f0000;
+	b.init_size = 0x1000;
+	b.kernel_bytes = 0x10000;
+	prepare(&b, 2 * MiB);
+	assert_int_equal(load_acpi(0, NULL, 0), 0);             /* ends at 2 MiB exactly */
+	assert_int_equal(load_acpi(2 * MiB - 4096, NULL, 0), -1);
+	assert_non_null(strstr(res.err, "not relocatable"));
+}
+
+static void test_bad_acpi_ranges_are_refused(void **state)
+{
+	struct bzimage b = bzimage_default();
+	const uint64_t bad[] = { 0xf0000, 64 * MiB, 64 * MiB - 4096 + 16 };
+
+	(void)state;
+	prepare(&b, 64 * MiB);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(load_acpi(bad[i], NULL, 0), -1);
+		assert_non_null(strstr(res.err, "ACPI tables' range"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +681,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_setup_beyond_the_file_and_truncated_files_are_refused, teardown),
 		cmocka_unit_test_teardown(test_bad_alignment_and_ram_sizes_are_refused, teardown),
 		cmocka_unit_test_teardown(test_acpi_rsdp_and_entry64_are_passed_on, teardown),
+		cmocka_unit_test_teardown(test_acpi_range_is_e820_type_3_and_the_rsdp_points_into_it, teardown),
+		cmocka_unit_test_teardown(test_initrd_goes_below_the_acpi_range, teardown),
+		cmocka_unit_test_teardown(test_kernel_overlapping_the_acpi_range_is_refused, teardown),
+		cmocka_unit_test_teardown(test_bad_acpi_ranges_are_refused, teardown),
 		cmocka_unit_test_teardown(test_a_second_load_gives_the_same_ram, teardown),
 	};
 

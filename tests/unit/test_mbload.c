@@ -18,11 +18,13 @@
 
 #include "../../hv/mbload.h"
 #include "multiboot.h"
+#include "hvcfg.h"
 
 #define MiB        (1ull << 20)
 #define RAM_BYTES  (4 * MiB)
 #define IMG_CAP    0x4000u
 #define NO_MB      (-1L)
+#define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
 
 static uint8_t *ram;                    /* RAM_BYTES, guest-physical 0 */
 
@@ -1247,6 +1249,227 @@ static void test_unaligned_program_header_offset_is_handled(void **state)
 		assert_non_null(err);
 }
 
+/* ------------------------------------------------------------------ */
+/* Modules and the ACPI tables' range (mbload_guest)                   */
+
+#define TOP_ACPI (RAM_BYTES - 0x1000)
+
+/* Runs mbload_guest on a copy of im with mods (each data in an exact-size block) and acpi_gpa. */
+static int load_guest(const struct img *im, const struct mbload_module *mods, unsigned n,
+		      uint64_t acpi_gpa, struct mbload_result *r, const char **err)
+{
+	uint8_t *copy = malloc(im->n);
+	struct mbload_module m[MBLOAD_MAX_MODULES + 1];
+	struct mbload_args a = { .image = copy, .image_bytes = im->n, .ram = ram,
+				 .ram_bytes = RAM_BYTES, .cmdline = "k", .mods = m, .nmods = n,
+				 .acpi_gpa = acpi_gpa };
+	int rc;
+
+	assert_true(n <= MBLOAD_MAX_MODULES + 1);
+	memcpy(copy, im->b, im->n);
+	for (unsigned i = 0; i < n; i++) {
+		m[i] = mods[i];
+		m[i].data = malloc(mods[i].bytes ? mods[i].bytes : 1);
+		memcpy((void *)m[i].data, mods[i].data, mods[i].bytes);
+	}
+	memset(ram, 0xaa, RAM_BYTES);
+	*err = NULL;
+	rc = mbload_guest(&a, r, err);
+	for (unsigned i = 0; i < n; i++)
+		free((void *)m[i].data);
+	free(copy);
+	return rc;
+}
+
+static uint8_t mod_bytes[3][0x1300];
+
+static const struct mbload_module *three_mods(void)
+{
+	static struct mbload_module m[3];
+
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < sizeof(mod_bytes[i]); j++)
+			mod_bytes[i][j] = (uint8_t)(j * 7 + i + 1);
+	m[0] = (struct mbload_module){ mod_bytes[0], 0x1234, "\\guests\\one.bin alpha=1" };
+	m[1] = (struct mbload_module){ mod_bytes[1], 0, "\\guests\\empty" };
+	m[2] = (struct mbload_module){ mod_bytes[2], 0x800, NULL };
+	return m;
+}
+
+static void test_modules_page_aligned_after_the_kernel_with_their_strings(void **state)
+{
+	struct img im;
+	struct mbload_result r;
+	const struct mbload_module *mods = three_mods();
+	const char *err;
+	const struct mb_module *m;
+	uint64_t next = ALIGN_UP(SEG2_PADDR + SEG2_SIZE, 0x1000);
+
+	(void)state;
+	build_default_elf(&im, 32);
+	assert_int_equal(load_guest(&im, mods, 3, 0, &r, &err), 0);
+	assert_true(mbi()->flags & MB_IF_MODS);
+	assert_int_equal(mbi()->mods_count, 3);
+	assert_in_info_page(mbi()->mods_addr, 3 * sizeof(struct mb_module));
+	m = (const void *)(ram + mbi()->mods_addr);
+	for (unsigned i = 0; i < 3; i++) {
+		const char *want = mods[i].string ? mods[i].string : "";
+
+		assert_int_equal(m[i].mod_start, next);          /* in order, each on the next page */
+		assert_int_equal(m[i].mod_start, r.mods_gpa[i]);
+		assert_int_equal(m[i].mod_end, m[i].mod_start + mods[i].bytes);
+		assert_memory_equal(ram + m[i].mod_start, mod_bytes[i], mods[i].bytes);
+		assert_int_equal(m[i].reserved, 0);
+		assert_in_info_page(m[i].string, strlen(want) + 1);
+		assert_string_equal((const char *)ram + m[i].string, want);
+		next = ALIGN_UP(m[i].mod_end, 0x1000);
+	}
+	/* RAM between and after the modules was cleared; the kernel is intact. */
+	for (uint64_t a = m[0].mod_end; a < m[2].mod_start; a++)
+		assert_int_equal(ram[a], 0);
+	for (uint64_t a = m[2].mod_end; a < RAM_BYTES; a++)
+		assert_int_equal(ram[a], 0);
+	assert_memory_equal(ram + SEG2_PADDR, im.b + SEG2_OFF, SEG2_SIZE);
+	/* The strings, the module list and the command line do not overlap. */
+	assert_true(mbi()->mods_addr + 3 * sizeof(struct mb_module) <= m[0].string);
+	assert_true(m[2].string + 1 <= mbi()->cmdline);
+	assert_string_equal((const char *)ram + mbi()->cmdline, "k");
+}
+
+static void test_modules_of_a_kernel_in_low_memory_start_at_1mib(void **state)
+{
+	struct img im;
+	struct mbload_result r;
+	const char *err;
+	const struct mbload_module mod = { mod_bytes[0], 10, "m" };
+
+	(void)state;
+	struct elf_opts o = default_opts(32);
+	struct seg segs[4];
+
+	memcpy(segs, default_segs, sizeof(segs));
+	segs[0].paddr = 0x10000;
+	segs[2].paddr = 0x20000;
+	o.entry = 0x10000;
+	build_elf(&im, &o, segs, 4);
+	assert_int_equal(load_guest(&im, &mod, 1, 0, &r, &err), 0);
+	assert_true(r.load_hi < MBLOAD_HOLE_START);
+	assert_int_equal(r.mods_gpa[0], MiB);
+}
+
+static void test_module_that_does_not_fit_is_named(void **state)
+{
+	struct img im;
+	struct mbload_result r;
+	const char *err;
+	uint8_t *big = malloc(RAM_BYTES);
+	uint64_t start = ALIGN_UP(SEG2_PADDR + SEG2_SIZE, 0x1000);
+	struct mbload_module m[2] = { { mod_bytes[0], 0x100, "a" }, { big, 0, "b" } };
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, 0x5c, RAM_BYTES);
+	build_default_elf(&im, 32);
+	/* The second module fills the RAM from its page to the end exactly: it fits. */
+	m[1].bytes = RAM_BYTES - (start + 0x1000);
+	assert_int_equal(load_guest(&im, m, 2, 0, &r, &err), 0);
+	assert_int_equal(ram[RAM_BYTES - 1], 0x5c);
+	/* One byte more does not. */
+	m[1].bytes++;
+	assert_int_equal(load_guest(&im, m, 2, 0, &r, &err), -1);
+	assert_int_equal(r.bad_module, 1);
+	assert_non_null(strstr(err, "module does not fit the guest's RAM"));
+	/* Below the ACPI tables, the room ends at their range. */
+	m[1].bytes = TOP_ACPI - (start + 0x1000);
+	assert_int_equal(load_guest(&im, m, 2, TOP_ACPI, &r, &err), 0);
+	m[1].bytes++;
+	assert_int_equal(load_guest(&im, m, 2, TOP_ACPI, &r, &err), -1);
+	assert_int_equal(r.bad_module, 1);
+	assert_non_null(strstr(err, "below the ACPI tables"));
+	/* A kernel that loads is no module at fault. */
+	assert_int_equal(load_guest(&im, m, 0, 0, &r, &err), 0);
+	assert_int_equal(r.bad_module, -1);
+	free(big);
+}
+
+static void test_acpi_range_is_type_3_in_the_mmap_and_not_upper_memory(void **state)
+{
+	struct img im;
+	struct mbload_result r;
+	const char *err;
+	struct mb_mmap_entry e[5];
+
+	(void)state;
+	build_default_elf(&im, 32);
+	assert_int_equal(load_guest(&im, NULL, 0, TOP_ACPI, &r, &err), 0);
+	assert_int_equal(mbi()->mmap_length, 5 * 24);
+	memcpy(e, ram + mbi()->mmap_addr, sizeof(e));
+	assert_int_equal(e[3].addr, MiB);
+	assert_int_equal(e[3].len, TOP_ACPI - MiB);
+	assert_int_equal(e[3].type, MB_MMAP_AVAILABLE);
+	assert_int_equal(e[4].size, 20);
+	assert_int_equal(e[4].addr, TOP_ACPI);
+	assert_int_equal(e[4].len, 0x1000);
+	assert_int_equal(e[4].type, MB_MMAP_ACPI);
+	assert_int_equal(mbi()->mem_upper, (TOP_ACPI - MiB) / 1024);
+	assert_int_equal(mbi()->flags & MB_IF_MODS, 0);
+	for (uint64_t a = TOP_ACPI; a < RAM_BYTES; a++)         /* cleared, for the tables */
+		assert_int_equal(ram[a], 0);
+}
+
+static void test_segment_over_the_acpi_range_fails(void **state)
+{
+	struct img im;
+	struct mbload_result r;
+	const char *err;
+
+	(void)state;
+	build_default_elf(&im, 64);
+	assert_int_equal(load_guest(&im, NULL, 0, SEG2_PADDR, &r, &err), -1);
+	assert_non_null(strstr(err, "segment overlaps the ACPI tables"));
+	assert_int_equal(load_guest(&im, NULL, 0, SEG2_PADDR + 0x1000, &r, &err), 0);
+}
+
+static void test_bad_module_count_and_acpi_range_fail(void **state)
+{
+	struct img im;
+	struct mbload_result r;
+	const char *err;
+	struct mbload_module m[MBLOAD_MAX_MODULES + 1];
+
+	(void)state;
+	for (unsigned i = 0; i <= MBLOAD_MAX_MODULES; i++)
+		m[i] = (struct mbload_module){ mod_bytes[0], 1, "m" };
+	build_default_elf(&im, 32);
+	assert_int_equal(load_guest(&im, m, MBLOAD_MAX_MODULES, 0, &r, &err), 0);
+	assert_int_equal(load_guest(&im, m, MBLOAD_MAX_MODULES + 1, 0, &r, &err), -1);
+	assert_non_null(strstr(err, "more than 8 modules"));
+	assert_int_equal(load_guest(&im, NULL, 0, TOP_ACPI + 0x10, &r, &err), -1);
+	assert_non_null(strstr(err, "ACPI tables' range"));
+	assert_int_equal(load_guest(&im, NULL, 0, 0xf0000, &r, &err), -1);
+	assert_int_equal(load_guest(&im, NULL, 0, RAM_BYTES, &r, &err), -1);
+}
+
+static void test_module_strings_hold_a_config_string_and_longer_ones_are_cut(void **state)
+{
+	struct img im;
+	struct mbload_result r;
+	const char *err;
+	char s[400];
+	struct mbload_module m[2] = { { mod_bytes[0], 1, s }, { mod_bytes[1], 1, "next" } };
+	const struct mb_module *mm;
+
+	(void)state;
+	assert_true(MBLOAD_MODSTR_BYTES >= CFG_MODSTR_MAX);
+	memset(s, 's', sizeof(s) - 1);
+	s[sizeof(s) - 1] = 0;
+	build_default_elf(&im, 32);
+	assert_int_equal(load_guest(&im, m, 2, 0, &r, &err), 0);
+	mm = (const void *)(ram + mbi()->mods_addr);
+	assert_int_equal(strlen((const char *)ram + mm[0].string), MBLOAD_MODSTR_BYTES - 1);
+	assert_string_equal((const char *)ram + mm[1].string, "next");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1301,6 +1524,13 @@ int main(void)
 		cmocka_unit_test(test_truncated_elf64_images_fail_without_overreading),
 		cmocka_unit_test(test_truncated_aout_images_fail_without_overreading),
 		cmocka_unit_test(test_truncated_elf_headers_holding_the_mb_header_fail_without_overreading),
+		cmocka_unit_test(test_modules_page_aligned_after_the_kernel_with_their_strings),
+		cmocka_unit_test(test_modules_of_a_kernel_in_low_memory_start_at_1mib),
+		cmocka_unit_test(test_module_that_does_not_fit_is_named),
+		cmocka_unit_test(test_acpi_range_is_type_3_in_the_mmap_and_not_upper_memory),
+		cmocka_unit_test(test_segment_over_the_acpi_range_fails),
+		cmocka_unit_test(test_bad_module_count_and_acpi_range_fail),
+		cmocka_unit_test(test_module_strings_hold_a_config_string_and_longer_ones_are_cut),
 		/* These two reveal bugs (see the comments above them); keep them last. */
 		cmocka_unit_test(test_entry_in_gap_between_segments_fails),
 		cmocka_unit_test(test_unaligned_program_header_offset_is_handled),

@@ -14,6 +14,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "irq.h"
+#include "log.h"
 #include "sched.h"
 #include "virq.h"
 
@@ -186,19 +187,121 @@ static void test_cli_hlt_ends_the_guest_and_the_hv(void **state)
 	assert_true(fake_log_has("hv: all guests ended; status 0"));
 }
 
+/* ---- the log ring (issue 7 item 2) ----------------------------------- */
+
+/*
+ * LOG_DRAIN_ALL (idle, a full ring, the end, a panic) sends everything
+ * waiting. It sent nothing once anything had been sent: the end of the
+ * chunk, tail + SIZE_MAX, wrapped below the tail.
+ */
+static void test_log_drain_all_sends_everything_waiting(void **state)
+{
+	(void)state;
+	host_boot(HV GA);                    /* the hv's boot lines went out */
+	fake_log_clear();
+	assert_true(log_guest_line(0, "[a] one\n", 8));
+	assert_true(log_guest_line(0, "[a] two\n", 8));
+	log_drain(LOG_DRAIN_ALL);
+	assert_true(fake_log_has("[a] one\n[a] two\n"));
+}
+
+/* ---- console output (issue 7 item 2) --------------------------------- */
+
+#define CON_GPA 0x20000u
+
+struct con_calls {
+	uint32_t len;                /* bytes per HC_CONSOLE call */
+	unsigned calls;
+	uint64_t went;               /* what the calls returned: bytes that went to the log */
+};
+
+/* The guest calls HC_CONSOLE with its buffer; the last call's result is in RAX. */
+static void console_call(struct vcpu *v, void *arg)
+{
+	struct con_calls *c = arg;
+
+	if (c->calls++)
+		c->went += v->regs.rax;
+	v->regs.rax = HC_CONSOLE;
+	v->regs.rbx = CON_GPA;
+	v->regs.rcx = c->len;
+}
+
+/* The guest ends (cli; hlt) after its last call, whose result is counted. */
+static void console_last(struct vcpu *v, void *arg)
+{
+	struct con_calls *c = arg;
+
+	c->went += v->regs.rax;
+	set_if(v, NULL);
+}
+
+/* A console line goes to the log tagged with the guest's name; a NUL ends its text, as always. */
+static void test_console_lines_are_tagged(void **state)
+{
+	static const char text[] = "hello\0hidden\nworld\n";
+	struct con_calls c = { .len = sizeof(text) - 1 };
+
+	(void)state;
+	host_boot(HV GA);
+	fake_log_clear();                       /* the boot lines are not the guest's */
+	memcpy(host_gpa(0, CON_GPA), text, sizeof(text) - 1);
+	script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+				   .before = console_call, .arg = &c });
+	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+				   .before = console_last, .arg = &c });
+	assert_true(host_run());
+	assert_true(fake_log_has("[a] hello\n[a] world\n"));
+	assert_false(fake_log_has("hidden"));
+	assert_int_equal(c.went, c.len);
+}
+
+/*
+ * A guest flooding its console (HC_CONSOLE of 4096 one-byte lines, again
+ * and again) fills its quota of the log ring: the rest is dropped and
+ * counted, the count goes to its console when there is room again and to
+ * its summary, and every byte either went or was counted as dropped.
+ */
+static void test_console_flood_is_dropped_and_counted(void **state)
+{
+	struct con_calls c = { .len = 4096 };
+
+	(void)state;
+	host_boot(HV GA);
+	memset(host_gpa(0, CON_GPA), '\n', c.len);
+	for (int i = 0; i < 16; i++)
+		script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+					   .before = console_call, .arg = &c });
+	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+				   .before = console_last, .arg = &c });
+	assert_true(host_run());
+	assert_true(hv.guests[0].con_dropped > 0);
+	assert_int_equal(c.went + hv.guests[0].con_dropped, 16 * 4096);
+	assert_true(fake_log_has("[a] \n"));
+	assert_true(fake_log_has(" console bytes dropped: output faster than the log drains)\n"));
+	assert_true(fake_log_has("hv: guest a: "));
+	assert_true(fake_log_has(" console bytes dropped, 0 refusal lines suppressed\n"));
+}
+
 /* ---- CPU shares (issue 7 item 2) ------------------------------------- */
 
-/* Programs a guest's PIT channel 0 to mode 2 with count, IRQ 0 masked or not, then the guest halts. */
-static void program_pit(struct guest *g, uint16_t count, bool masked)
+/* Programs a guest's PIT channel 0 to mode 2 with count from TSC start, IRQ 0 masked or not. */
+static void program_pit_at(struct guest *g, uint16_t count, bool masked, uint64_t start)
 {
 	vpic_write(&g->pic, 0x20, 0x11);
 	vpic_write(&g->pic, 0x21, 0x20);
 	vpic_write(&g->pic, 0x21, 0x04);
 	vpic_write(&g->pic, 0x21, 0x01);
 	vpic_write(&g->pic, 0x21, masked ? 0xff : 0xfe);
-	vpit_write(&g->pit, 0x43, 0x34, cpu_rdtsc());
-	vpit_write(&g->pit, 0x40, (uint8_t)count, cpu_rdtsc());
-	vpit_write(&g->pit, 0x40, (uint8_t)(count >> 8), cpu_rdtsc());
+	vpit_write(&g->pit, 0x43, 0x34, start);
+	vpit_write(&g->pit, 0x40, (uint8_t)count, start);
+	vpit_write(&g->pit, 0x40, (uint8_t)(count >> 8), start);
+}
+
+/* The same from now. */
+static void program_pit(struct guest *g, uint16_t count, bool masked)
+{
+	program_pit_at(g, count, masked, cpu_rdtsc());
 }
 
 /* Spinner b runs until its preemption timer; a halts once with its PIT programmed. */
@@ -273,21 +376,154 @@ static void test_fast_timer_guest_gets_its_share_and_no_more(void **state)
 	assert_true(hv.guests[0].virqs_injected <= max_irqs);
 }
 
-/* A device interrupt of another guest is charged to its owner, not to the guest it interrupted. */
+/*
+ * A device interrupt of another guest is charged to its owner, not to the
+ * guest it interrupted: b owns IRQ 5 and has not run yet; the interrupt
+ * comes while a runs, and its handling and a's re-entry are b's.
+ */
 static void test_device_interrupt_is_charged_to_its_owner(void **state)
 {
-	uint64_t a_before;
-
 	(void)state;
 	host_boot(HV GA GB "irqs = 5\n");
-	script(hlt_exit(true));                        /* a halts (b not yet run) */
 	script((struct fake_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
 				   .intr_info = 0x80000000u | 0x25, .tsc_advance = 10 });
+	script(vmcall_exit(HC_VERSION));
 	host_run();
-	a_before = hv.guests[0].sched.hv_tsc;
+	assert_int_equal(fake_run.entries[1].guest, 0);
+	assert_int_equal(hv.guests[1].sched.guest_tsc, 0);
 	assert_true(hv.guests[1].sched.hv_tsc > 0);
-	(void)a_before;
 	assert_int_equal(irq_count[5], 1);
+}
+
+/* What each guest of a share test does on every entry; its guest time is counted. */
+enum role { ROLE_SPIN, ROLE_TICK, ROLE_OVERRUN };
+
+struct share_run {
+	enum role role[3];
+	uint64_t time[3];            /* guest time each got */
+	uint64_t until;              /* each guest ends (cli; hlt) at its first exit after this TSC */
+	bool ended;                  /* the hv ended */
+};
+
+#define GC          "[guest c]\nimage = \\c.elf\nmemory = 4M\n"
+#define OVERRUN_TSC 254000ull    /* 1.27 ms at 200 MHz: an HC_CONSOLE of spam under Bochs */
+#define OVERRUN_GUEST_TSC 6400ull  /* 32 us: the spammer fills its next 4096 bytes */
+
+/*
+ * SPIN runs until its preemption timer; TICK took its timer interrupt,
+ * EOIs and halts with interrupts on; OVERRUN makes a hypercall after 32 us
+ * (if its timer lets it run that long) whose handling keeps the hv in root
+ * mode for 1.3 ms, where no preemption timer runs.
+ */
+static struct fake_exit gen_roles(struct vcpu *v, void *arg)
+{
+	struct share_run *r = arg;
+	uint64_t run = fake_vmcs_get(VMX_PREEMPTION_TIMER_VALUE) << 5;
+	int id = v->guest->id;
+
+	if (fake.tsc > r->until)
+		return hlt_exit(false);            /* time is up: each guest ends (cli; hlt) */
+	switch (r->role[id]) {
+	case ROLE_SPIN:
+		r->time[id] += run;
+		return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
+	case ROLE_TICK:
+		vpic_write(&v->guest->pic, 0x20, 0x20);
+		r->time[id] += 100;
+		return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .tsc_advance = 100,
+					   .before = set_if, .arg = (void *)1 };
+	default:
+		if (run < OVERRUN_GUEST_TSC) {
+			r->time[id] += run;
+			return (struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = run };
+		}
+		r->time[id] += OVERRUN_GUEST_TSC + OVERRUN_TSC;
+		return (struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+					   .tsc_advance = OVERRUN_GUEST_TSC, .root_advance = OVERRUN_TSC,
+					   .before = set_vmcall, .arg = (void *)(uintptr_t)HC_VERSION };
+	}
+}
+
+/* Runs the booted guests in their roles for `periods` share periods, then ends them. Returns the elapsed time. */
+static uint64_t run_roles(struct share_run *r, unsigned periods)
+{
+	uint64_t start = fake.tsc;
+
+	r->until = start + periods * hv.period_tsc;
+	fake_run.generator = gen_roles;
+	fake_run.generator_arg = r;
+	r->ended = host_run();
+	return fake.tsc - start;
+}
+
+/*
+ * The CPU's spare time (what guests with budget leave) is shared evenly
+ * between the guests that want it, whatever the phase of a heartbeat
+ * beside them: one whose hypercalls keep the hv in root mode for 1.3 ms
+ * (no timer cuts them short) gets no more than a spinner. Before: the
+ * guest after the heartbeat in the table got all of it (the spinner had
+ * 33%, the other 66%); then, handed out per period to the guest that had
+ * the least, the last long hypercall of each period still left the other
+ * ahead (52% against 47.5%).
+ */
+static void test_spare_time_is_shared_evenly(void **state)
+{
+	(void)state;
+	for (unsigned phase = 0; phase < 10; phase++) {
+		struct share_run r = { .role = { ROLE_OVERRUN, ROLE_SPIN, ROLE_TICK } };
+		uint64_t elapsed;
+
+		host_boot(HV GA GB GC);
+		/* c: 100 Hz, its ticks `phase` ms into each 10 ms period */
+		program_pit_at(&hv.guests[2], 11932, false, fake.tsc + phase * hv.period_tsc / 10);
+		elapsed = run_roles(&r, 100);
+		assert_true(r.ended);
+		assert_true(r.time[1] * 1000 / elapsed >= 490);
+		assert_true(r.time[0] <= r.time[1] + elapsed / 100);
+		assert_true(hv.guests[2].virqs_injected >= 95);
+		host_teardown();
+	}
+}
+
+/*
+ * The switch back to the guest a wake-up preempted is the waker's doing:
+ * the spinner is charged only for its own exits, not for the ~10 kHz
+ * wake-ups of its neighbour (before, the switch back to it after each).
+ */
+static void test_switch_back_after_a_wake_up_is_charged_to_the_waker(void **state)
+{
+	struct share_run r = { .role = { ROLE_TICK, ROLE_SPIN } };
+
+	(void)state;
+	host_boot(HV GA GB);
+	program_pit(&hv.guests[0], 2, false);
+	run_roles(&r, 20);
+	assert_true(hv.guests[0].virqs_injected > 1000);
+	assert_true(hv.guests[1].sched.hv_tsc * 10 < hv.guests[0].sched.hv_tsc);
+}
+
+/*
+ * A guest halted with its timer masked can never wake: once the others
+ * have ended, the hv ends, and reports that guest with its figures: the
+ * edges its PIT made while it slept (at most one per 119 PIT clocks) are
+ * lost ticks. Before, the hv ended without a word about it.
+ */
+static void test_guest_halted_with_timer_masked_is_reported_with_its_lost_ticks(void **state)
+{
+	struct share_run r = { .role = { ROLE_TICK, ROLE_SPIN } };
+	uint64_t elapsed, edges;
+
+	(void)state;
+	host_boot(HV GA GB);
+	program_pit(&hv.guests[0], 2, true);
+	elapsed = run_roles(&r, 20);
+	assert_true(r.ended);
+	assert_true(fake_log_has("hv: guest a halted with every interrupt masked or held off: "
+				 "nothing can wake it, it has ended"));
+	assert_true(fake_log_has("hv: guest a exits: "));
+	edges = elapsed * 1193182ull / hv.tsc_hz / 119;
+	assert_in_range(hv.guests[0].ticks_lost, edges - 3, edges);
+	assert_true(fake_log_has("hv: all guests ended; status 0"));
 }
 
 /* time_limit_ms: a guest that never stops by itself is stopped when its time is up; the hv ends. */
@@ -361,11 +597,17 @@ int main(void)
 		T(test_restart_clears_the_vmcs_and_flushes_the_tlb),
 		T(test_level_line_of_a_stopped_guest_is_released_on_restart),
 		T(test_cli_hlt_ends_the_guest_and_the_hv),
+		T(test_log_drain_all_sends_everything_waiting),
+		T(test_console_lines_are_tagged),
+		T(test_console_flood_is_dropped_and_counted),
 		T(test_masked_fast_timer_of_a_halted_guest_never_preempts),
 		T(test_fast_timer_guest_gets_its_share_and_no_more),
 		T(test_device_interrupt_is_charged_to_its_owner),
+		T(test_guest_halted_with_timer_masked_is_reported_with_its_lost_ticks),
 		T(test_time_limit_stops_a_runaway_guest),
 		T(test_switching_guests_runs_the_side_channel_barriers),
+		T(test_spare_time_is_shared_evenly),
+		T(test_switch_back_after_a_wake_up_is_charged_to_the_waker),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -106,7 +106,8 @@ int cpu_wrmsr_safe(uint32_t msr, uint64_t v)
 
 uint64_t cpu_rdtsc(void)
 {
-	fake.tsc += fake.tsc_step;
+	fake.tsc += fake.tsc_step + fake.root_pending;
+	fake.root_pending = 0;
 	return fake.tsc;
 }
 
@@ -127,6 +128,9 @@ void outb(uint16_t port, uint8_t v)
 	case 0xe9:
 		if (fake.e9_len < sizeof(fake.e9) - 1)
 			fake.e9[fake.e9_len++] = (char)v;
+		break;
+	case 0x64: case 0x92: case 0xcf9:
+		fake.machine_reset_writes++;
 		break;
 	}
 }
@@ -391,6 +395,7 @@ static void fake_write_exit(struct vcpu *v, const struct fake_exit *e)
 	cur->f[VM_ENTRY_INTR_INFO] &= ~(1ull << 31);
 	fake.tsc += e->tsc_advance;
 	v->exit_tsc = cpu_rdtsc();
+	fake.root_pending = e->root_advance;
 }
 
 /* Returns the next exit for v: the script's, or the generator's; longjmps when there is none. */

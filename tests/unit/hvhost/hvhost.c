@@ -134,3 +134,37 @@ void *host_gpa(int guest, uint64_t gpa)
 {
 	return (uint8_t *)ram[guest] + gpa;
 }
+
+bool host_log_has(const char *s)
+{
+	/*
+	 * In chunks: log_drain(LOG_DRAIN_ALL) adds its size to the ring's tail
+	 * and wraps, draining nothing once the tail is past 0 (hv/log.c).
+	 */
+	for (unsigned i = 0; i < 256 && log_pending(); i++)
+		log_drain(LOG_DRAIN_CHUNK);
+	return fake_log_has(s);
+}
+
+/* One port exit of one byte; aborts unless the guest goes on. */
+static void host_port_exit(struct vcpu *v, uint16_t port, bool in)
+{
+	int act = host_exit(v, EXIT_REASON_IO_INSTRUCTION, ((uint64_t)port << 16) | (in ? 8 : 0), 1);
+
+	if (act != EXIT_RESUME) {
+		fprintf(stderr, "host_port_exit: %s of port 0x%x: action %d\n", in ? "IN" : "OUT", port, act);
+		abort();
+	}
+}
+
+void host_port_out(struct vcpu *v, uint16_t port, uint8_t val)
+{
+	v->regs.rax = val;
+	host_port_exit(v, port, false);
+}
+
+uint8_t host_port_in(struct vcpu *v, uint16_t port)
+{
+	host_port_exit(v, port, true);
+	return (uint8_t)v->regs.rax;
+}

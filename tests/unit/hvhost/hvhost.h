@@ -33,6 +33,7 @@ struct fake_cpu {
 	struct { uint32_t leaf, sub; struct cpuid_regs r; } cpuid[FAKE_MAX_CPUID];
 	unsigned ncpuid;
 	uint64_t cr0, cr2, cr3, cr4, dr[8], xcr0, tsc, tsc_step;
+	uint64_t root_pending;       /* added by the next RDTSC: an exit's root-mode time */
 	bool xsetbv_faults;          /* the next XSETBV raises #GP (a stricter host) */
 	uint64_t xsetbv_count, wrmsr_count, invvpid_count, wbinvd_count;
 	uint64_t last_invvpid_type;
@@ -41,6 +42,7 @@ struct fake_cpu {
 	size_t e9_len;
 	uint8_t pic_imr[2];
 	uint8_t elcr[2];             /* level-triggered ISA lines (0x4d0/0x4d1) */
+	unsigned machine_reset_writes;   /* writes to 0x64, 0x92, 0xcf9: would reset the machine */
 	uint32_t refuse_field;       /* a VMCS field this CPU lacks (VMREAD/VMWRITE fail), 0: none */
 	struct desc_ptr idtr;        /* what the hv loaded with LIDT */
 	bool halted_forever;
@@ -85,6 +87,7 @@ struct fake_exit {
 	uint32_t idt_vectoring;
 	uint64_t gpa;
 	uint64_t tsc_advance;        /* guest time run before the exit */
+	uint64_t root_advance;       /* root-mode time the hv's handling of it takes */
 	/* Called after the entry was checked and before the exit is written (may be NULL). */
 	void (*before)(struct vcpu *v, void *arg);
 	void *arg;
@@ -148,5 +151,15 @@ int host_exit(struct vcpu *v, uint32_t reason, uint64_t qual, uint32_t insn_len)
 
 /* The guest's host pointer for guest-physical gpa. */
 void *host_gpa(int guest, uint64_t gpa);
+
+/*
+ * Returns true if the hv's log has s once its ring is drained (guest
+ * console lines wait in the ring until the hv drains it).
+ */
+bool host_log_has(const char *s);
+
+/* A byte OUT / IN by v at port, as a port exit that must resume the guest (else abort). */
+void host_port_out(struct vcpu *v, uint16_t port, uint8_t val);
+uint8_t host_port_in(struct vcpu *v, uint16_t port);
 
 #endif
