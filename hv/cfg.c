@@ -556,6 +556,28 @@ static int cfg_set_acpi(struct cfg_parser *ps, struct cfg_str v)
 	return cfg_on_off(ps, v, "acpi", &ps->guest->acpi);
 }
 
+/* lapic = on | off: a virtual local APIC and IOAPIC (off: the bare 8259 platform). */
+static int cfg_set_lapic(struct cfg_parser *ps, struct cfg_str v)
+{
+	return cfg_on_off(ps, v, "lapic", &ps->guest->lapic);
+}
+
+/*
+ * [hv] lapic_access = auto | decode: how guests reach their xAPIC page;
+ * auto uses the CPU's APIC virtualization where it offers it, decode
+ * always decodes the instruction behind an EPT violation.
+ */
+static int cfg_set_lapic_access(struct cfg_parser *ps, struct cfg_str v)
+{
+	if (cfg_eq(v, "auto"))
+		ps->cfg->lapic_decode = false;
+	else if (cfg_eq(v, "decode"))
+		ps->cfg->lapic_decode = true;
+	else
+		return cfg_fail(ps, ps->line, "bad lapic_access value '%s' (auto | decode)", CFG_SHOW(v));
+	return 0;
+}
+
 /* Indexed by enum cfg_key. */
 static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_TIMESLICE]  = { "timeslice_us", CFG_SEC_HV, cfg_set_timeslice },
@@ -577,6 +599,8 @@ static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_INITRD]     = { "initrd", CFG_SEC_GUEST, cfg_set_initrd },
 	[CFG_KEY_MODULE]     = { "module", CFG_SEC_GUEST, cfg_set_module },
 	[CFG_KEY_ACPI]       = { "acpi", CFG_SEC_GUEST, cfg_set_acpi },
+	[CFG_KEY_LAPIC]      = { "lapic", CFG_SEC_GUEST, cfg_set_lapic },
+	[CFG_KEY_LAPIC_ACCESS] = { "lapic_access", CFG_SEC_HV, cfg_set_lapic_access },
 };
 
 /* ---- lines ----------------------------------------------------------- */
@@ -715,6 +739,10 @@ static int cfg_close_section(struct cfg_parser *ps)
 					"module without boot = multiboot (guest %s)", g->name);
 		if (g->acpi && cfg_check_acpi_ports(ps) < 0)
 			return -1;
+		if (g->acpi && !g->lapic)
+			return cfg_fail(ps, ps->key_line[CFG_KEY_ACPI], "acpi = on needs the local APIC its "
+					"MADT describes (lapic = off at line %d, guest %s)",
+					(int)ps->key_line[CFG_KEY_LAPIC], g->name);
 		g->image_line = ps->key_line[CFG_KEY_IMAGE];
 		g->initrd_line = ps->key_line[CFG_KEY_INITRD];
 		g->cmdline_line = ps->key_line[CFG_KEY_CMDLINE];
@@ -764,6 +792,7 @@ static int cfg_open_guest(struct cfg_parser *ps, struct cfg_str name)
 	g = &c->guests[c->nguests++];
 	cfg_copy(g->name, name);
 	g->line = (uint16_t)ps->line;
+	g->lapic = true;
 	ps->section = CFG_SEC_GUEST;
 	ps->guest = g;
 	return 0;

@@ -92,6 +92,7 @@ struct cfg_guest {
 	struct cfg_module modules[CFG_MAX_MODULES];   /* module = PATH ["ARGS"], in file order */
 	int nmodules;
 	bool acpi;                      /* acpi = on: ACPI tables and PM1 registers (default off) */
+	bool lapic;                     /* lapic = on: local APIC and IOAPIC (default on) */
 };
 
 struct hv_config {
@@ -99,6 +100,7 @@ struct hv_config {
 	uint32_t period_us;             /* [hv] period_us: CPU-share period, default 10000 */
 	bool vmcheck;                   /* [hv] vmcheck = on: SDM entry checks before every entry */
 	bool trace;                     /* [hv] trace = on | off: the per-exit trace, default on */
+	bool lapic_decode;              /* [hv] lapic_access = decode: no APIC virtualization (default auto) */
 	uint64_t total_mem_limit;       /* 0: no limit given (set by the caller) */
 	int nguests;
 	struct cfg_guest guests[CFG_MAX_GUESTS];

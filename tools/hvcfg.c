@@ -133,6 +133,7 @@ static void hvcfg_dump(const struct hv_config *c)
 		for (int m = 0; m < g->nmodules; m++)
 			printf("  module     \"%s\" (line %u)\n", g->modules[m].string, g->modules[m].line);
 		printf("  acpi       %s\n", g->acpi ? "on" : "off");
+		printf("  lapic      %s\n", g->lapic ? "on" : "off");
 		printf("  memory     %llu\n", (unsigned long long)g->mem_bytes);
 		printf("  cpu        %d\n", g->cpu);
 		printf("  ports      ");

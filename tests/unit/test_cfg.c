@@ -903,6 +903,43 @@ static void test_error_acpi_guest_owning_its_pm_ports(void **state)
 	expect_ok(GUEST_A "ports = 0x5ff, 0x606\nacpi = on\n");
 }
 
+/* ---- The local APIC: lapic and [hv] lapic_access ---- */
+
+static void test_lapic_key_defaults_on_and_turns_off(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A GUEST_B "lapic = off\n");
+	assert_true(cfg.guests[0].lapic);                   /* default: the PC platform has one */
+	assert_false(cfg.guests[1].lapic);
+	assert_false(cfg.lapic_decode);                     /* lapic_access = auto */
+	expect_ok(GUEST_A "lapic = on\n");
+	assert_true(cfg.guests[0].lapic);
+	expect_error(GUEST_A "lapic = 1\n", 4, "bad lapic value '1' (on | off)");
+	expect_error(GUEST_A "lapic = on\nlapic = off\n", 5, "duplicate key lapic (first at line 4)");
+	expect_error("[hv]\nlapic = on\n" GUEST_A, 2, "unknown key lapic in [hv]");
+}
+
+static void test_lapic_access_key(void **state)
+{
+	(void)state;
+	expect_ok("[hv]\nlapic_access = decode\n" GUEST_A);
+	assert_true(cfg.lapic_decode);
+	expect_ok("[hv]\nlapic_access = auto\n" GUEST_A);
+	assert_false(cfg.lapic_decode);
+	expect_error("[hv]\nlapic_access = apicv\n" GUEST_A, 2, "bad lapic_access value 'apicv' (auto | decode)");
+	expect_error(GUEST_A "lapic_access = decode\n", 4, "unknown key lapic_access in [guest]");
+}
+
+/* The MADT describes the local APIC and IOAPIC: acpi = on without them is refused at the acpi line. */
+static void test_error_acpi_without_lapic(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "lapic = off\nacpi = on\n", 5,
+		     "acpi = on needs the local APIC its MADT describes (lapic = off at line 4, guest a)");
+	expect_error(GUEST_A "acpi = on\nlapic = off\n", 4, "lapic = off at line 5");
+	expect_ok(GUEST_A "lapic = off\nacpi = off\n" GUEST_B "acpi = on\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -973,6 +1010,9 @@ int main(void)
 		cmocka_unit_test(test_error_module_syntax),
 		cmocka_unit_test(test_acpi_key),
 		cmocka_unit_test(test_error_acpi_guest_owning_its_pm_ports),
+		cmocka_unit_test(test_lapic_key_defaults_on_and_turns_off),
+		cmocka_unit_test(test_lapic_access_key),
+		cmocka_unit_test(test_error_acpi_without_lapic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
