@@ -26,6 +26,8 @@
 #include "v8042.h"
 #include "fwcfg.h"
 #include "acpipm.h"
+#include "vlapic.h"
+#include "vioapic.h"
 #include "log.h"
 
 /*
@@ -166,6 +168,21 @@ struct guest {
 	uint64_t rom_writes;         /* bytes written to the PC hole and dropped */
 	struct fwcfg fwcfg;          /* QEMU fw_cfg at 0x510-0x511, every guest (hv/fwcfg.c) */
 	struct acpipm pm;            /* ACPI PM1a registers, acpi = on (hv/acpipm.c) */
+
+	/* The local APIC and IOAPIC, lapic = on (hv/lapic.c, hv/lapic_io.c). */
+	struct vlapic lapic;
+	struct vioapic ioapic;
+	struct guest_apic {
+		bool on;             /* hv.cfg lapic = on */
+		bool dirty;          /* the models changed: the entry path delivers, refreshes the page */
+		bool pending;        /* IRR or an NMI held something at the last entry */
+		bool page_regs;      /* APIC-register virtualization on: the page shows the registers */
+		uint8_t tpr_threshold;   /* TPR_THRESHOLD as written */
+		uint64_t next;       /* guest TSC of the timer's next IRR bit (UINT64_MAX: none) */
+		void *access_page;   /* APIC-access page (APIC virtualization), per guest */
+		uint64_t nmis;       /* NMIs injected */
+		uint64_t mmio;       /* xAPIC and IOAPIC accesses the hv emulated */
+	} apic;
 
 	/* Scheduling and time. */
 	struct sched_share sched;

@@ -396,6 +396,21 @@ void vlapic_write_cr8(struct vlapic *a, uint64_t cr8)
 	a->tpr = (uint32_t)(cr8 & 0xf) << 4;
 }
 
+uint8_t vlapic_tpr(const struct vlapic *a)
+{
+	return (uint8_t)a->tpr;
+}
+
+void vlapic_set_tpr(struct vlapic *a, uint8_t tpr)
+{
+	a->tpr = tpr;
+}
+
+int vlapic_highest_irr(const struct vlapic *a)
+{
+	return vec_highest(a->irr);
+}
+
 /* ---- Destinations and IPIs ---- */
 
 /* dest: 32 bits in x2APIC mode, 8 in xAPIC mode ("Determining IPI Destination"). */
@@ -811,6 +826,19 @@ static void vlapic_reg_write(struct vlapic *a, unsigned off, uint64_t val, uint6
 		return;
 	}
 	vlapic_write_lvt(a, (off - VLAPIC_LVT_TIMER) >> 4, (uint32_t)val);
+}
+
+void vlapic_fill_page(const struct vlapic *a, uint32_t *page)
+{
+	unsigned off;
+
+	for (off = 0; off < 0x400; off += 0x10) {
+		int kind = vlapic_reg_kind(off, false);
+
+		page[off / 4] = kind == REG_NONE || kind == REG_WO || off == VLAPIC_TMCCT ?
+				0 : (uint32_t)vlapic_reg_read(a, off, false, 0);
+		page[off / 4 + 1] = page[off / 4 + 2] = page[off / 4 + 3] = 0;
+	}
 }
 
 uint32_t vlapic_mmio_read(struct vlapic *a, uint32_t offset, unsigned len, uint64_t now)

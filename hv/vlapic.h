@@ -247,6 +247,27 @@ uint64_t vlapic_read_cr8(const struct vlapic *a);
 /* MOV to CR8 (the hv has refused bits 63:4 with #GP): TPR = cr8 << 4. */
 void vlapic_write_cr8(struct vlapic *a, uint64_t cr8);
 
+/* Returns TPR (bits 7:0). */
+uint8_t vlapic_tpr(const struct vlapic *a);
+
+/*
+ * Sets TPR to tpr as a write of the TPR register would (the hv's copy
+ * from the virtual-APIC page, where CR8 and virtualized TPR writes land).
+ */
+void vlapic_set_tpr(struct vlapic *a, uint8_t tpr);
+
+/* Returns the highest vector in IRR, whatever PPR says, or -1 if IRR is empty. */
+int vlapic_highest_irr(const struct vlapic *a);
+
+/*
+ * Writes the xAPIC register page as a read of each register at its
+ * offset would show it (reserved and write-only registers, the current
+ * count and bytes 4-15 of each register as 0), for the CPU's
+ * APIC-register virtualization, which satisfies reads from such a page.
+ * page is 1024 dwords; only the register area (offsets 0-0x3ff) is written.
+ */
+void vlapic_fill_page(const struct vlapic *a, uint32_t *page);
+
 /* Returns PPR ("Processor Priority Register"), from TPR and the highest ISR bit. */
 uint8_t vlapic_ppr(const struct vlapic *a);
 

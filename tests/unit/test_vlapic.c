@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <string.h>
 
 #include "vlapic.h"
 
@@ -1304,6 +1305,66 @@ static void test_disable_resets_registers_and_drops_interrupts(void **state)
 	assert_int_equal(vlapic_next_event(&a), UINT64_MAX);
 }
 
+/* The hv's copy of TPR from the virtual-APIC page: PPR and acceptance follow it. */
+static void test_set_tpr_is_a_tpr_write(void **state)
+{
+	(void)state;
+	vlapic_accept_irq(&a, VLAPIC_DM_FIXED, 0x45, false);
+	vlapic_set_tpr(&a, 0x4a);
+	assert_int_equal(vlapic_tpr(&a), 0x4a);
+	assert_int_equal(rd(VLAPIC_TPR), 0x4a);
+	assert_int_equal(vlapic_ppr(&a), 0x4a);
+	assert_int_equal(vlapic_pending_vector(&a), -1);       /* class 4 masked */
+	assert_int_equal(vlapic_highest_irr(&a), 0x45);        /* but it is in IRR */
+	vlapic_set_tpr(&a, 0x30);
+	assert_int_equal(vlapic_pending_vector(&a), 0x45);
+	assert_int_equal(vlapic_read_cr8(&a), 3);
+}
+
+static void test_highest_irr_ignores_ppr(void **state)
+{
+	(void)state;
+	assert_int_equal(vlapic_highest_irr(&a), -1);
+	vlapic_accept_irq(&a, VLAPIC_DM_FIXED, 0x21, false);
+	vlapic_accept_irq(&a, VLAPIC_DM_FIXED, 0xe0, false);
+	assert_int_equal(vlapic_highest_irr(&a), 0xe0);
+	assert_int_equal(vlapic_ack(&a), 0xe0);
+	assert_int_equal(vlapic_highest_irr(&a), 0x21);
+	assert_int_equal(vlapic_pending_vector(&a), -1);       /* 0x21 is below 0xe0 in service */
+}
+
+/* The page the CPU's APIC-register virtualization reads: each register as an MMIO read shows it. */
+static void test_fill_page_shows_every_register_as_a_read_would(void **state)
+{
+	uint32_t page[1024];
+
+	(void)state;
+	memset(page, 0xa5, sizeof(page));
+	wr(VLAPIC_TPR, 0x20);
+	wr(VLAPIC_LDR, 0x03000000);
+	wr(VLAPIC_LVT_TIMER, 0x20031);
+	wr(VLAPIC_TDCR, 0xb);
+	wr(VLAPIC_TMICT, 1000);
+	wr(VLAPIC_ICR_HI, 0x01000000);
+	vlapic_accept_irq(&a, VLAPIC_DM_FIXED, 0x61, true);
+	vlapic_accept_irq(&a, VLAPIC_DM_FIXED, 0x99, false);
+	vlapic_ack(&a);
+	vlapic_fill_page(&a, page);
+	for (unsigned off = 0; off < 0x400; off += 0x10) {
+		uint32_t want = rd(off);
+
+		if (off == VLAPIC_TMCCT)
+			want = 0;                       /* the CPU never reads it from the page */
+		assert_int_equal(page[off / 4], want);
+		assert_int_equal(page[off / 4 + 1] | page[off / 4 + 2] | page[off / 4 + 3], 0);
+	}
+	assert_int_equal(page[VLAPIC_VERSION / 4], VLAPIC_VERSION_VALUE);
+	assert_int_equal(page[(VLAPIC_ISR + 0x40) / 4], 1u << (0x99 - 0x80));
+	assert_int_equal(page[(VLAPIC_TMR + 0x30) / 4], 1u << (0x61 - 0x60));
+	assert_int_equal(page[VLAPIC_EOI / 4], 0);
+	assert_int_equal(page[0x400 / 4], 0xa5a5a5a5u);      /* beyond the registers: untouched */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1369,6 +1430,9 @@ int main(void)
 		cmocka_unit_test_setup(test_x2apic_timer_and_tpr_through_msrs, setup),
 		cmocka_unit_test_setup(test_apic_base_legal_and_illegal_transitions, setup),
 		cmocka_unit_test_setup(test_disable_resets_registers_and_drops_interrupts, setup),
+		cmocka_unit_test_setup(test_set_tpr_is_a_tpr_write, setup),
+		cmocka_unit_test_setup(test_highest_irr_ignores_ppr, setup),
+		cmocka_unit_test_setup(test_fill_page_shows_every_register_as_a_read_would, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
