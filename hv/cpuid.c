@@ -16,6 +16,7 @@
 #include "vmcs.h"
 #include "vmx.h"
 #include "xstate.h"
+#include "lapic.h"
 
 enum { EAX, EBX, ECX, EDX };
 
@@ -303,6 +304,12 @@ static void cpuid_leaf1(const struct vcpu *v, struct cpuid_regs *r)
 	r->edx &= m.l1_edx;
 	if ((r->ecx & C1_XSAVE) && (guest_cr4(v) & CR4_OSXSAVE))
 		r->ecx |= C1_OSXSAVE;
+	if (v && v->guest && v->guest->apic.on) {
+		/* The guest's local APIC (lapic = on): CPUID.1:EDX.APIC follows IA32_APIC_BASE.EN. */
+		r->ecx |= cpumodel_bits[CPUMODEL_X2APIC].mask | cpumodel_bits[CPUMODEL_TSC_DEADLINE].mask;
+		if (vlapic_hw_enabled(&v->guest->lapic))
+			r->edx |= cpumodel_bits[CPUMODEL_APIC].mask;
+	}
 }
 
 /* Basic leaves up to m.max_basic. */
@@ -318,7 +325,13 @@ static void cpuid_basic(const struct vcpu *v, uint32_t leaf, uint32_t sub, struc
 	case 1:
 		cpuid_leaf1(v, r);
 		return;
-	case 2: case 0x15: case 0x16:                   /* caches, TSC and core frequencies */
+	case 0x15:                                      /* TSC and crystal: the LAPIC timer's clock */
+		if (v && v->guest && v->guest->apic.on)
+			lapic_cpuid_15(v->guest, r);
+		else
+			cpu_cpuid(leaf, sub, r);
+		return;
+	case 2: case 0x16:                              /* caches, core frequencies */
 		cpu_cpuid(leaf, sub, r);
 		return;
 	case 4:                                         /* one thread on one core shares each cache */
@@ -417,6 +430,13 @@ bool cpumodel_has(enum cpumodel_feature f)
 	return f < CPUMODEL_NFEATURES && m.shown[f];
 }
 
+bool cpumodel_vcpu_has(const struct vcpu *v, enum cpumodel_feature f)
+{
+	if (f == CPUMODEL_APIC || f == CPUMODEL_X2APIC || f == CPUMODEL_TSC_DEADLINE)
+		return v && v->guest && v->guest->apic.on;
+	return cpumodel_has(f);
+}
+
 uint64_t cpumodel_cr4_allowed(void) { return m.cr4; }
 unsigned cpumodel_maxphyaddr(void) { return hv.maxphyaddr; }
 uint64_t cpumodel_arch_capabilities(void) { return m.arch_cap; }
@@ -488,7 +508,8 @@ static uint64_t cpumodel_cr4_bits(void)
 static void cpumodel_log(void)
 {
 	log_printf("hv: guest CPU model: max leaf 0x%x/0x%x, XCR0 0x%lx, CR4 0x%lx, RDTSCP %s, INVPCID %s, "
-		   "AVX-512 %s, PKU %s, speculation controls %s%s%s, XSAVES, PMU, APIC, MCA hidden\n",
+		   "AVX-512 %s, PKU %s, speculation controls %s%s%s, XSAVES, PMU, MCA hidden, "
+		   "APIC/x2APIC/TSC-deadline per guest (lapic)\n",
 		   m.max_basic, m.max_ext, m.xmask, m.cr4, cpumodel_has(CPUMODEL_RDTSCP) ? "yes" : "no",
 		   cpumodel_has(CPUMODEL_INVPCID) ? "yes" : "no", cpumodel_has(CPUMODEL_AVX512F) ? "yes" : "no",
 		   cpumodel_has(CPUMODEL_PKU) ? "yes" : "no", cpumodel_has(CPUMODEL_IBRS_IBPB) ? "IBRS/IBPB" : "none",

@@ -87,6 +87,14 @@ void cpumodel_cpuid(const struct vcpu *v, uint32_t leaf, uint32_t sub, struct cp
 bool cpumodel_has(enum cpumodel_feature f);
 
 /*
+ * Returns true if vCPU v has feature f: cpumodel_has, except for the
+ * local APIC's features (APIC, x2APIC, TSC-deadline), which a guest has
+ * with lapic = on (the IA32_APIC_BASE MSR stays while the guest has
+ * disabled its APIC and CPUID.1:EDX.APIC reads 0). The MSR policy asks this.
+ */
+bool cpumodel_vcpu_has(const struct vcpu *v, enum cpumodel_feature f);
+
+/*
  * The CR4 bits the modelled CPU has (those of features it shows, and the
  * VMX fixed-1 MSR allows). A guest's attempt to set any other bit is #GP;
  * the CR4 guest/host mask gives the hv every other bit.

@@ -18,6 +18,8 @@
 #include "tracer.h"
 #include "vmcs.h"
 #include "vmx.h"
+#include "lapic.h"
+#include "lapic.h"
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI]       = exit_exception,
@@ -52,6 +54,8 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_XSETBV]              = exit_xsetbv,
 	[EXIT_REASON_INTERRUPT_WINDOW]    = exit_interrupt_window,
 	[EXIT_REASON_PREEMPTION_TIMER]    = exit_preemption_timer,
+	[EXIT_REASON_NMI_WINDOW]          = exit_nmi_window,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = exit_tpr_below_threshold,
 };
 
 #define DR6_BS (1ull << 14)

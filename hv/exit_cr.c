@@ -13,6 +13,7 @@
  * MOV CR3 and CR8 exit only on CPUs without TRUE controls or TPR shadow.
  */
 #include "exit.h"
+#include "lapic.h"
 #include "guest.h"
 #include "vmx.h"
 #include "cpu.h"
@@ -184,6 +185,8 @@ static int cr_write_cr8(struct vcpu *v, uint64_t val)
 {
 	if (val & ~0xfull)
 		return -1;
+	if (v->guest->apic.on)
+		lapic_write_cr8(v->guest, val);
 	v->cr8 = val;
 	return 0;
 }
@@ -214,7 +217,7 @@ enum exit_action exit_cr_access(struct vcpu *v, struct exit_info *x)
 	} else if (type == CR_MOV_FROM && cr == 3) {
 		cr_set_gpr(v, CRQ_GPR(x->qual), vmcs_readnat(GUEST_CR3));
 	} else if (type == CR_MOV_FROM && cr == 8) {
-		cr_set_gpr(v, CRQ_GPR(x->qual), v->cr8);
+		cr_set_gpr(v, CRQ_GPR(x->qual), v->guest->apic.on ? lapic_read_cr8(v->guest) : v->cr8);
 	} else if (type == CR_LMSW) {
 		/* LMSW sets PE, MP, EM, TS; it can set PE but never clear it. */
 		uint64_t old = vmcs_readnat(CR0_READ_SHADOW);

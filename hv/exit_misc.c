@@ -9,6 +9,7 @@
 #include "gmem.h"
 #include "guest.h"
 #include "irq.h"
+#include "lapic.h"
 #include "log.h"
 #include "mbload.h"
 #include "pic.h"
@@ -362,6 +363,8 @@ enum exit_action exit_ept_violation(struct vcpu *v, struct exit_info *x)
 
 	if ((x->qual & EPTQ_WRITE) && gpa >= MBLOAD_HOLE_START && gpa < MBLOAD_HOLE_END)
 		return exit_rom_write(v, x, gpa);
+	if (lapic_mmio_page(v->guest, gpa))
+		return lapic_ept_violation(v, x, gpa);
 	log_printf("hv: guest %s: EPT violation at GPA 0x%lx (%s) rip 0x%lx\n",
 		   v->guest->cfg->name, gpa, ept_access(x->qual), vmcs_readnat(GUEST_RIP));
 	vmx_dump_guest(v);

@@ -18,6 +18,7 @@
 #include "vmcs.h"
 #include "vmcheck.h"
 #include "vmxcap.h"
+#include "lapic.h"
 
 #define MSR_IA32_PLATFORM_ID        0x017
 #define MSR_IA32_TSC_ADJUST         0x03b
@@ -330,7 +331,8 @@ static int wr_mtrr(struct vcpu *v, const struct msr_policy *p, uint32_t msr, uin
 static const struct msr_policy msr_rules[] = {
 	ONE(MSR_IA32_TSC, "IA32_TSC", TSC, rd_tsc, wr_tsc, 0, 0),
 	ONE(MSR_IA32_PLATFORM_ID, "IA32_PLATFORM_ID", ALWAYS, rd_const, NULL, 0, 0),
-	GP(MSR_IA32_APIC_BASE, MSR_IA32_APIC_BASE, "IA32_APIC_BASE", APIC),
+	/* The guest's local APIC (lapic = on, hv/lapic.c): IA32_APIC_BASE, TSC-deadline, x2APIC. */
+	ONE(MSR_IA32_APIC_BASE, "IA32_APIC_BASE", APIC, lapic_msr_read, lapic_msr_write, 0, 0),
 	/* Locked with VMX (and SMX, SGX, LMCE) off: the model has none of them. */
 	ONE(MSR_IA32_FEATURE_CONTROL, "IA32_FEATURE_CONTROL", ALWAYS, rd_const, NULL, FEATURE_CONTROL_LOCK, 0),
 	GP(MSR_IA32_TSC_ADJUST, MSR_IA32_TSC_ADJUST, "IA32_TSC_ADJUST", TSC_ADJUST),
@@ -367,7 +369,9 @@ static const struct msr_policy msr_rules[] = {
 	   ARCH_PERFMON),
 	GP(MSR_IA32_VMX_FIRST, MSR_IA32_VMX_LAST, "IA32_VMX_* (capabilities)", VMX),
 	GP(MSR_IA32_DS_AREA, MSR_IA32_DS_AREA, "IA32_DS_AREA", DS),
-	GP(MSR_IA32_TSC_DEADLINE, MSR_IA32_TSC_DEADLINE, "IA32_TSC_DEADLINE", TSC_DEADLINE),
+	ONE(MSR_IA32_TSC_DEADLINE, "IA32_TSC_DEADLINE", TSC_DEADLINE, lapic_msr_read, lapic_msr_write, 0, 0),
+	/* Reserved x2APIC MSRs, and all of them outside x2APIC mode, #GP (the model's -1). */
+	ROW(VLAPIC_MSR_X2APIC_FIRST, 0x8ff, "x2APIC registers", X2APIC, lapic_msr_read, lapic_msr_write, 0, 0),
 	GP(MSR_IA32_XSS, MSR_IA32_XSS, "IA32_XSS", XSAVES),
 	ONE(MSR_IA32_EFER, "IA32_EFER", LM, rd_vmcs, wr_efer, GUEST_IA32_EFER, 0),
 	ONE(MSR_IA32_STAR, "IA32_STAR", LM, rd_live, wr_live, 0, MSR_PASS | MSR_SWITCHED),
@@ -458,18 +462,18 @@ void msr_build_bitmap(struct guest *g)
 				msr_passthrough(g, msr);
 }
 
-/* Returns the row for msr if the model has that MSR, else NULL. */
-static const struct msr_policy *msr_row(uint32_t msr)
+/* Returns the row for msr if v's model has that MSR, else NULL. */
+static const struct msr_policy *msr_row(const struct vcpu *v, uint32_t msr)
 {
 	const struct msr_policy *p = msr_policy_find(msr);
 
-	return p && cpumodel_has(p->feature) ? p : NULL;
+	return p && cpumodel_vcpu_has(v, p->feature) ? p : NULL;
 }
 
 enum exit_action exit_rdmsr(struct vcpu *v, struct exit_info *x)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
-	const struct msr_policy *p = msr_row(msr);
+	const struct msr_policy *p = msr_row(v, msr);
 	uint64_t val;
 
 	if (!p || !p->read || p->read(v, p, msr, &val) < 0)
@@ -484,7 +488,7 @@ enum exit_action exit_wrmsr(struct vcpu *v, struct exit_info *x)
 {
 	uint32_t msr = (uint32_t)v->regs.rcx;
 	uint64_t val = (v->regs.rdx << 32) | (uint32_t)v->regs.rax;
-	const struct msr_policy *p = msr_row(msr);
+	const struct msr_policy *p = msr_row(v, msr);
 
 	if (!p || !p->write || p->write(v, p, msr, val) < 0)
 		return msr_refuse(v, msr, true, val);

@@ -6,10 +6,14 @@
  *
  * A routed edge line is pulsed into its owner's virtual PIC and EOIed at
  * once. A routed level line is masked at the physical PIC until the owner
- * EOIs it in its virtual PIC: otherwise it would fire again and again
- * before the guest had a chance to quiet the device.
+ * EOIs it in its virtual PIC (or, lapic = on, its local APIC's EOI of
+ * the vector the line's IOAPIC entry sends): otherwise it would fire again
+ * and again before the guest had a chance to quiet the device. With a
+ * LAPIC every line reaches both the 8259 and the IOAPIC pin the MADT
+ * names, as on a PC.
  */
 #include "irq.h"
+#include "lapic.h"
 #include "log.h"
 #include "pic.h"
 #include "sched.h"
@@ -51,8 +55,22 @@ void irq_guest_eois(struct guest *g)
 	for (unsigned irq = 1; lines && irq < 16; irq++)
 		if ((lines & (1u << irq)) && irq_route[irq] == g && pic_is_level(irq)) {
 			vpic_set_irq(&g->pic, (int)irq, 0);
+			lapic_line(g, irq, 0, false);
 			pic_unmask(irq);
 		}
+}
+
+void irq_guest_apic_eoi(struct guest *g, uint8_t vector)
+{
+	for (unsigned irq = 1; irq < 16; irq++) {
+		uint64_t rte = g->ioapic.rte[irq];
+		if (irq_route[irq] != g || !pic_is_level(irq) || (uint8_t)rte != vector ||
+		    !(g->ioapic.lines & (1u << irq)))
+			continue;
+		vpic_set_irq(&g->pic, (int)irq, 0);
+		vioapic_set_irq(&g->ioapic, (int)irq, 0);
+		pic_unmask(irq);
+	}
 }
 
 void irq_guest_stopped(struct guest *g)
@@ -91,8 +109,10 @@ void hv_irq(unsigned vector)
 	if (g && pic_is_level(irq)) {
 		pic_mask(irq);
 		vpic_set_irq(&g->pic, (int)irq, 1);
+		lapic_line(g, irq, 1, false);
 	} else if (g) {
 		vpic_pulse_irq(&g->pic, (int)irq);
+		lapic_line(g, irq, 0, true);
 	}
 	pic_eoi(irq);
 	if (g)

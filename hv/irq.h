@@ -11,6 +11,13 @@
 /* Programs the physical PICs and unmasks every routed line. */
 void irq_init(void);
 
+/*
+ * The guest's local APIC broadcast an EOI of vector: its level lines whose
+ * IOAPIC entry sends vector are deasserted and unmasked (the device asserts
+ * them again if it still asks).
+ */
+void irq_guest_apic_eoi(struct guest *g, uint8_t vector);
+
 /* Unmasks level lines the guest has acknowledged (EOI) since the last call. */
 void irq_guest_eois(struct guest *g);
 

@@ -14,6 +14,7 @@
 #include "cpu.h"
 #include "guest.h"
 #include "irq.h"
+#include "lapic.h"
 #include "vpci.h"
 
 /* Byte-wide device models, with the time of the exit for those that keep time. */
@@ -198,6 +199,7 @@ static void vdev_com_irq_update(struct guest *g, unsigned irq)
 		if ((g->com_virtual & (1u << n)) && vdev_com_irq[n] == irq && vuart_irq_line(&g->com[n]))
 			level = true;
 	vpic_set_irq(&g->pic, (int)irq, level);
+	lapic_line(g, irq, level, false);
 }
 
 /* A byte of a wider access that runs past the UART's 8 ports reads all ones and is not written. */
@@ -278,6 +280,7 @@ void vdev_init(struct guest *g)
 	g->reset_control = 0;
 	fwcfg_init(&g->fwcfg, g->boot->ram_bytes, 1);
 	acpipm_init(&g->pm);
+	lapic_reset(g);
 }
 
 vdev_io_fn vdev_lookup(struct guest *g, uint16_t port)

@@ -7,15 +7,20 @@
  */
 #include "virq.h"
 #include "cpu.h"
+#include "lapic.h"
 #include "vmcs.h"
+#include "vmx.h"
 #include "vmxcap.h"
 #include "vpic.h"
 #include "vpit.h"
 
 #define INTR_BLOCK_STI     (1u << 0)
 #define INTR_BLOCK_MOV_SS  (1u << 1)
+#define INTR_BLOCK_NMI     (1u << 3)
 #define INTR_INFO_VALID    (1u << 31)
 #define INTR_TYPE_EXT      (0u << 8)
+#define INTR_TYPE_NMI      (2u << 8)
+#define NMI_VECTOR         2
 
 static unsigned preempt_shift;
 
@@ -36,11 +41,35 @@ void virq_init(unsigned shift)
  */
 #define VIRQ_TICK_BACKLOG_MAX 64
 
+/*
+ * The PIT's IRQ 0 with the guest's IOAPIC pin 2 open (a guest in APIC
+ * mode): one edge at the pin for the ticks due (they coalesce in the
+ * LAPIC's IRR as on a PC; the rest are counted lost), and the 8259's IRR
+ * latches its edge as the PIT drives both.
+ */
+static void virq_pit_ioapic(struct guest *g, unsigned due)
+{
+	if (!due)
+		return;
+	lapic_pit_edge(g);
+	if (!(g->pic.chip[0].irr & 1))
+		vpic_pulse_irq(&g->pic, 0);
+	g->ticks_lost += due - 1 + g->tick_backlog;
+	g->tick_backlog = 0;
+}
+
 void virq_update_timer(struct guest *g, uint64_t now, bool catch_up)
 {
 	unsigned due = vpit_irq0_pending(&g->pit, now);
 	bool latched = g->pic.chip[0].irr & 1;
 
+	if (g->apic.on) {
+		lapic_update_timer(g, now);
+		if (lapic_pin_open(g, LAPIC_PIT_PIN)) {
+			virq_pit_ioapic(g, due);
+			return;
+		}
+	}
 	if (!due && !g->tick_backlog)
 		return;
 	if (g->pic.chip[0].imr & 1) {
@@ -70,18 +99,37 @@ void virq_update_timer(struct guest *g, uint64_t now, bool catch_up)
 	}
 }
 
+/* Returns true if the 8259's INTR reaches the CPU: no LAPIC, or LINT0 in ExtINT mode (virtual wire). */
+static bool virq_extint_open(const struct guest *g)
+{
+	return !g->apic.on || vlapic_extint_open(&g->lapic);
+}
+
+/* Returns true if g has an external interrupt it could take with IF = 1 (8259 or LAPIC above PPR). */
+static bool virq_intr_pending(struct guest *g)
+{
+	if (virq_extint_open(g) && vpic_has_interrupt(&g->pic))
+		return true;
+	if (!g->apic.on)
+		return false;
+	lapic_tpr_in(g);
+	return vlapic_pending_vector(&g->lapic) >= 0;
+}
+
 bool virq_pending(struct guest *g)
 {
-	return vpic_has_interrupt(&g->pic);
+	return virq_intr_pending(g) || (g->apic.on && vlapic_nmi_pending(&g->lapic));
 }
 
 uint64_t virq_next_event(struct guest *g, uint64_t now)
 {
-	if (!vpic_edge_would_interrupt(&g->pic, 0))
-		return UINT64_MAX;
-	if (g->tick_backlog)
-		return now;                 /* a backlogged tick can be raised at once */
-	return vpit_next_irq0(&g->pit, now);
+	uint64_t pit = UINT64_MAX;
+
+	if (lapic_pin_open(g, LAPIC_PIT_PIN))
+		pit = vpit_next_irq0(&g->pit, now);
+	else if (virq_extint_open(g) && vpic_edge_would_interrupt(&g->pic, 0))
+		pit = g->tick_backlog ? now : vpit_next_irq0(&g->pit, now);   /* a backlogged tick at once */
+	return MIN(pit, lapic_next_event(g, now));
 }
 
 /* Returns true if the guest can take an external interrupt on this entry. */
@@ -92,13 +140,40 @@ static bool virq_can_inject(void)
 	return !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) & (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS));
 }
 
-static void virq_window_exiting(struct vcpu *v, bool on)
+/*
+ * Interrupt-window exiting while an interrupt waits, NMI-window exiting
+ * while an NMI waits ("NMI-Window Exiting": only with virtual NMIs; without
+ * them the NMI waits for the guest's next exit).
+ */
+static void virq_window_exiting(struct vcpu *v, bool on, bool nmi)
 {
 	uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
 	uint32_t want = on ? proc | PROC_INTR_WINDOW_EXITING : proc & ~PROC_INTR_WINDOW_EXITING;
 
+	if (!(vmx_controls()->pin & PIN_VIRTUAL_NMIS))
+		nmi = false;
+	want = nmi ? want | PROC_NMI_WINDOW_EXITING : want & ~PROC_NMI_WINDOW_EXITING;
 	if (want != proc)
 		vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, want);
+}
+
+/* Returns true if an NMI can be injected now: no NMI, STI or MOV-SS blocking ("Event Injection"). */
+static bool virq_nmi_open(void)
+{
+	return !(vmcs_read32(GUEST_INTERRUPTIBILITY_INFO) &
+		 (INTR_BLOCK_STI | INTR_BLOCK_MOV_SS | INTR_BLOCK_NMI));
+}
+
+/*
+ * The interrupt acknowledge: the 8259's vector through LINT0 (ExtINT,
+ * first, as KVM orders them), else the LAPIC's highest vector above PPR
+ * (IRR to ISR; "Interrupt Acceptance for Fixed Interrupts").
+ */
+static int virq_ack(struct guest *g)
+{
+	if (virq_extint_open(g) && vpic_has_interrupt(&g->pic))
+		return vpic_ack(&g->pic);
+	return vlapic_ack(&g->lapic);
 }
 
 /* Re-delivers an event whose delivery the last exit interrupted. Returns true if it did. */
@@ -128,23 +203,32 @@ static void virq_arm_preemption(struct vcpu *v, uint64_t now, uint64_t deadline)
 void virq_prepare_entry(struct vcpu *v, uint64_t now, uint64_t deadline)
 {
 	struct guest *g = v->guest;
-	bool want;
+	bool want, nmi;
 
 	virq_update_timer(g, now, false);
-	want = v->reinject_vector >= 0 || virq_pending(g);
+	want = v->reinject_vector >= 0 || virq_intr_pending(g);
+	nmi = g->apic.on && vlapic_nmi_pending(&g->lapic);
 	if (vmcs_read32(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) {
 		/* The exit's handler queued an exception: it goes first (VM exits clear the valid bit). */
-		virq_window_exiting(v, want);
+		virq_window_exiting(v, want, nmi);
 	} else if (!v->fresh && virq_redeliver()) {
-		virq_window_exiting(v, want);
+		virq_window_exiting(v, want, nmi);
+	} else if (nmi && virq_nmi_open()) {
+		/* An NMI goes before maskable interrupts ("Priorities of Concurrent Events"). */
+		vlapic_take_nmi(&g->lapic);
+		vmcs_write32(VM_ENTRY_INTR_INFO, NMI_VECTOR | INTR_TYPE_NMI | INTR_INFO_VALID);
+		g->apic.nmis++;
+		virq_window_exiting(v, want, false);
 	} else if (want && virq_can_inject()) {
-		int vec = v->reinject_vector >= 0 ? v->reinject_vector : vpic_ack(&g->pic);
+		int vec = v->reinject_vector >= 0 ? v->reinject_vector : virq_ack(g);
 		v->reinject_vector = -1;
 		vmcs_write32(VM_ENTRY_INTR_INFO, (uint32_t)vec | INTR_TYPE_EXT | INTR_INFO_VALID);
 		g->virqs_injected++;
-		virq_window_exiting(v, false);
+		virq_window_exiting(v, false, nmi);
 	} else {
-		virq_window_exiting(v, want);
+		virq_window_exiting(v, want, nmi);
 	}
+	if (g->apic.on)
+		lapic_finish_entry(v);
 	virq_arm_preemption(v, now, deadline);
 }

@@ -12,6 +12,13 @@
 /* The controls chosen at VMXON (adjusted to the capability MSRs). */
 struct vmx_controls {
 	uint32_t pin, proc, proc2, exit, entry;
+	/*
+	 * Secondary controls a guest with a local APIC adds (hv/lapic.c):
+	 * virtualize APIC accesses and APIC-register virtualization where the
+	 * CPU offers them with the TPR shadow, unless [hv] lapic_access =
+	 * decode; 0 when its xAPIC page is reached through EPT violations.
+	 */
+	uint32_t apic_proc2;
 };
 
 /* Reads the capabilities, enables VMX (IA32_FEATURE_CONTROL, CR4.VMXE) and executes VMXON. */

@@ -51,6 +51,7 @@ static const struct {
 	{ "pcplatform", test_pcplatform },
 	{ "modules", test_modules },
 	{ "acpi", test_acpi },
+	{ "lapic", test_lapic },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -122,6 +122,7 @@ void test_exact(void);
 void test_pcplatform(void);
 void test_modules(void);
 void test_acpi(void);
+void test_lapic(void);
 
 /* ---- long mode (t_cr.c) ---- */
 #define LM_NVECTORS   32

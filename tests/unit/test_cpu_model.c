@@ -22,8 +22,8 @@
 #include "vmx.h"
 #include "xstate.h"
 
-#define CFG1 "[hv]\ntrace = off\n[guest a]\nimage = \\a.elf\nmemory = 4M\n"
-#define CFG2 CFG1 "[guest b]\nimage = \\b.elf\nmemory = 4M\n"
+#define CFG1 "[hv]\ntrace = off\n[guest a]\nimage = \\a.elf\nmemory = 4M\nlapic = off\n"
+#define CFG2 CFG1 "[guest b]\nimage = \\b.elf\nmemory = 4M\nlapic = off\n"
 
 #define GP_INJECTED  (13u | (3u << 8) | (1u << 11) | (1u << 31))
 #define BIT(n)       (1u << (n))
