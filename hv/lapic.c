@@ -108,6 +108,7 @@ void lapic_line(struct guest *g, unsigned irq, int level, bool pulse)
 {
 	if (!g->apic.on || irq >= 16)
 		return;
+	lapic_tpr_in(g);                     /* a CR8 write since: the page's TPR is the guest's */
 	if (pulse)
 		vioapic_pulse_irq(&g->ioapic, (int)lapic_pin_of(irq));
 	else
@@ -117,6 +118,7 @@ void lapic_line(struct guest *g, unsigned irq, int level, bool pulse)
 
 void lapic_pit_edge(struct guest *g)
 {
+	lapic_tpr_in(g);
 	vioapic_pulse_irq(&g->ioapic, LAPIC_PIT_PIN);
 	lapic_commit(g);
 }

@@ -48,7 +48,7 @@ void lapic_tpr_in(struct guest *g);
 
 /*
  * After anything that changed the models (an access, an MSR, a line, the
- * timer): broadcasts the LAPIC's level EOIs to the IOAPIC (freeing the
+ * timer; each brought the page's TPR in first with lapic_tpr_in): broadcasts the LAPIC's level EOIs to the IOAPIC (freeing the
  * routed level lines they end), hands the IOAPIC's messages to the
  * LAPIC, re-reads the timer's next expiry and marks the state dirty for
  * the entry path.

@@ -206,6 +206,8 @@ void virq_prepare_entry(struct vcpu *v, uint64_t now, uint64_t deadline)
 	bool want, nmi;
 
 	virq_update_timer(g, now, false);
+	if (g->apic.on)
+		lapic_tpr_in(g);
 	want = v->reinject_vector >= 0 || virq_intr_pending(g);
 	nmi = g->apic.on && vlapic_nmi_pending(&g->lapic);
 	if (vmcs_read32(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID) {

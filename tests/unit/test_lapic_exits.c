@@ -243,6 +243,18 @@ static void test_tpr_masks_and_sets_the_threshold(void **state)
 	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 0);
 }
 
+/* A guest's CR8 write (in the virtual-APIC page) survives a line changing the models before the next entry. */
+static void test_cr8_write_survives_a_device_line(void **state)
+{
+	struct guest *g = &hv.guests[0];
+
+	(void)state;
+	((uint32_t *)v->vapic)[0x80 / 4] = 0x50;
+	lapic_line(g, 4, 1, false);
+	assert_int_equal(((uint32_t *)v->vapic)[0x80 / 4], 0x50);
+	assert_int_equal(vlapic_tpr(&g->lapic), 0x50);
+}
+
 /* An NMI IPI: injected as an NMI; held off by NMI blocking, it asks for the NMI window. */
 static void test_nmi_injection_and_window(void **state)
 {
@@ -317,6 +329,7 @@ int main(void)
 		T(test_8259_through_lint0_extint),
 		T(test_self_ipis_by_priority_and_eoi),
 		T(test_tpr_masks_and_sets_the_threshold),
+		T(test_cr8_write_survives_a_device_line),
 		T(test_nmi_injection_and_window),
 		T(test_msrs_and_cpuid_follow_lapic),
 		T(test_tsc_deadline_feeds_the_wakeup),
