@@ -56,6 +56,8 @@ static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_PREEMPTION_TIMER]    = exit_preemption_timer,
 	[EXIT_REASON_NMI_WINDOW]          = exit_nmi_window,
 	[EXIT_REASON_TPR_BELOW_THRESHOLD] = exit_tpr_below_threshold,
+	[EXIT_REASON_APIC_ACCESS]         = exit_apic_access,
+	[EXIT_REASON_APIC_WRITE]          = exit_apic_write,
 };
 
 #define DR6_BS (1ull << 14)

@@ -5,6 +5,7 @@
  * Stopping only changes state; the run loop (hv/sched.c) does the rest.
  */
 #include "guest.h"
+#include "lapic.h"
 #include "acpitab.h"
 #include "cpu.h"
 #include "exit.h"
@@ -198,6 +199,8 @@ void guest_init_all(struct boot_info *bi)
 		guest_build_ept(g);
 		if (guest_install_acpi(g) < 0)
 			panic("guest_init_all: ACPI tables of guest %s", g->cfg->name);
+		if (lapic_guest_setup(g) < 0)
+			panic("guest_init_all: APIC-access page of guest %s", g->cfg->name);
 		vdev_init(g);
 		g->io_bitmap = mem_alloc_pages(2);
 		g->msr_bitmap = mem_alloc_pages(1);

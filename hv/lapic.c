@@ -9,11 +9,25 @@
 #include "cpu.h"
 #include "irq.h"
 #include "log.h"
+#include "mem.h"
 #include "vmcs.h"
 #include "vmx.h"
 #include "vmxcap.h"
 
 #define VTPR_OFFSET 0x80        /* TPR in the virtual-APIC page ("Virtual-APIC Page") */
+
+int lapic_guest_setup(struct guest *g)
+{
+	void *page;
+
+	if (!g->cfg->lapic || !vmx_controls()->apic_proc2 || g->apic.access_page)
+		return 0;
+	page = mem_alloc_pages(1);
+	if (!page || ept_map_mt(&g->ept, VLAPIC_DEFAULT_BASE, (uintptr_t)page, 4096, EPT_R | EPT_W, EPT_MT_UC) < 0)
+		return -1;
+	g->apic.access_page = page;
+	return 0;
+}
 
 void lapic_reset(struct guest *g)
 {
@@ -23,6 +37,7 @@ void lapic_reset(struct guest *g)
 	};
 
 	g->apic.on = g->cfg->lapic;
+	g->apic.page_regs = g->apic.on && g->apic.access_page;
 	if (g->apic.on && vlapic_init(&g->lapic, &c) < 0) {
 		/* Only a TSC rate no exact conversion handles: the guest gets the 8259 platform. */
 		log_printf("hv: guest %s: no local APIC (TSC rate %lu Hz unusable for its timer)\n",
@@ -50,8 +65,10 @@ void lapic_tpr_in(struct guest *g)
 {
 	volatile uint32_t *vtpr = lapic_vtpr(g);
 
-	if (vtpr && (uint8_t)*vtpr != vlapic_tpr(&g->lapic))
+	if (vtpr && (uint8_t)*vtpr != vlapic_tpr(&g->lapic)) {
 		vlapic_set_tpr(&g->lapic, (uint8_t)*vtpr);
+		g->apic.dirty = true;            /* PPR follows */
+	}
 }
 
 /* Copies the model's TPR into the virtual-APIC page (CR8 reads it there). */
@@ -74,9 +91,8 @@ void lapic_commit(struct guest *g)
 	}
 	while (vioapic_take(&g->ioapic, &m) >= 0)
 		if (vlapic_match_dest(&g->lapic, m.dest, m.logical))
-			vlapic_accept_irq(&g->lapic, m.delivery_mode, m.vector, m.level);
+			g->apic.dirty |= vlapic_accept_irq(&g->lapic, m.delivery_mode, m.vector, m.level);
 	g->apic.next = vlapic_next_event(&g->lapic);
-	g->apic.dirty = true;
 	lapic_tpr_out(g);
 }
 
@@ -143,6 +159,8 @@ void lapic_finish_entry(struct vcpu *v)
 
 	if (!v->vapic)
 		return;
+	if (g->apic.page_regs && g->apic.dirty)
+		vlapic_fill_page(&g->lapic, v->vapic);   /* what virtualized reads see */
 	if (irr >= 0 && (unsigned)(irr >> 4) <= tpr_class)
 		thr = (uint8_t)(irr >> 4);
 	if (thr != g->apic.tpr_threshold) {
@@ -161,6 +179,7 @@ uint64_t lapic_read_cr8(struct guest *g)
 void lapic_write_cr8(struct guest *g, uint64_t cr8)
 {
 	vlapic_write_cr8(&g->lapic, cr8);
+	g->apic.dirty = true;
 	lapic_commit(g);
 }
 
@@ -183,6 +202,7 @@ int lapic_msr_write(struct vcpu *v, const struct msr_policy *p, uint32_t msr, ui
 		return -1;
 	lapic_tpr_in(g);
 	rc = vlapic_wrmsr(&g->lapic, msr, val, lapic_guest_tsc(g, cpu_rdtsc()));
+	g->apic.dirty = true;
 	lapic_commit(g);
 	return rc;
 }

@@ -4,13 +4,17 @@
  * ID 0. docs/architecture.md "The virtual local APIC and IOAPIC" has
  * the design; in short:
  *
- *   - Access paths. The xAPIC page at 0xfee00000 and the IOAPIC page at
- *     0xfec00000 are not in the guest's EPT: each access is an EPT
- *     violation whose instruction hv/lapic_io.c decodes (hv/insn.c) and
- *     completes, or stops the guest saying why. x2APIC, IA32_APIC_BASE
- *     and IA32_TSC_DEADLINE are MSR exits (rows of hv/exit_msr.c). The
- *     CPU's APIC-access page and APIC-register virtualization are not
- *     used yet (vmx.c reports at boot whether the CPU offers them).
+ *   - Access paths. xAPIC page at 0xfee00000: with the CPU's APIC
+ *     virtualization (vmx_controls()->apic_proc2: virtualize APIC
+ *     accesses and APIC-register virtualization) the guest's EPT maps it
+ *     to a per-guest APIC-access page; reads of most registers come from
+ *     the vCPU's virtual-APIC page, which the hv keeps equal to the model
+ *     (vlapic_fill_page); writes end in a trap-like APIC-write exit (the
+ *     value is in the page) and the rest in fault-like APIC-access exits
+ *     (hv/lapic_io.c decodes the instruction). Without it the page is not
+ *     in the EPT: each access is an EPT violation decoded the same way.
+ *     The IOAPIC at 0xfec00000 is always reached that way. x2APIC,
+ *     IA32_APIC_BASE and IA32_TSC_DEADLINE are MSR exits (hv/exit_msr.c).
  *   - TPR. With the TPR shadow the guest's TPR lives in the virtual-APIC
  *     page (VTPR): CR8 and virtualized TPR writes change it without an
  *     exit. The hv copies VTPR into the model before it uses the model
@@ -34,6 +38,13 @@
 #define LAPIC_BUS_HZ   1000000000ull    /* the timer's input clock (and CPUID 0x15's crystal) */
 #define LAPIC_PIT_PIN  2                /* the PIT's IOAPIC pin (MADT: ISA IRQ 0 -> GSI 2) */
 
+/*
+ * Boot: with the CPU's APIC virtualization (vmx_controls()->apic_proc2)
+ * and lapic = on, g's APIC-access page mapped at 0xfee00000 in its EPT.
+ * Returns 0, or -1 if it could not be allocated or mapped.
+ */
+int lapic_guest_setup(struct guest *g);
+
 /* Every boot: the models as firmware leaves them (LAPIC in virtual wire mode, IOAPIC masked). */
 void lapic_reset(struct guest *g);
 
@@ -48,10 +59,12 @@ void lapic_tpr_in(struct guest *g);
 
 /*
  * After anything that changed the models (an access, an MSR, a line, the
- * timer; each brought the page's TPR in first with lapic_tpr_in): broadcasts the LAPIC's level EOIs to the IOAPIC (freeing the
- * routed level lines they end), hands the IOAPIC's messages to the
- * LAPIC, re-reads the timer's next expiry and marks the state dirty for
- * the entry path.
+ * timer; each brought the page's TPR in first with lapic_tpr_in):
+ * broadcasts the LAPIC's level EOIs to the IOAPIC (freeing the routed
+ * level lines they end), hands the IOAPIC's messages to the LAPIC (the
+ * LAPIC is then dirty: the entry path refills the virtual-APIC page;
+ * callers that changed it themselves set apic.dirty), re-reads the
+ * timer's next expiry and copies the model's TPR to the virtual-APIC page.
  */
 void lapic_commit(struct guest *g);
 
@@ -105,6 +118,10 @@ bool lapic_mmio_page(const struct guest *g, uint64_t gpa);
  * stopped with the reason.
  */
 enum exit_action lapic_ept_violation(struct vcpu *v, struct exit_info *x, uint64_t gpa);
+
+/* hv/lapic_io.c: APIC-access (44) and APIC-write (56) exits (APIC virtualization). */
+enum exit_action exit_apic_access(struct vcpu *v, struct exit_info *x);
+enum exit_action exit_apic_write(struct vcpu *v, struct exit_info *x);
 
 /* hv/lapic_io.c: the guest lowered its TPR below the TPR threshold (43): the entry path delivers. */
 enum exit_action exit_tpr_below_threshold(struct vcpu *v, struct exit_info *x);

@@ -157,7 +157,13 @@ static const char *lapic_io_check(struct vcpu *v, const struct exit_info *x, con
 	return NULL;
 }
 
-enum exit_action lapic_ept_violation(struct vcpu *v, struct exit_info *x, uint64_t gpa)
+/*
+ * Emulates the access at gpa in an APIC page that the instruction at
+ * CS:RIP makes: decoded, checked against what the exit reported (the
+ * guest-linear address if linear_valid), performed on the model, and
+ * completed. Returns EXIT_RESUME, or stops the guest.
+ */
+static enum exit_action lapic_io_emulate(struct vcpu *v, const struct exit_info *x, uint64_t gpa)
 {
 	struct guest *g = v->guest;
 	struct gmem_insn gi;
@@ -166,12 +172,6 @@ enum exit_action lapic_ept_violation(struct vcpu *v, struct exit_info *x, uint64
 	bool ioapic = (gpa & ~0xfffull) == VIOAPIC_BASE;
 	uint64_t gnow;
 
-	if (vmcs_read32(IDT_VECTORING_INFO) & INTR_VALID)
-		return lapic_io_stop(v, gpa, "during event delivery", NULL);
-	if ((x->qual & EPTQ_LINEAR_VALID) && !(x->qual & EPTQ_TRANSLATION))
-		return lapic_io_stop(v, gpa, "a paging-structure entry there", NULL);
-	if (!(x->qual & 3))
-		return lapic_io_stop(v, gpa, "instruction fetch", NULL);
 	if (gmem_fetch_insn(v, &gi, &f) != GMEM_OK)
 		return lapic_io_stop(v, gpa, "the instruction cannot be read", NULL);
 	if (gi.res != INSN_OK || !gi.in.has_mem ||
@@ -184,14 +184,87 @@ enum exit_action lapic_ept_violation(struct vcpu *v, struct exit_info *x, uint64
 	lapic_tpr_in(g);
 	if (!ioapic)
 		lapic_update_timer(g, v->exit_tsc);  /* the current count and IRR as of now */
-	if (gi.in.kind == INSN_MOV_STORE)
+	if (gi.in.kind == INSN_MOV_STORE) {
 		lapic_io_access(g, ioapic, (uint32_t)(gpa & 0xfff), gi.in.opsize, true, lapic_io_src(v, &gi.in), gnow);
-	else
+		g->apic.dirty |= !ioapic;
+	} else {
+		uint32_t irr[8], changed = 0;
+
+		memcpy(irr, g->lapic.irr, sizeof(irr));
 		lapic_io_dst(v, &gi.in, lapic_io_access(g, ioapic, (uint32_t)(gpa & 0xfff), gi.in.opsize,
 							 false, 0, gnow));
+		/* A read changes what the page shows only by an error interrupt (a reserved register). */
+		for (unsigned i = 0; i < 8; i++)
+			changed |= irr[i] ^ g->lapic.irr[i];
+		g->apic.dirty |= changed != 0;
+	}
 	g->apic.mmio++;
 	lapic_commit(g);
 	exit_complete_insn(v, gi.in.len);
+	return EXIT_RESUME;
+}
+
+enum exit_action lapic_ept_violation(struct vcpu *v, struct exit_info *x, uint64_t gpa)
+{
+	if (vmcs_read32(IDT_VECTORING_INFO) & INTR_VALID)
+		return lapic_io_stop(v, gpa, "during event delivery", NULL);
+	if ((x->qual & EPTQ_LINEAR_VALID) && !(x->qual & EPTQ_TRANSLATION))
+		return lapic_io_stop(v, gpa, "a paging-structure entry there", NULL);
+	if (!(x->qual & 3))
+		return lapic_io_stop(v, gpa, "instruction fetch", NULL);
+	return lapic_io_emulate(v, x, gpa);
+}
+
+/* APIC-access exit qualification ("Exit Qualification for APIC-Access VM Exits"). */
+#define APICQ_OFFSET(q)     ((uint32_t)(q) & 0xfff)
+#define APICQ_TYPE(q)       ((unsigned)((q) >> 12) & 0xf)
+#define APICQ_LINEAR_READ   0
+#define APICQ_LINEAR_WRITE  1
+
+/*
+ * APIC-access exit (virtualize APIC accesses): a fault-like exit for an
+ * access the CPU does not virtualize (a read of the current count, PPR, a
+ * reserved register; a narrow or misaligned access): decoded and
+ * emulated as after an EPT violation. Fetches, accesses during event
+ * delivery and guest-physical ones (a paging structure there) stop the guest.
+ */
+enum exit_action exit_apic_access(struct vcpu *v, struct exit_info *x)
+{
+	uint64_t gpa = VLAPIC_DEFAULT_BASE + APICQ_OFFSET(x->qual);
+	unsigned type = APICQ_TYPE(x->qual);
+	struct exit_info lx = *x;
+
+	if (!v->guest->apic.on)
+		return lapic_io_stop(v, gpa, "APIC-access exit without a local APIC (hv bug)", NULL);
+	if (type != APICQ_LINEAR_READ && type != APICQ_LINEAR_WRITE)
+		return lapic_io_stop(v, gpa, type == 3 ? "during event delivery" : "not a data access by an instruction",
+				     NULL);
+	if (vmcs_read32(IDT_VECTORING_INFO) & INTR_VALID)
+		return lapic_io_stop(v, gpa, "during event delivery", NULL);
+	lx.qual = 0;                         /* the exit reports no linear address: the page offset is checked */
+	return lapic_io_emulate(v, &lx, gpa);
+}
+
+/*
+ * APIC-write exit (APIC-register virtualization): a trap-like exit after
+ * a virtualized write other than to TPR (EOI, ICR, LVTs, ...); the value the guest wrote is in
+ * the virtual-APIC page at the offset ("APIC-Write Emulation").
+ */
+enum exit_action exit_apic_write(struct vcpu *v, struct exit_info *x)
+{
+	struct guest *g = v->guest;
+	uint32_t off = APICQ_OFFSET(x->qual) & ~3u, val;
+
+	if (!g->apic.on || !v->vapic)
+		return lapic_io_stop(v, VLAPIC_DEFAULT_BASE + off, "APIC-write exit without a local APIC (hv bug)",
+				     NULL);
+	val = ((volatile uint32_t *)v->vapic)[off / 4];
+	lapic_tpr_in(g);
+	lapic_update_timer(g, v->exit_tsc);
+	vlapic_mmio_write(&g->lapic, off, 4, val, lapic_guest_tsc(g, v->exit_tsc));
+	g->apic.mmio++;
+	g->apic.dirty = true;
+	lapic_commit(g);
 	return EXIT_RESUME;
 }
 

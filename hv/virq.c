@@ -173,6 +173,7 @@ static int virq_ack(struct guest *g)
 {
 	if (virq_extint_open(g) && vpic_has_interrupt(&g->pic))
 		return vpic_ack(&g->pic);
+	g->apic.dirty = true;                /* IRR and ISR changed: the page follows */
 	return vlapic_ack(&g->lapic);
 }
 

@@ -122,21 +122,20 @@ static void vmx_choose_controls(void)
 		ctl.apic_proc2 = PROC2_VIRTUALIZE_APIC | PROC2_APIC_REGISTER_VIRT;
 }
 
-/*
- * Says at boot how guests' xAPIC pages are reached. Today always by EPT
- * violations decoded (hv/lapic_io.c), which works on every CPU; the line
- * also says whether this CPU offers the APIC-access page with
- * APIC-register virtualization (ctl.apic_proc2), which the hv does not
- * use yet.
- */
+/* Says at boot how guests' xAPIC pages are reached (hv/lapic_io.c), and why. */
 static void vmx_log_lapic_access(void)
 {
-	log_printf("hv: LAPIC access: EPT violations decoded (APIC-register virtualization %s), "
-		   "NMIs %s, TPR %s\n",
-		   hv.bi->cfg.lapic_decode ? "off: lapic_access = decode" :
-		   ctl.apic_proc2 ? "offered by the CPU, not used yet" : "not offered with the TPR shadow",
-		   (ctl.pin & PIN_VIRTUAL_NMIS) ? "virtual (NMI-window exiting)" : "without virtual-NMI blocking",
-		   (ctl.proc & PROC_USE_TPR_SHADOW) ? "shadow with threshold" : "by CR8 exiting");
+	const char *nmi = (ctl.pin & PIN_VIRTUAL_NMIS) ? "virtual (NMI-window exiting)" : "without virtual-NMI blocking";
+	const char *tpr = (ctl.proc & PROC_USE_TPR_SHADOW) ? "shadow with threshold" : "by CR8 exiting";
+
+	if (ctl.apic_proc2)
+		log_printf("hv: LAPIC access: APIC-access page with APIC-register virtualization (reads from the "
+			   "virtual-APIC page, trap-like APIC writes, the rest decoded), NMIs %s, TPR %s\n", nmi, tpr);
+	else
+		log_printf("hv: LAPIC access: EPT violations decoded (%s), NMIs %s, TPR %s\n",
+			   hv.bi->cfg.lapic_decode ? "lapic_access = decode" :
+			   !(ctl.proc & PROC_USE_TPR_SHADOW) ? "no TPR shadow" :
+			   "the CPU offers no APIC-register virtualization", nmi, tpr);
 }
 
 /* Returns the CPU's physical-address width (CPUID 0x80000008 EAX[7:0], 36 without the leaf). */

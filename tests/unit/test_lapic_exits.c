@@ -268,6 +268,57 @@ static void test_nmi_injection_and_window(void **state)
 	assert_int_equal(hv.guests[0].apic.nmis, 1);
 }
 
+/* ---- APIC virtualization (the fake CPU offers it) --------------------------- */
+
+/* The guest with a LAPIC gets the APIC-access page in its EPT and its controls; the other neither. */
+static void test_apic_access_page_only_with_lapic(void **state)
+{
+	uint64_t hpa;
+
+	(void)state;
+	assert_non_null(hv.guests[0].apic.access_page);
+	assert_int_equal(ept_translate(&hv.guests[0].ept, 0xfee00000, &hpa, NULL), 0);
+	assert_int_equal(hpa, (uintptr_t)hv.guests[0].apic.access_page);
+	assert_true(fake_vmcs_get(SECONDARY_VM_EXEC_CONTROL) & PROC2_VIRTUALIZE_APIC);
+	assert_int_equal(fake_vmcs_get(APIC_ACCESS_ADDR), (uintptr_t)hv.guests[0].apic.access_page);
+	assert_true(host_log_has("hv: LAPIC access: APIC-access page with APIC-register virtualization"));
+	v = host_vcpu(1);
+	assert_null(hv.guests[1].apic.access_page);
+	assert_false(fake_vmcs_get(SECONDARY_VM_EXEC_CONTROL) & PROC2_VIRTUALIZE_APIC);
+	assert_int_equal(ept_translate(&hv.guests[1].ept, 0xfee00000, &hpa, NULL), -1);
+}
+
+/* A virtualized ICR write ends in an APIC-write exit: the IPI is sent; the page then shows IRR/ISR. */
+static void test_apic_write_exit_sends_the_ipi_and_the_page_follows(void **state)
+{
+	uint32_t *page = v->vapic;
+
+	(void)state;
+	page[VLAPIC_ICR_LO / 4] = (1u << 18) | 0x50;
+	assert_int_equal(host_exit(v, EXIT_REASON_APIC_WRITE, VLAPIC_ICR_LO, 0), EXIT_RESUME);
+	assert_int_equal(enter(0), 0x80000050u);
+	assert_true(page[(VLAPIC_ISR + 0x20) / 4] & (1u << (0x50 % 32)));       /* ISR 0x40-0x5f */
+	assert_int_equal(page[VLAPIC_VERSION / 4], VLAPIC_VERSION_VALUE);
+	assert_int_equal(page[VLAPIC_SVR / 4], 0x1ff);
+}
+
+/* Accesses the CPU does not virtualize are APIC-access exits, decoded like EPT violations (here an EOI by a CPU that exits on it). */
+static void test_apic_access_exits_are_decoded(void **state)
+{
+	(void)state;
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x60);
+	assert_int_equal(enter(0), 0x80000060u);
+	memcpy(host_gpa(0, RIP0), "\xa3\xb0\x00\xe0\xfe", 5);        /* mov [0xfee000b0], eax */
+	fake_vmcs_set(GUEST_RIP, RIP0);
+	v->regs.rax = 0;
+	assert_int_equal(host_exit(v, EXIT_REASON_APIC_ACCESS, 0x10b0, 0), EXIT_RESUME);
+	assert_int_equal(fake_vmcs_get(GUEST_RIP), RIP0 + 5);
+	assert_int_equal(hv.guests[0].lapic.isr[0x60 / 32], 0);
+	/* A fetch from the page stops the guest. */
+	assert_int_equal(host_exit(v, EXIT_REASON_APIC_ACCESS, 0x2000, 0), EXIT_STOPPED);
+	assert_true(host_log_has("(local APIC page: not a data access by an instruction)"));
+}
+
 /* ---- MSRs, CPUID, the timer ----------------------------------------------- */
 
 static void test_msrs_and_cpuid_follow_lapic(void **state)
@@ -331,6 +382,9 @@ int main(void)
 		T(test_tpr_masks_and_sets_the_threshold),
 		T(test_cr8_write_survives_a_device_line),
 		T(test_nmi_injection_and_window),
+		T(test_apic_access_page_only_with_lapic),
+		T(test_apic_write_exit_sends_the_ipi_and_the_page_follows),
+		T(test_apic_access_exits_are_decoded),
 		T(test_msrs_and_cpuid_follow_lapic),
 		T(test_tsc_deadline_feeds_the_wakeup),
 	};
