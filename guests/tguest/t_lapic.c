@@ -7,7 +7,10 @@
  * mode at the programmed rate, an NMI by self-IPI, the PIT through the
  * IOAPIC's pin 2, a reserved register, and the x2APIC MSRs. Runs natively
  * too (QEMU TCG): what only the hv's model pins down is checked under the
- * hv and printed as info natively.
+ * hv and printed as info natively. Natively (QEMU TCG on a shared host) the
+ * timing checks ask only that the one-shot is not early and that the
+ * periodic timer and the PIT interrupt repeatedly: TCG's timers lag under
+ * load and catch up in bursts, which is no property of the APIC.
  *
  * expect=off: the guest's lapic = off; CPUID must show no APIC and
  * IA32_APIC_BASE must #GP (the bare 8259 platform).
@@ -264,7 +267,7 @@ static void check_timer(uint32_t ecx)
 	dt = last_tsc[V_TIMER] - t0;
 	want = tsc_from_us(2000);
 	check(&ck, "one-shot at the programmed time", got[V_TIMER] == 1 && dt >= want - udiv64(want, 50, 0) &&
-	      dt <= want + (want >> 1), "%u interrupts, after %s ms", got[V_TIMER],
+	      (!tg_under_hv || dt <= want + (want >> 1)), "%u interrupts, after %s ms", got[V_TIMER],
 	      fmt_fixed(b1, dt * 1000, tg_tsc_hz, 3));
 	(void)WAIT_US(5000, 0);
 	check(&ck, "one-shot fires once", got[V_TIMER] == 1 && rd(R_TMCCT) == 0, "%u interrupts, count %u",
@@ -279,7 +282,8 @@ static void check_timer(uint32_t ecx)
 	wr(R_TMICT, 0);
 	ticks = got[V_TIMER];
 	tg_printf("lapic: info periodic 1 ms: %u interrupts in 50 ms\n", ticks);
-	check(&ck, "periodic at the programmed rate", ticks >= 40 && ticks <= 51, "%u in 50 ms", ticks);
+	check(&ck, "periodic at the programmed rate", tg_under_hv ? ticks >= 40 && ticks <= 51 : ticks >= 2,
+	      "%u in 50 ms", ticks);
 
 	/* TSC-deadline, 2 ms ahead. */
 	if (!((ecx >> 24) & 1)) {
@@ -325,7 +329,8 @@ static void check_ioapic(void)
 	pit_ch0_stop();
 	ticks = got[V_PIT];
 	tg_printf("lapic: info pit through ioapic pin 2: %u interrupts in 50 ms\n", ticks);
-	check(&ck, "pit through ioapic pin 2", ticks >= 35 && ticks <= 52, "%u in 50 ms at 1000 Hz", ticks);
+	check(&ck, "pit through ioapic pin 2", tg_under_hv ? ticks >= 35 && ticks <= 52 : ticks >= 2,
+	      "%u in 50 ms at 1000 Hz", ticks);
 }
 
 static void check_x2apic(uint32_t ecx)
@@ -356,12 +361,52 @@ static void check_x2apic(uint32_t ecx)
 	x2mode = 0;
 }
 
+/*
+ * part=tick hz=N seconds=S: the LAPIC timer in periodic mode at N Hz for
+ * S seconds, halting between ticks (a kernel's clock); prints the rate
+ * measured on the TSC. A guest beside others shows its timer keeps time.
+ */
+static void lapic_tick(void)
+{
+	uint32_t hz = arg_u32("hz", 100), seconds = arg_u32("seconds", 2), total, ticks;
+	uint64_t rate, t0, t1, end;
+	char b1[32], b2[32];
+
+	if (hz < 10 || hz > 10000 || seconds < 1 || seconds > 600)
+		tg_fail_exit(2, "lapic: FAIL hz=%u seconds=%u out of range\n", hz, seconds);
+	total = hz * seconds;
+	rate = timer_rate();
+	tg_printf("lapic: tick hz %u seconds %u (timer %llu Hz)\n", hz, seconds, rate);
+	got[V_TIMER] = 0;
+	wr(R_LVT_TMR, (1u << 17) | V_TIMER);
+	wr(R_TMICT, (uint32_t)udiv64(rate, hz, 0));
+	t0 = rdtsc();
+	end = t0 + tsc_from_us(2000000ull * seconds + 1000000);
+	while (got[V_TIMER] < total && rdtsc() < end)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	t1 = last_tsc[V_TIMER];
+	ticks = got[V_TIMER];
+	wr(R_LVT_TMR, 0x10000 | V_TIMER);
+	wr(R_TMICT, 0);
+	tg_printf("lapic: tick %u in %s s (TSC), rate %s Hz\n", ticks, fmt_fixed(b1, t1 - t0, tg_tsc_hz, 3),
+		  fmt_fixed(b2, (uint64_t)ticks * tg_tsc_hz, t1 - t0, 1));
+	check(&ck, "tick rate", ticks == total && near(udiv64((uint64_t)ticks * tg_tsc_hz, t1 - t0, 0), hz, 2),
+	      "%u of %u ticks", ticks, total);
+	cli();
+	checks_finish(&ck);
+}
+
 void test_lapic(void)
 {
 	uint32_t a, b, c, d;
 	uint64_t v = 0;
 
 	cpuid(1, &a, &b, &c, &d);
+	if (tg_streq(arg_str("part", "all"), "tick")) {
+		idt256_load();
+		wr(R_SVR, 0x100 | V_SPUR);
+		lapic_tick();
+	}
 	if (tg_streq(arg_str("expect", "on"), "off")) {
 		check(&ck, "cpuid shows no apic", !((d >> 9) & 1) && !((c >> 21) & 1) && !((c >> 24) & 1),
 		      "ecx 0x%x edx 0x%x", c, d);
