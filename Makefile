@@ -64,8 +64,10 @@ systest: all
 
 test: unit fuzz-short systest
 
+# make run CONFIG=FILE boots FILE instead of configs/default.cfg (e.g.
+# configs/linux.cfg: Linux beside the guest OS; tools/run fetches the kernel).
 run: all
-	tools/run
+	tools/run $(if $(CONFIG),--config $(CONFIG))
 
 clean:
 	rm -rf $(BUILD)
