@@ -47,8 +47,11 @@ $(eval $(call fuzz_target,vdma,hv/vdma.c))
 $(eval $(call fuzz_target,vpic,hv/vpic.c))
 $(eval $(call fuzz_target,vpit,hv/vpit.c))
 $(eval $(call fuzz_target,vcmos,hv/vcmos.c))
+$(eval $(call fuzz_target,vlapic,hv/vlapic.c))
+$(eval $(call fuzz_target,vioapic,hv/vioapic.c))
 
-FUZZ_BINS := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+# Deferred: mk files read after this one (platform.mk, vuart.mk, ...) add targets too.
+FUZZ_BINS = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 
 .PHONY: fuzz fuzz-short fuzz-build
 fuzz-build: deps-quiet

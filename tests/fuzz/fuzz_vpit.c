@@ -9,9 +9,10 @@
  * Invariants: the next IRQ0 edge the hv arms its timer for lies in the
  * future and is exactly where vpit_irq0_pending first reports it; a
  * running periodic counter always has one; the number of edges reported
- * over a step is bounded by (the step's input clocks + 1) / 2 + 1; latched
- * counts lie in the counter's range for its mode; port 0x61 reads back
- * the bits written and counter 2's OUT.
+ * over a step is bounded by the step's input clocks / VPIT_MIN_IRQ0_CLOCKS
+ * + 1 (plus one per reprogramming); latched counts lie in the counter's
+ * range for its mode; port 0x61 reads back the bits written and counter
+ * 2's OUT.
  */
 #include <string.h>
 
@@ -36,7 +37,10 @@ static void check_next_edge(const struct vpit *t, uint64_t now)
 	struct vpit a, b;
 
 	if (c->loaded && c->running && (c->mode == 2 || c->mode == 3)) {
+		/* The programmed period, bounded below as IRQ0 is (VPIT_MIN_IRQ0_CLOCKS). */
 		period = c->reload < 2 ? 2 : c->reload;
+		if (period < VPIT_MIN_IRQ0_CLOCKS)
+			period = VPIT_MIN_IRQ0_CLOCKS;
 		FUZZ_CHECK(next != UINT64_MAX, "periodic mode %d has no next edge", c->mode);
 		/* One period away at most (+1: the TSC tick may be coarser than a clock). */
 		FUZZ_CHECK(clocks(t, next - now) <= period + 1,
@@ -115,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t hz = 1000000ull + fuzz_u32(&in);
 	uint64_t now = (uint64_t)fuzz_u32(&in) << 16, last_pending = now;
 	uint8_t v, wrote61 = 0;          /* port 0x61 reads back 0 after a reset */
-	unsigned n;
+	unsigned n, writes = 0;
 	int ch, out;
 
 	vpit_init(&t, hz, now);
@@ -127,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 0: case 1:
 			v = fuzz_u8(&in);
 			vpit_write(&t, port, v, now);
+			writes++;
 			if (port == VPIT_PORT_61)
 				wrote61 = v;
 			break;
@@ -138,10 +143,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:                         /* the hv before an entry */
 			n = vpit_irq0_pending(&t, now);
-			/* Periods are >= 2 clocks; +1 for the rounding at each end. */
-			FUZZ_CHECK(n <= (clocks(&t, now - last_pending) + 1) / 2 + 1,
+			/*
+			 * IRQ0 periods are >= VPIT_MIN_IRQ0_CLOCKS (the rate bound of
+			 * hostile guests); +1 for the rounding at each end, and one
+			 * more for each reprogramming since the last collection.
+			 */
+			FUZZ_CHECK(n <= clocks(&t, now - last_pending) / VPIT_MIN_IRQ0_CLOCKS + 1 + writes,
 				   "%u edges in %llu clocks", n,
 				   (unsigned long long)clocks(&t, now - last_pending));
+			writes = 0;
 			FUZZ_CHECK(vpit_irq0_pending(&t, now) == 0, "edges reported twice");
 			last_pending = now;
 			break;

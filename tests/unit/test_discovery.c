@@ -27,23 +27,11 @@
 
 static uint8_t mod1[5000], mod2[100];
 
-static int teardown(void **state)
-{
-	(void)state;
-	host_teardown();
-	return 0;
-}
-
-static void script(struct fake_exit e)
-{
-	fake_run.script[fake_run.nscript++] = e;
-}
-
 /* The first boot stops on an EPT violation; the restart runs to a HLT. */
 static void run_to_restart(void)
 {
-	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1 });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1 });
 	assert_true(host_run());
 	assert_true(fake_log_has("restarted (boot 2)"));
 }
@@ -123,10 +111,10 @@ static void test_modules_are_reloaded_from_the_pristine_copies(void **state)
 	(void)state;
 	g = boot_acpi_guest();
 	/* Boot 1 stops; boot 2 scribbles over a module and stops; boot 3 halts. */
-	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
-	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
 				   .before = scribble_module });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1 });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1 });
 	assert_true(host_run());
 	assert_true(fake_log_has("restarted (boot 3)"));
 	mbi = host_gpa(0, g->boot->mbi_gpa);
@@ -202,11 +190,11 @@ static void test_pm_ports_are_refused_without_acpi(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_acpi_tables_are_installed_at_boot_and_at_every_restart, teardown),
-		cmocka_unit_test_teardown(test_modules_are_reloaded_from_the_pristine_copies, teardown),
-		cmocka_unit_test_teardown(test_fw_cfg_answers_every_guest, teardown),
-		cmocka_unit_test_teardown(test_acpi_power_off_ends_the_guest, teardown),
-		cmocka_unit_test_teardown(test_pm_ports_are_refused_without_acpi, teardown),
+		cmocka_unit_test_teardown(test_acpi_tables_are_installed_at_boot_and_at_every_restart, host_cmocka_teardown),
+		cmocka_unit_test_teardown(test_modules_are_reloaded_from_the_pristine_copies, host_cmocka_teardown),
+		cmocka_unit_test_teardown(test_fw_cfg_answers_every_guest, host_cmocka_teardown),
+		cmocka_unit_test_teardown(test_acpi_power_off_ends_the_guest, host_cmocka_teardown),
+		cmocka_unit_test_teardown(test_pm_ports_are_refused_without_acpi, host_cmocka_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

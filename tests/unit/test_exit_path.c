@@ -38,29 +38,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	host_teardown();
-	return 0;
-}
-
-/* Asserts that the entry after this exit passes every SDM check. */
-static void assert_entry_ok(void)
-{
-	const char *rule = fake_vmcheck();
-
-	if (rule)
-		print_error("the next VM entry would fail: %s\n", rule);
-	assert_null(rule);
-}
-
 /* Dispatches an exit of guest 0 and checks the next entry. */
 static int exit_ok(uint32_t reason, uint64_t qual, uint32_t len)
 {
 	int act = host_exit(v, reason, qual, len);
 
-	assert_entry_ok();
+	host_assert_entry_ok();
 	return act;
 }
 
@@ -90,7 +73,7 @@ static void enter_long_mode(bool cs_l)
 	fake_vmcs_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
 	fake_vmcs_set(VM_ENTRY_CONTROLS, fake_vmcs_get(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE_GUEST);
 	fake_vmcs_set(GUEST_CS_AR_BYTES, cs_l ? AR_CODE64 : AR_CODE32);
-	assert_entry_ok();
+	host_assert_entry_ok();
 }
 
 /* Puts guest 0 in unrestricted real mode (CR0.PE = 0). */
@@ -104,7 +87,7 @@ static void enter_real_mode(void)
 		fake_vmcs_set(GUEST_ES_AR_BYTES + 2 * i, 0x93);
 	}
 	fake_vmcs_set(GUEST_RIP, 0x7c00);
-	assert_entry_ok();
+	host_assert_entry_ok();
 }
 
 /* ---- CPUID, RIP, RF, TF -------------------------------------------- */
@@ -477,7 +460,7 @@ static void test_db_during_interrupt_delivery_keeps_the_interrupt(void **state)
 	virq_prepare_entry(v, cpu_rdtsc(), UINT64_MAX);
 	assert_int_equal(fake_vmcs_get(VM_ENTRY_INTR_INFO), 0x80000030u);
 	assert_int_equal(v->reinject_vector, -1);
-	assert_entry_ok();
+	host_assert_entry_ok();
 }
 
 /* ---- exception storms (CVE-2015-8104, CVE-2015-5307) ----------------- */
@@ -737,7 +720,7 @@ static void test_no_2mib_ept_leaves_without_the_capability(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 		T(test_cpuid_exit_advances_rip_and_shows_the_hv),
 		T(test_single_step_trap_after_an_emulated_instruction),
 		T(test_emulated_instruction_clears_rf),

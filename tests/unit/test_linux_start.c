@@ -40,11 +40,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void script(struct fake_exit e)
-{
-	fake_run.script[fake_run.nscript++] = e;
-}
-
 static void note_start(struct vcpu *v, void *arg)
 {
 	(void)arg;
@@ -82,8 +77,8 @@ static struct guest *boot_linux_guest(void)
 /* The first boot stops on an EPT violation; the restart's first entry is noted. */
 static void run_to_restart(void)
 {
-	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_start });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_start });
 	assert_true(host_run());
 	assert_true(fake_log_has("hv: guest lx restarted (boot 2)"));
 }
@@ -158,8 +153,8 @@ static void test_multiboot_guest_keeps_its_start_state(void **state)
 {
 	(void)state;
 	host_boot("[hv]\ntrace = off\n[guest mb]\nimage = \\a.elf\nmemory = 4M\nrestart = yes\n");
-	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_start });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000 });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_start });
 	assert_true(host_run());
 	assert_null(fake_run.entries[1].rule);
 	assert_int_equal(seen.cs, 0x08);

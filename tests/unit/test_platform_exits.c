@@ -36,23 +36,7 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	host_teardown();
-	return 0;
-}
-
 static uint8_t *ram(uint64_t gpa) { return host_gpa(0, gpa); }
-
-static void assert_entry_ok(void)
-{
-	const char *rule = fake_vmcheck();
-
-	if (rule)
-		print_error("the next VM entry would fail: %s\n", rule);
-	assert_null(rule);
-}
 
 /* An EPT violation of guest 0 writing gpa, with the instruction bytes at RIP0. */
 static int rom_write(uint64_t gpa, const char *insn, unsigned len)
@@ -64,7 +48,7 @@ static int rom_write(uint64_t gpa, const char *insn, unsigned len)
 	fake_vmcs_set(GUEST_PHYSICAL_ADDRESS, gpa);
 	act = host_exit(v, EXIT_REASON_EPT_VIOLATION, EPTQ_WRITE_DATA, 0);
 	if (act != EXIT_STOPPED)
-		assert_entry_ok();
+		host_assert_entry_ok();
 	return act;
 }
 
@@ -334,23 +318,18 @@ static struct fake_exit hlt_off(void)
 	return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = set_if_off };
 }
 
-static void script(struct fake_exit e)
-{
-	fake_run.script[fake_run.nscript++] = e;
-}
-
 /* Three resets, one of each kind, restart the guest three times; the machine is never touched. */
 static void test_resets_restart_only_the_guest(void **state)
 {
 	(void)state;
 	host_teardown();
 	host_boot(HV GA "restart = yes\n");
-	script(out_exit(0x64, 0xfe));                             /* 8042: pulse the reset line */
-	script(out_exit(0x64, 0xd1));                             /* 8042: write the output port... */
-	script(out_exit(0x60, 0xfe));                             /* ...with the reset bit clear */
-	script(out_exit(0xcf9, 0x02));                            /* SYS_RST alone: nothing yet */
-	script(out_exit(0xcf9, 0x06));                            /* RST_CPU */
-	script(hlt_off());
+	host_script(out_exit(0x64, 0xfe));                             /* 8042: pulse the reset line */
+	host_script(out_exit(0x64, 0xd1));                             /* 8042: write the output port... */
+	host_script(out_exit(0x60, 0xfe));                             /* ...with the reset bit clear */
+	host_script(out_exit(0xcf9, 0x02));                            /* SYS_RST alone: nothing yet */
+	host_script(out_exit(0xcf9, 0x06));                            /* RST_CPU */
+	host_script(hlt_off());
 	assert_true(host_run());
 	assert_true(host_log_has("hv: guest a stopped: reset by the guest (8042)"));
 	assert_true(host_log_has("hv: guest a restarted (boot 2)"));
@@ -447,7 +426,7 @@ static void test_guest_reset_keeps_the_cmos(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_hole_is_one_read_only_zero_page_in_every_guest),
 		T(test_vga_owner_maps_the_text_buffer),

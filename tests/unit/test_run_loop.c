@@ -22,19 +22,6 @@
 #define GA   "[guest a]\nimage = \\a.elf\nmemory = 4M\n"
 #define GB   "[guest b]\nimage = \\b.elf\nmemory = 4M\n"
 
-static int teardown(void **state)
-{
-	(void)state;
-	host_teardown();
-	return 0;
-}
-
-/* Appends one exit to the script. */
-static void script(struct fake_exit e)
-{
-	fake_run.script[fake_run.nscript++] = e;
-}
-
 /* The guest executes HLT with interrupts on or off. */
 static void set_if(struct vcpu *v, void *arg)
 {
@@ -78,8 +65,8 @@ static void test_failed_vmresume_and_restart_boot_again(void **state)
 {
 	(void)state;
 	host_boot(HV GA "restart = yes\ntest_fault = vmresume\n");
-	script(vmcall_exit(HC_VERSION));
-	script(hlt_exit(false));
+	host_script(vmcall_exit(HC_VERSION));
+	host_script(hlt_exit(false));
 	assert_true(host_run());
 	assert_true(fake_run.nentries >= 3);
 	assert_true(fake_run.entries[0].launch && fake_run.entries[0].rc == 0);
@@ -115,9 +102,9 @@ static void test_restart_starts_with_fresh_cr2_and_msrs(void **state)
 {
 	(void)state;
 	host_boot(HV GA "restart = yes\n");
-	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
 				   .before = dirty_cpu_state });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_cpu_state });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_cpu_state });
 	assert_true(host_run());
 	assert_true(fake_log_has("restarted (boot 2)"));
 	assert_int_equal(cr2_seen, 0);
@@ -132,8 +119,8 @@ static void test_restart_clears_the_vmcs_and_flushes_the_tlb(void **state)
 	(void)state;
 	host_boot(HV GA "restart = yes\n");
 	flushes = fake.invvpid_count;
-	script(ept_exit());
-	script(hlt_exit(false));
+	host_script(ept_exit());
+	host_script(hlt_exit(false));
 	assert_true(host_run());
 	assert_true(fake_run.entries[1].launch);
 	assert_true(fake.invvpid_count > flushes);
@@ -166,9 +153,9 @@ static void test_level_line_of_a_stopped_guest_is_released_on_restart(void **sta
 	host_boot(HV GA "restart = yes\nirqs = 5\n");
 	host_tweak = NULL;
 	assert_false(fake.pic_imr[0] & (1u << 5));
-	script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EPT_VIOLATION, .qual = 2, .gpa = 0x40000000,
 				   .before = raise_level_irq5 });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_imr });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = note_imr });
 	assert_true(host_run());
 	assert_false(imr_at_next_boot & (1u << 5));
 }
@@ -180,7 +167,7 @@ static void test_cli_hlt_ends_the_guest_and_the_hv(void **state)
 {
 	(void)state;
 	host_boot(HV GA "irqs = 5\n");               /* a routed line could wake it: IF=0 still ends it */
-	script(hlt_exit(false));
+	host_script(hlt_exit(false));
 	assert_true(host_run());
 	assert_int_equal(hv.guests[0].state, GUEST_HALTED_OFF);
 	assert_true(fake_log_has("hv: guest a halted with interrupts off: nothing can wake it, it has ended"));
@@ -246,9 +233,9 @@ static void test_console_lines_are_tagged(void **state)
 	host_boot(HV GA);
 	fake_log_clear();                       /* the boot lines are not the guest's */
 	memcpy(host_gpa(0, CON_GPA), text, sizeof(text) - 1);
-	script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+	host_script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
 				   .before = console_call, .arg = &c });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
 				   .before = console_last, .arg = &c });
 	assert_true(host_run());
 	assert_true(fake_log_has("[a] hello\n[a] world\n"));
@@ -270,9 +257,9 @@ static void test_console_flood_is_dropped_and_counted(void **state)
 	host_boot(HV GA);
 	memset(host_gpa(0, CON_GPA), '\n', c.len);
 	for (int i = 0; i < 16; i++)
-		script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
+		host_script((struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3,
 					   .before = console_call, .arg = &c });
-	script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
 				   .before = console_last, .arg = &c });
 	assert_true(host_run());
 	assert_true(hv.guests[0].con_dropped > 0);
@@ -337,7 +324,7 @@ static void test_masked_fast_timer_of_a_halted_guest_never_preempts(void **state
 	host_boot(HV GA GB);
 	program_pit(&hv.guests[0], 2, true);
 	start = fake.tsc;
-	script(hlt_exit(true));                      /* a halts first */
+	host_script(hlt_exit(true));                      /* a halts first */
 	fake_run.generator = gen_spinner;
 	fake_run.generator_arg = t;
 	host_run();
@@ -363,7 +350,7 @@ static void test_fast_timer_guest_gets_its_share_and_no_more(void **state)
 	host_boot(HV GA GB);
 	program_pit(&hv.guests[0], 2, false);
 	start = fake.tsc;
-	script(hlt_exit(true));
+	host_script(hlt_exit(true));
 	fake_run.generator = gen_spinner;
 	fake_run.generator_arg = t;
 	host_run();
@@ -385,9 +372,9 @@ static void test_device_interrupt_is_charged_to_its_owner(void **state)
 {
 	(void)state;
 	host_boot(HV GA GB "irqs = 5\n");
-	script((struct fake_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
 				   .intr_info = 0x80000000u | 0x25, .tsc_advance = 10 });
-	script(vmcall_exit(HC_VERSION));
+	host_script(vmcall_exit(HC_VERSION));
 	host_run();
 	assert_int_equal(fake_run.entries[1].guest, 0);
 	assert_int_equal(hv.guests[1].sched.guest_tsc, 0);
@@ -591,7 +578,7 @@ static void test_switching_guests_runs_the_side_channel_barriers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_teardown(f, teardown)
+#define T(f) cmocka_unit_test_teardown(f, host_cmocka_teardown)
 		T(test_failed_vmresume_and_restart_boot_again),
 		T(test_restart_starts_with_fresh_cr2_and_msrs),
 		T(test_restart_clears_the_vmcs_and_flushes_the_tlb),

@@ -40,13 +40,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	host_teardown();
-	return 0;
-}
-
 static uint8_t *ram(uint64_t gpa) { return host_gpa(0, gpa); }
 
 /* One string I/O exit of guest 0 (32-bit addresses, DS unless told), then the entry checks. */
@@ -410,7 +403,7 @@ static void test_page_table_outside_ram_stops_the_guest(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_rep_outsb_to_the_console),
 		T(test_outs_without_rep_moves_one_element),

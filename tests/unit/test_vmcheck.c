@@ -21,13 +21,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	host_teardown();
-	return 0;
-}
-
 /* Asserts that the current VMCS breaks a rule whose words contain sub. */
 static void expect_rule(const char *sub)
 {
@@ -209,7 +202,7 @@ static void test_canonical_and_pat_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 		T(test_reset_state_passes_every_rule),
 		T(test_each_broken_rule_is_named),
 		T(test_pae_pdpte_reserved_bits),

@@ -4,6 +4,9 @@
  * guest, then hv_init.
  */
 #include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,4 +170,26 @@ uint8_t host_port_in(struct vcpu *v, uint16_t port)
 {
 	host_port_exit(v, port, true);
 	return (uint8_t)v->regs.rax;
+}
+
+int host_cmocka_teardown(void **state)
+{
+	(void)state;
+	host_teardown();
+	return 0;
+}
+
+void host_script(struct fake_exit e)
+{
+	if (fake_run.nscript == FAKE_MAX_SCRIPT)
+		fail_msg("host_script: more than %d exits", FAKE_MAX_SCRIPT);
+	fake_run.script[fake_run.nscript++] = e;
+}
+
+void host_assert_entry_ok(void)
+{
+	const char *rule = fake_vmcheck();
+
+	if (rule)
+		fail_msg("the next VM entry would fail: %s", rule);
 }

@@ -137,6 +137,15 @@ extern void (*host_tweak)(void);
 /* Frees what host_boot allocated. */
 void host_teardown(void);
 
+/* A cmocka teardown that calls host_teardown. */
+int host_cmocka_teardown(void **state);
+
+/* Appends one exit to the run loop's script. */
+void host_script(struct fake_exit e);
+
+/* Fails the cmocka test, naming the rule, if the current VMCS breaks an SDM entry check. */
+void host_assert_entry_ok(void);
+
 /* Runs the hv's run loop until the script is used up or the hv ends. Returns true if the hv ended. */
 bool host_run(void);
 
