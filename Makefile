@@ -18,22 +18,30 @@ DEPFLAGS    = -MMD -MP
 KERN_CFLAGS := -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin \
                -fno-stack-protector -fno-strict-aliasing -mno-red-zone \
                -mno-sse -mno-sse2 -mno-mmx -mno-80387 -fno-asynchronous-unwind-tables \
-               -Iinclude
+               -Iinclude -Ilib
 
 # Host code: unit tests and tools, under ASan and UBSan.
-HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Ihv \
+HOST_CFLAGS := -std=gnu11 -O1 -g $(WARN) -Iinclude -Ihv -Ilib \
                -fsanitize=address,undefined -fno-sanitize-recover=all \
                -fno-omit-frame-pointer
-HOST_TOOL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude
+HOST_TOOL_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -Ilib
 
 UNIT_TESTS :=
 ALL_TARGETS :=
 DEPS :=
 
+# lib/: the freestanding library of the hv and the guests, one archive per
+# flavour (mk/lib.mk builds them; docs/architecture.md "The shared library").
+LIB_HV_A   := $(BUILD)/lib/hv/lib.a
+LIB_OS_A   := $(BUILD)/lib/os/lib.a
+LIB_G32_A  := $(BUILD)/lib/g32/lib.a
+# The hosted builds (unit tests, fuzz targets) take strings from the C library.
+LIB_HOST_SRCS := lib/fmt.c
+
 # $(call unit_test,NAME,SOURCES): build/unit/NAME from SOURCES, linked with cmocka.
 define unit_test
 UNIT_TESTS += $(BUILD)/unit/$(1)
-$(BUILD)/unit/$(1): $(2) $(wildcard include/*.h hv/*.h) | $(BUILD)/unit
+$(BUILD)/unit/$(1): $(2) $(wildcard include/*.h hv/*.h lib/*.h) | $(BUILD)/unit
 	$(CC) $(HOST_CFLAGS) -DHOST_TEST -o $$@ $(2) -lcmocka
 endef
 
@@ -64,8 +72,10 @@ systest: all
 
 test: unit fuzz-short systest
 
+# make run CONFIG=FILE boots FILE instead of configs/default.cfg (e.g.
+# configs/linux.cfg: Linux beside the guest OS; tools/run fetches the kernel).
 run: all
-	tools/run
+	tools/run $(if $(CONFIG),--config $(CONFIG))
 
 clean:
 	rm -rf $(BUILD)

@@ -13,6 +13,7 @@
 #include "cfg_internal.h"
 #include "acpitab.h"
 #include "fmt.h"
+#include "strmem.h"
 
 #define CFG_PAGE          4096ull
 #define CFG_MEM_MIN       (1ull << 20)
@@ -35,35 +36,15 @@ struct cfg_keydef {
 
 /* ---- small freestanding helpers ------------------------------------- */
 
-static size_t cfg_strlen(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
-
-static void cfg_memset(void *d, int c, size_t n)
-{
-	unsigned char *p = d;
-
-	while (n--)
-		*p++ = (unsigned char)c;
-}
-
 /* True if the slice equals the NUL-terminated word. */
 bool cfg_eq(struct cfg_str s, const char *word)
 {
-	size_t n = cfg_strlen(word);
 	size_t i;
 
-	if (s.n != n)
-		return false;
-	for (i = 0; i < n; i++)
-		if (s.p[i] != word[i])
+	for (i = 0; i < s.n; i++)
+		if (!word[i] || s.p[i] != word[i])
 			return false;
-	return true;
+	return !word[i];
 }
 
 static bool cfg_is_space(char c)
@@ -539,7 +520,7 @@ static int cfg_set_module(struct cfg_parser *ps, struct cfg_str v)
 	if (args.n > CFG_MODARGS_MAX - 1)
 		return cfg_fail(ps, ps->line, "module arguments too long (max %d chars)",
 				CFG_MODARGS_MAX - 1);
-	n = cfg_strlen(m->path);
+	n = lib_strnlen(m->path, sizeof(m->path));
 	cfg_copy(m->string, (struct cfg_str){ m->path, n });
 	if (args.n) {
 		m->string[n] = ' ';
@@ -747,7 +728,7 @@ static int cfg_close_section(struct cfg_parser *ps)
 		g->initrd_line = ps->key_line[CFG_KEY_INITRD];
 		g->cmdline_line = ps->key_line[CFG_KEY_CMDLINE];
 	}
-	cfg_memset(ps->key_line, 0, sizeof(ps->key_line));
+	memset(ps->key_line, 0, sizeof(ps->key_line));
 	ps->section = CFG_SEC_NONE;
 	ps->guest = NULL;
 	return 0;
@@ -899,9 +880,9 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 	struct cfg_parser ps;
 	size_t pos = 0;
 
-	cfg_memset(out, 0, sizeof(*out));
-	cfg_memset(&ps, 0, sizeof(ps));
-	cfg_memset(err, 0, sizeof(*err));
+	memset(out, 0, sizeof(*out));
+	memset(&ps, 0, sizeof(ps));
+	memset(err, 0, sizeof(*err));
 	out->timeslice_us = 10000;
 	out->period_us = 10000;
 	out->trace = true;

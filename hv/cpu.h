@@ -1,9 +1,11 @@
 /*
- * x86-64 instruction wrappers for the hv (ring 0, 64-bit). Every
- * privileged instruction the hv's C code executes is here, so that the
- * host unit tests (HOST_TEST) can put a fake CPU behind the same names:
- * tests/unit/hvhost/fake_cpu.c implements the functions declared in the
- * HOST_TEST half below and records what the hv did.
+ * x86-64 instruction wrappers for the hv (ring 0, 64-bit): the shared ones
+ * of lib/x86.h (port I/O, CPUID, MSRs, control registers, ...) and those
+ * only the hv needs here. Every privileged instruction the hv's C code
+ * executes is behind one of these names, so that the host unit tests
+ * (HOST_TEST) can put a fake CPU behind them: tests/unit/hvhost/fake_hw.c
+ * implements the functions declared in the HOST_TEST halves and records
+ * what the hv did.
  */
 #ifndef HV_CPU_H
 #define HV_CPU_H
@@ -11,8 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
-struct __attribute__((packed)) desc_ptr { uint16_t limit; uint64_t base; };
+#include "x86.h"
 
 /*
  * A root-mode instruction that may fault on a value the hv did not choose
@@ -30,37 +31,9 @@ extern struct cpu_fixup cpu_fixup;
 
 #ifdef HOST_TEST
 
-void cpu_cpuid(uint32_t leaf, uint32_t sub, struct cpuid_regs *r);
-uint64_t cpu_rdmsr(uint32_t msr);
-void cpu_wrmsr(uint32_t msr, uint64_t v);
 int cpu_wrmsr_safe(uint32_t msr, uint64_t v);
-uint64_t cpu_rdtsc(void);
-void outb(uint16_t port, uint8_t v);
-void outw(uint16_t port, uint16_t v);
-void outl(uint16_t port, uint32_t v);
-uint8_t inb(uint16_t port);
-uint16_t inw(uint16_t port);
-uint32_t inl(uint16_t port);
-void cpu_outsb(uint16_t port, const char *s, size_t n);
-uint64_t cpu_read_cr0(void);
-uint64_t cpu_read_cr2(void);
-uint64_t cpu_read_cr3(void);
-uint64_t cpu_read_cr4(void);
-void cpu_write_cr0(uint64_t v);
-void cpu_write_cr2(uint64_t v);
-void cpu_write_cr3(uint64_t v);
-void cpu_write_cr4(uint64_t v);
 uint64_t cpu_read_dr(unsigned n);
 void cpu_write_dr(unsigned n, uint64_t v);
-uint64_t cpu_read_rflags(void);
-void cpu_sgdt(struct desc_ptr *p);
-void cpu_sidt(struct desc_ptr *p);
-void cpu_lidt(const struct desc_ptr *p);
-void cpu_ltr(uint16_t sel);
-void cpu_cli(void);
-void cpu_sti(void);
-void cpu_hlt(void);
-void cpu_pause(void);
 void cpu_idle_until_interrupt(void);
 int cpu_xsetbv_safe(uint32_t xcr, uint64_t v);
 void cpu_xsetbv(uint32_t xcr, uint64_t v);
@@ -73,24 +46,6 @@ void cpu_verw(void);
 void cpu_halt_forever(void) __attribute__((noreturn));
 
 #else
-
-static inline void cpu_cpuid(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
-{
-	__asm__ volatile("cpuid" : "=a"(r->eax), "=b"(r->ebx), "=c"(r->ecx), "=d"(r->edx)
-			 : "a"(leaf), "c"(sub));
-}
-
-static inline uint64_t cpu_rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void cpu_wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
 
 /*
  * Arms the fixup for the instruction at local label 1 (resume at label 2),
@@ -115,33 +70,6 @@ static inline int cpu_wrmsr_safe(uint32_t msr, uint64_t v)
 			 : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "r11", "memory");
 	return vec;
 }
-
-static inline uint64_t cpu_rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
-static inline void outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" :: "a"(v), "Nd"(port)); }
-static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline uint32_t inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-
-/* REP OUTSB: n bytes to one port in one instruction (one emulator exit). */
-static inline void cpu_outsb(uint16_t port, const char *s, size_t n)
-{
-	__asm__ volatile("rep outsb" : "+S"(s), "+c"(n) : "d"(port) : "memory");
-}
-
-#define CPU_READ_CR(n) \
-	static inline uint64_t cpu_read_cr##n(void) { uint64_t v; __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v)); return v; }
-#define CPU_WRITE_CR(n) \
-	static inline void cpu_write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n :: "r"(v) : "memory"); }
-CPU_READ_CR(0) CPU_READ_CR(2) CPU_READ_CR(3) CPU_READ_CR(4)
-CPU_WRITE_CR(0) CPU_WRITE_CR(2) CPU_WRITE_CR(3) CPU_WRITE_CR(4)
 
 /* Debug register n (0-3, 6, 7). */
 static inline uint64_t cpu_read_dr(unsigned n)
@@ -169,23 +97,6 @@ static inline void cpu_write_dr(unsigned n, uint64_t v)
 	case 7: __asm__ volatile("mov %0, %%dr7" :: "r"(v)); break;
 	}
 }
-
-static inline uint64_t cpu_read_rflags(void)
-{
-	uint64_t v;
-	__asm__ volatile("pushfq; popq %0" : "=r"(v));
-	return v;
-}
-
-static inline void cpu_sgdt(struct desc_ptr *p) { __asm__ volatile("sgdt %0" : "=m"(*p)); }
-static inline void cpu_sidt(struct desc_ptr *p) { __asm__ volatile("sidt %0" : "=m"(*p)); }
-static inline void cpu_lidt(const struct desc_ptr *p) { __asm__ volatile("lidt %0" :: "m"(*p)); }
-static inline void cpu_ltr(uint16_t sel) { __asm__ volatile("ltr %0" :: "r"(sel)); }
-
-static inline void cpu_cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void cpu_sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void cpu_hlt(void) { __asm__ volatile("hlt" ::: "memory"); }
-static inline void cpu_pause(void) { __asm__ volatile("pause"); }
 
 /* STI's one-instruction shadow makes "sti; hlt" atomic: no wake-up is lost. */
 static inline void cpu_idle_until_interrupt(void)

@@ -4,6 +4,7 @@
 ; Offsets into struct vcpu (hv/hv.h); vmx.c checks them with _Static_assert.
 
 bits 64
+%include "x86.inc"
 default rel
 
 %define VCPU_RAX        0
@@ -71,12 +72,7 @@ cpu_load_gdt:
 ; only when it moves), and vmx_exit_stub returns through them.
 global vmx_run
 vmx_run:
-        push    rbp
-        push    rbx
-        push    r12
-        push    r13
-        push    r14
-        push    r15
+        SAVE_CALLEE_SAVED
         push    rdi                     ; [HOST_RSP]: the vcpu, for the exit stub
         cmp     rsp, [rdi + VCPU_HOST_RSP]
         je      .rsp_ok
@@ -149,12 +145,7 @@ vmx_exit_stub:
         xor     eax, eax
 vmx_return:
         add     rsp, 8                  ; the vcpu
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     rbx
-        pop     rbp
+        RESTORE_CALLEE_SAVED
         ret
 
 ;; Host exception stubs: 32 entries of 16 bytes each, at isr_stubs + 16*n.
@@ -164,13 +155,7 @@ vmx_return:
 ; instruction's fault): then it returns and isr_common resumes with IRETQ.
 %macro ISR 1
         align   16
-%if (%1 == 8) || (%1 >= 10 && %1 <= 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
-        push    qword %1
-%else
-        push    qword 0
-        push    qword %1
-%endif
-        jmp     isr_common
+        ISR_STUB %1, isr_common
 %endmacro
 
         align   16
@@ -230,41 +215,13 @@ irq_common:
         iretq
 
 isr_common:
-        push    rax
-        push    rbx
-        push    rcx
-        push    rdx
-        push    rsi
-        push    rdi
-        push    rbp
-        push    r8
-        push    r9
-        push    r10
-        push    r11
-        push    r12
-        push    r13
-        push    r14
-        push    r15
+        ISR_SAVE_GPRS
         mov     rdi, rsp
         mov     rbx, rsp                ; callee-saved: the frame
         and     rsp, -16
         call    hv_exception            ; returns only for an expected exception
         mov     rsp, rbx
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     r11
-        pop     r10
-        pop     r9
-        pop     r8
-        pop     rbp
-        pop     rdi
-        pop     rsi
-        pop     rdx
-        pop     rcx
-        pop     rbx
-        pop     rax
+        ISR_RESTORE_GPRS
         add     rsp, 16                 ; vector and error code
         iretq
 

@@ -73,13 +73,7 @@ enum exit_action exit_preemption_timer(struct vcpu *v, struct exit_info *x)
  * and stall the whole machine for milliseconds: they complete as no-ops
  * (KVM does the same without non-coherent DMA).
  */
-enum exit_action exit_invd(struct vcpu *v, struct exit_info *x)
-{
-	exit_skip_insn(v);
-	return EXIT_RESUME;
-}
-
-enum exit_action exit_wbinvd(struct vcpu *v, struct exit_info *x)
+enum exit_action exit_invd_wbinvd(struct vcpu *v, struct exit_info *x)
 {
 	exit_skip_insn(v);
 	return EXIT_RESUME;
@@ -93,11 +87,12 @@ enum exit_action exit_rdpmc(struct vcpu *v, struct exit_info *x)
 }
 
 /*
- * MWAIT/MONITOR: CPUID does not show them, so they #UD as on a CPU without
- * them (executed natively, a deep C-state hint would stop the preemption
- * timer and every partition with it).
+ * Instructions the guest CPU does not have raise #UD, as on a CPU without
+ * them: the VMX instructions (the platform has no VMX), MWAIT and MONITOR
+ * (CPUID does not show them; executed natively, a deep C-state hint would
+ * stop the preemption timer and every partition with it).
  */
-enum exit_action exit_mwait_monitor(struct vcpu *v, struct exit_info *x)
+enum exit_action exit_ud(struct vcpu *v, struct exit_info *x)
 {
 	vmx_inject_exception(v, EXC_UD, false, 0);
 	return EXIT_RESUME;
@@ -125,13 +120,6 @@ enum exit_action exit_xsetbv(struct vcpu *v, struct exit_info *x)
 	}
 	v->xcr0 = val;
 	exit_skip_insn(v);
-	return EXIT_RESUME;
-}
-
-/* VMX instructions in a guest: the platform has no VMX, so #UD. */
-enum exit_action exit_vmx_insn(struct vcpu *v, struct exit_info *x)
-{
-	vmx_inject_exception(v, EXC_UD, false, 0);
 	return EXIT_RESUME;
 }
 

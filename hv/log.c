@@ -190,19 +190,12 @@ void log_write_debugcon(const char *s, size_t n)
 	cpu_outsb(0xe9, s, n);
 }
 
-void log_vprintf(const char *fmt, va_list ap)
-{
-	char buf[512];
-
-	log_write(buf, fmt_vsnprintf(buf, sizeof(buf), fmt, ap));
-}
-
 void log_printf(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vprintf(fmt, ap);
+	fmt_vwrite(log_write, fmt, ap);
 	va_end(ap);
 }
 
@@ -253,7 +246,7 @@ void panic(const char *fmt, ...)
 
 	log_write("hv: PANIC: ", 11);
 	va_start(ap, fmt);
-	log_vprintf(fmt, ap);
+	fmt_vwrite(log_write, fmt, ap);
 	va_end(ap);
 	log_write("\nhv: halted\n", 12);
 	log_flush();

@@ -22,7 +22,6 @@ void log_init(uint16_t serial_base);
 
 /* Formats like printf (the conversions of fmt.h) to the log channels. */
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void log_vprintf(const char *fmt, va_list ap);
 
 /* Formats into buf: the hv's names for fmt_vsnprintf and fmt_snprintf. */
 #define log_vsnprintf fmt_vsnprintf

@@ -6,11 +6,10 @@
 #include "lib.h"
 #include "cpu.h"
 #include "pic.h"
+#include "pic8259.h"
 
-#define PIC1_CMD  0x20
-#define PIC1_DATA 0x21
-#define PIC2_CMD  0xa0
-#define PIC2_DATA 0xa1
+#define PIC1_CMD  PIC8259_CMD1
+#define PIC2_CMD  PIC8259_CMD2
 #define ELCR1     0x4d0
 #define ELCR2     0x4d1
 
@@ -18,22 +17,14 @@ static uint16_t pic_imr = 0xffff;
 
 static void pic_write_imr(void)
 {
-	outb(PIC1_DATA, (uint8_t)pic_imr);
-	outb(PIC2_DATA, (uint8_t)(pic_imr >> 8));
+	pic8259_write_imr(pic_imr);
 }
 
+/* Every line masked but the cascade (IR2): the hv opens routed lines one by one. */
 void pic_init(void)
 {
-	outb(PIC1_CMD, 0x11);           /* ICW1: edge, cascade, ICW4 */
-	outb(PIC2_CMD, 0x11);
-	outb(PIC1_DATA, PIC_VECTOR_BASE);
-	outb(PIC2_DATA, PIC_VECTOR_BASE + 8);
-	outb(PIC1_DATA, 0x04);          /* ICW3: slave on IR2 */
-	outb(PIC2_DATA, 0x02);
-	outb(PIC1_DATA, 0x01);          /* ICW4: 8086 mode, normal EOI */
-	outb(PIC2_DATA, 0x01);
 	pic_imr = 0xffff & ~(1u << 2);
-	pic_write_imr();
+	pic8259_init(PIC_VECTOR_BASE, pic_imr);
 }
 
 void pic_mask(unsigned irq)
@@ -62,9 +53,9 @@ bool pic_is_spurious(unsigned irq)
 {
 	uint16_t cmd = irq >= 8 ? PIC2_CMD : PIC1_CMD;
 
-	outb(cmd, 0x0b);                /* OCW3: read ISR */
-	bool in_service = inb(cmd) & (1u << (irq & 7));
-	outb(cmd, 0x0a);                /* back to IRR */
+	bool in_service = pic8259_read_reg(cmd, 1) & (1u << (irq & 7));
+
+	outb(cmd, 0x0a);                /* OCW3: back to the IRR */
 	return !in_service;
 }
 

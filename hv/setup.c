@@ -6,6 +6,7 @@
  */
 #include "hv.h"
 #include "cpu.h"
+#include "desc.h"
 #include "log.h"
 #include "mem.h"
 #include "setup.h"
@@ -13,23 +14,6 @@
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
 #define SEL_TSS  0x18
-
-struct __attribute__((packed)) tss64 {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iopb_offset;
-};
-
-struct __attribute__((packed)) idt_gate {
-	uint16_t off_lo, sel;
-	uint8_t ist, type;
-	uint16_t off_mid;
-	uint32_t off_hi, reserved;
-};
 
 /* Register frame pushed by isr_common (hv/entry.asm), lowest address first. */
 struct isr_frame {
@@ -39,7 +23,7 @@ struct isr_frame {
 
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
-static struct idt_gate idt[256] __attribute__((aligned(16)));
+static struct idt_gate64 idt[256] __attribute__((aligned(16)));
 static uint8_t ist_stack[8192] __attribute__((aligned(16)));
 
 struct cpu_fixup cpu_fixup;
@@ -62,12 +46,9 @@ static void setup_gdt(void)
 	struct desc_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
 
 	gdt[0] = 0;
-	gdt[1] = 0x00af9a000000ffffull;         /* 64-bit code, DPL 0 */
-	gdt[2] = 0x00cf92000000ffffull;         /* data, DPL 0 */
-	/* 64-bit available TSS (type 9), present: a 16-byte descriptor. */
-	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-		 ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
-	gdt[4] = base >> 32;
+	gdt[1] = DESC_CODE64_DPL0;
+	gdt[2] = DESC_DATA_DPL0;
+	desc_tss64(&gdt[3], base, (uint32_t)limit);
 	tss.iopb_offset = sizeof(tss);          /* no I/O bitmap */
 	tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + sizeof(ist_stack));
 	cpu_load_gdt(&p, SEL_CODE, SEL_DATA);
@@ -84,12 +65,8 @@ static void setup_idt(void)
 
 	for (int v = 0; v < 256; v++) {
 		uint64_t h = (uint64_t)(uintptr_t)(v < 32 ? isr_stubs + 16 * v : irq_stubs + 16 * (v - 32));
-		idt[v] = (struct idt_gate){
-			.off_lo = (uint16_t)h, .sel = SEL_CODE,
-			/* NMI, #DF and #MC run on their own stack. */
-			.ist = (v == 2 || v == 8 || v == 18) ? 1 : 0,
-			.type = 0x8e, .off_mid = (uint16_t)(h >> 16), .off_hi = (uint32_t)(h >> 32),
-		};
+		/* NMI, #DF and #MC run on their own stack. */
+		idt[v] = idt_gate64(h, SEL_CODE, (v == 2 || v == 8 || v == 18) ? 1 : 0, 0);
 	}
 	cpu_lidt(&p);
 }

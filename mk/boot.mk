@@ -1,7 +1,7 @@
 # The boot stage's pure pieces: the machine's power-management ports (ACPI
 # FADT, PCI), shared with tools/hvcfg; their host unit tests.
 
-$(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c hv/acpi.c hv/fmt.c))
+$(eval $(call unit_test,test_acpi,tests/unit/test_acpi.c hv/acpi.c lib/fmt.c))
 
 # Pure files of the boot stage (uefi/), tested on the host; the tests include
 # them by name ("bootmem.h"), hence -Iuefi (the shared unit_test macro has no

@@ -11,7 +11,7 @@
 # regression inputs (tests/fuzz/regressions/NAME) and seeds (tests/fuzz/corpus/NAME).
 
 FUZZ_CC            := clang
-FUZZ_CFLAGS        := -std=gnu11 -O1 -g $(WARN) -Iinclude -Ihv -DHOST_TEST \
+FUZZ_CFLAGS        := -std=gnu11 -O1 -g $(WARN) -Iinclude -Ihv -Ilib -DHOST_TEST \
                       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                       -fno-omit-frame-pointer
 FUZZ_SECONDS       ?= 600
@@ -24,12 +24,12 @@ define fuzz_target
 FUZZ_TARGETS += $(1)
 UNIT_TESTS += $(BUILD)/unit/fuzz_replay_$(1)
 
-$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(2) $(wildcard include/*.h hv/*.h)
+$(BUILD)/fuzz/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(2) $(wildcard include/*.h hv/*.h lib/*.h)
 	@mkdir -p $$(dir $$@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $$@ tests/fuzz/fuzz_$(1).c $(2)
 
 $(BUILD)/unit/fuzz_replay_$(1): tests/fuzz/replay.c tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(2) \
-		$(wildcard include/*.h hv/*.h) | $(BUILD)/unit
+		$(wildcard include/*.h hv/*.h lib/*.h) | $(BUILD)/unit
 	$(CC) $(HOST_CFLAGS) -DHOST_TEST -Itests/fuzz -DFUZZ_NAME='"$(1)"' \
 		-DFUZZ_REPLAY_DIRS='"tests/fuzz/regressions/$(1):tests/fuzz/corpus/$(1)"' \
 		-o $$@ tests/fuzz/replay.c tests/fuzz/fuzz_$(1).c $(2)
@@ -39,9 +39,9 @@ fuzz-$(1): $(BUILD)/fuzz/fuzz_$(1)
 	tests/fuzz/run $(FUZZ_SECONDS) 1 $(1)
 endef
 
-$(eval $(call fuzz_target,cfg,hv/cfg.c hv/cfg_check.c hv/fmt.c hv/acpi.c))
+$(eval $(call fuzz_target,cfg,hv/cfg.c hv/cfg_check.c lib/fmt.c hv/acpi.c))
 $(eval $(call fuzz_target,vpci,hv/vpci_filter.c))
-$(eval $(call fuzz_target,linuxload,hv/linuxload.c hv/fmt.c))
+$(eval $(call fuzz_target,linuxload,hv/linuxload.c lib/fmt.c))
 $(eval $(call fuzz_target,mbload,hv/mbload.c))
 $(eval $(call fuzz_target,vdma,hv/vdma.c))
 $(eval $(call fuzz_target,vpic,hv/vpic.c))

@@ -27,8 +27,8 @@ DEPS += $(OS_OBJS:.o=.d) $(OS_LIB_PREREQ:.o=.d) $(OS_ULIB:.o=.d) $(OS_UPROGS:%=$
 $(OS_OUT)/os.elf: $(OS_OUT)/os64.elf
 	$(OBJCOPY) -O elf32-i386 $< $@
 
-$(OS_OUT)/os64.elf: $(OS_OBJS) $(OS_LIB_PREREQ) $(OS_SRC)/os.ld
-	$(LD) $(OS_LDFLAGS) -T $(OS_SRC)/os.ld -o $@ $(OS_OBJS) $(OS_LIB_OBJS)
+$(OS_OUT)/os64.elf: $(OS_OBJS) $(OS_LIB_PREREQ) $(OS_SRC)/os.ld $(LIB_OS_A)
+	$(LD) $(OS_LDFLAGS) -T $(OS_SRC)/os.ld -o $@ $(OS_OBJS) $(OS_LIB_OBJS) $(LIB_OS_A)
 
 $(OS_OUT)/%.o: $(OS_SRC)/%.c
 	@mkdir -p $(dir $@)
@@ -36,7 +36,7 @@ $(OS_OUT)/%.o: $(OS_SRC)/%.c
 
 $(OS_OUT)/%.asm.o: $(OS_SRC)/%.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -i $(OS_OUT)/user/ -MD $(@:.o=.d) -MP -o $@ $<
+	$(NASM) -f elf64 -i $(OS_OUT)/user/ -i lib/ -MD $(@:.o=.d) -MP -o $@ $<
 
 $(OS_OUT)/progs.asm.o: $(OS_UBINS)
 
@@ -45,9 +45,9 @@ $(OS_OUT)/user/klib.o: $(OS_SRC)/klib.c
 	@mkdir -p $(dir $@)
 	$(CC) $(OS_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OS_OUT)/user/%.elf: $(OS_OUT)/user/%.o $(OS_ULIB) $(OS_SRC)/user/user.ld
+$(OS_OUT)/user/%.elf: $(OS_OUT)/user/%.o $(OS_ULIB) $(OS_SRC)/user/user.ld $(LIB_OS_A)
 	$(LD) $(OS_LDFLAGS) -T $(OS_SRC)/user/user.ld -o $@ $(OS_OUT)/user/ustart.asm.o $< \
-		$(OS_OUT)/user/ulib.o $(OS_OUT)/user/klib.o
+		$(OS_OUT)/user/ulib.o $(OS_OUT)/user/klib.o $(LIB_OS_A)
 
 $(OS_OUT)/user/%.bin: $(OS_OUT)/user/%.elf
 	$(OBJCOPY) -O binary $< $@

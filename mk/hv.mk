@@ -25,15 +25,16 @@ $(BUILD)/hv/%.o: hv/%.c
 
 $(BUILD)/hv/%.asm.o: hv/%.asm
 	@mkdir -p $(dir $@)
-	$(NASM) -f elf64 -o $@ $<
+	$(NASM) -f elf64 -i lib/ -MD $(@:.o=.d) -MP -o $@ $<
 
 $(BUILD)/uefi/%.o: uefi/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UEFI_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/hv.so: $(UEFI_OBJS) $(HV_OBJS)
+# lib/ comes after gnu-efi's libraries: memset/memcpy are libefi's (lib/mem.c is not linked).
+$(BUILD)/hv.so: $(UEFI_OBJS) $(HV_OBJS) $(LIB_HV_A)
 	$(LD) -nostdlib -znocombreloc -T $(EFI_LDS) -shared -Bsymbolic -L$(EFI_LIBDIR) \
-		$(EFI_CRT0) $^ -o $@ -lefi -lgnuefi
+		$(EFI_CRT0) $(filter %.o,$^) -o $@ -lefi -lgnuefi $(LIB_HV_A)
 	@if nm -u $@ | grep -q .; then echo "undefined symbols in $@:"; nm -u $@; rm -f $@; exit 1; fi
 
 $(BUILD)/BOOTX64.EFI: $(BUILD)/hv.so
@@ -44,10 +45,10 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/hv.so
 # Small 32-bit Multiboot test guests: guests/NAME/*.c + guests/lib.
 GUEST32_CFLAGS := -m32 -std=gnu11 -O2 -g $(WARN) -ffreestanding -fno-builtin \
                   -fno-stack-protector -fno-pic -mno-sse -mno-mmx -mno-80387 \
-                  -fno-asynchronous-unwind-tables -Iinclude -Iguests/lib
+                  -fno-asynchronous-unwind-tables -Iinclude -Ilib -Iguests/lib
 GUEST32_NAMES  := $(filter-out os lib linuxstub,$(notdir $(wildcard guests/*)))
 GUEST32_ELFS   := $(GUEST32_NAMES:%=$(BUILD)/guests/%.elf)
-GUEST32_LIB    := $(BUILD)/guests/lib/start32.asm.o $(BUILD)/guests/lib/mini.o
+GUEST32_LIB    := $(BUILD)/guests/lib/start32.asm.o $(BUILD)/guests/lib/mini.o $(LIB_G32_A)
 DEPS           += $(patsubst %.c,$(BUILD)/%.d,$(wildcard guests/lib/*.c $(GUEST32_NAMES:%=guests/%/*.c)))
 
 $(BUILD)/guests/lib/%.asm.o: guests/lib/%.asm
@@ -63,7 +64,7 @@ $(BUILD)/guests/$(1)/%.o: guests/$(1)/%.c
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(GUEST32_CFLAGS) $$(DEPFLAGS) -c $$< -o $$@
 $(BUILD)/guests/$(1).elf: $(patsubst %.c,$(BUILD)/%.o,$(wildcard guests/$(1)/*.c)) $(GUEST32_LIB) guests/lib/guest32.ld
-	$$(LD) -m elf_i386 -nostdlib -T guests/lib/guest32.ld -o $$@ $$(filter %.o,$$^)
+	$$(LD) -m elf_i386 -nostdlib -T guests/lib/guest32.ld -o $$@ $$(filter %.o,$$^) $$(LIB_G32_A)
 endef
 $(foreach g,$(GUEST32_NAMES),$(eval $(call guest32,$(g))))
 

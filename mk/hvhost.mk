@@ -3,14 +3,14 @@
 # functions the fake implements). Tests of the exit path, the scheduler and
 # the VM-entry checker link it.
 
-HVHOST_SRCS := $(wildcard hv/*.c) \
+HVHOST_SRCS := $(wildcard hv/*.c) $(LIB_HOST_SRCS) \
                tests/unit/hvhost/fake_hw.c tests/unit/hvhost/hvhost.c
 HVHOST_HDRS := $(wildcard tests/unit/hvhost/*.h)
 
 # $(call hvhost_test,NAME): build/unit/NAME from tests/unit/NAME.c and the whole hv.
 define hvhost_test
 UNIT_TESTS += $(BUILD)/unit/$(1)
-$(BUILD)/unit/$(1): tests/unit/$(1).c $(HVHOST_SRCS) $(HVHOST_HDRS) $(wildcard include/*.h hv/*.h) | $(BUILD)/unit
+$(BUILD)/unit/$(1): tests/unit/$(1).c $(HVHOST_SRCS) $(HVHOST_HDRS) $(wildcard include/*.h hv/*.h lib/*.h) | $(BUILD)/unit
 	$(CC) $(HOST_CFLAGS) -DHOST_TEST -Itests/unit/hvhost -o $$@ tests/unit/$(1).c $(HVHOST_SRCS) -lcmocka
 endef
 

@@ -5,11 +5,11 @@
 # Tests include the hv headers by name ("vpic.h"), as the hv build does.
 # (-Ihv is in HOST_CFLAGS already)
 
-CFG_SRCS := hv/cfg.c hv/cfg_check.c hv/fmt.c hv/acpi.c
-CFG_HDRS := include/hvcfg.h hv/cfg_internal.h hv/fmt.h hv/acpi.h
+CFG_SRCS := hv/cfg.c hv/cfg_check.c lib/fmt.c hv/acpi.c
+CFG_HDRS := include/hvcfg.h hv/cfg_internal.h lib/fmt.h hv/acpi.h
 
 $(eval $(call unit_test,test_cfg,tests/unit/test_cfg.c $(CFG_SRCS)))
-$(eval $(call unit_test,test_fmt,tests/unit/test_fmt.c hv/fmt.c))
+$(eval $(call unit_test,test_fmt,tests/unit/test_fmt.c lib/fmt.c))
 $(eval $(call unit_test,test_vpic,tests/unit/test_vpic.c hv/vpic.c))
 $(eval $(call unit_test,test_vpit,tests/unit/test_vpit.c hv/vpit.c))
 $(eval $(call unit_test,test_vcmos,tests/unit/test_vcmos.c hv/vcmos.c))

@@ -2,7 +2,7 @@
 # hv's start state for a Linux guest on the host, and the fake bzImage the
 # system tests boot (a flat 32-bit stub behind a real setup header).
 
-$(eval $(call unit_test,test_linuxload,tests/unit/test_linuxload.c hv/linuxload.c hv/fmt.c))
+$(eval $(call unit_test,test_linuxload,tests/unit/test_linuxload.c hv/linuxload.c lib/fmt.c))
 $(BUILD)/unit/test_linuxload: tests/unit/bzimage.h
 $(eval $(call hvhost_test,test_linux_start))
 $(BUILD)/unit/test_linux_start: tests/unit/bzimage.h

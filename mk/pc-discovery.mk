@@ -3,7 +3,7 @@
 # back by the host's own parser (hv/acpi.c) in the unit tests; the guest's
 # minimal QEMU fw_cfg (hv/fwcfg.c) and ACPI PM1 registers (hv/acpipm.c).
 
-$(eval $(call unit_test,test_acpitab,tests/unit/test_acpitab.c hv/acpitab.c hv/acpi.c hv/fmt.c))
+$(eval $(call unit_test,test_acpitab,tests/unit/test_acpitab.c hv/acpitab.c hv/acpi.c lib/fmt.c))
 $(BUILD)/unit/test_acpitab: hv/acpitab.h hv/acpi.h
 $(eval $(call unit_test,test_fwcfg,tests/unit/test_fwcfg.c hv/fwcfg.c))
 $(BUILD)/unit/test_fwcfg: hv/fwcfg.h

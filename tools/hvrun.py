@@ -521,12 +521,39 @@ class Columns:
             self.print((" " * (cw * i) + head + text[k:k + room]).rstrip())
 
 
+LINUX_GUEST = "tools/linux-guest"
+LINUX_DIR = "build/linux"
+LINUX_NAMES = ("vmlinuz", "initrd.img")         # what tools/linux-guest makes there
+CONFIG_FILE = re.compile(r"^\s*(?:image|initrd|module)\s*=\s*\\guests\\([^\s#]+)", re.M)
+
+
+def linux_guest_files(config_text, given=(), run_tool=subprocess.run):
+    """Returns the files of tools/linux-guest (Debian's kernel, the test
+    initramfs) that config_text names as \\guests\\vmlinuz or \\guests\\initrd.img
+    and given (paths from --file) does not supply, after running the tool
+    (it fetches the kernel package on first use and says so). Raises
+    SystemExit with the tool's status if it fails."""
+    named = set(CONFIG_FILE.findall(config_text)) - {os.path.basename(f) for f in given}
+    wanted = [n for n in LINUX_NAMES if n in named]
+    if not wanted:
+        return []
+    print("run: the config boots Debian's kernel: %s (kernel and initramfs in %s/)"
+          % (LINUX_GUEST, LINUX_DIR), flush=True)
+    status = run_tool([LINUX_GUEST]).returncode
+    if status:
+        raise SystemExit(status)
+    return [os.path.join(LINUX_DIR, n) for n in wanted]
+
+
 def main(argv=None):
     import argparse
     p = argparse.ArgumentParser(prog="tools/run", description="Boot the hv image under QEMU/KVM or Bochs.")
     p.add_argument("--backend", default="auto", choices=["auto", "qemu", "bochs", "tcg"])
     p.add_argument("--esp", default="build/esp.img", help="ESP image to boot")
     p.add_argument("--config", help="hv.cfg to use: builds a new ESP with it (in --out)")
+    p.add_argument("--file", action="append", default=[],
+                   help="with --config: one more file for the ESP's \\guests\\ (e.g. another "
+                        "kernel and its initramfs); repeatable")
     p.add_argument("--out", default="build/run", help="folder for logs and the image copy")
     p.add_argument("--timeout", type=int, default=600, help="seconds before the run is stopped")
     p.add_argument("--batch", action="store_true",
@@ -553,6 +580,8 @@ def main(argv=None):
                         if f.endswith(".elf"))
         if os.path.exists("build/guests/os/os.elf"):
             guests.append("build/guests/os/os.elf")
+        with open(args.config) as f:
+            guests += linux_guest_files(f.read(), args.file) + args.file
         subprocess.run(["tools/mkesp", esp, args.config] + guests, check=True)
     print("run: " + why, flush=True)
     print("run: logs in %s/ (e9.log: hv log and guest consoles, com1.txt: firmware and serial)"

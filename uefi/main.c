@@ -21,7 +21,7 @@
 #include "tscfreq.h"
 #include "../hv/acpi.h"
 #include "../hv/cpu.h"
-#include "../hv/fmt.h"
+#include "fmt.h"
 #include "../hv/vmxcap.h"
 #include "../hv/acpitab.h"
 #include "../hv/guestload.h"

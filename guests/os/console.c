@@ -29,20 +29,11 @@ void console_write(const char *s, size_t n)
 		uart_write(s, n);
 }
 
-static void console_vprintf(const char *fmt, va_list ap)
-{
-	char buf[512];
-	int n = klib_vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	console_write(buf, (size_t)n);
-}
-
 void kprintf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	console_vprintf(fmt, ap);
+	fmt_vwrite(console_write, fmt, ap);
 	va_end(ap);
 }
 
@@ -68,7 +59,7 @@ void panic(const char *fmt, ...)
 	console_set_panic();
 	kprintf("\nKERNEL PANIC: ");
 	va_start(ap, fmt);
-	console_vprintf(fmt, ap);
+	fmt_vwrite(console_write, fmt, ap);
 	va_end(ap);
 	kprintf("\n");
 	proc_halt_system();

@@ -11,7 +11,7 @@
 void console_init(uint16_t base, bool e9);
 /* Writes n bytes to every console output. */
 void console_write(const char *s, size_t n);
-/* Formatted output (klib_vsnprintf), at most 512 bytes per call. */
+/* Formatted output (fmt_vsnprintf), at most 512 bytes per call. */
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Switches every output to polling (for panics, with interrupts off). */
 void console_set_panic(void);

@@ -8,6 +8,7 @@
 ; the kernel is not preemptible (one CPU, no locks); only ring 3 is preempted.
 
 bits 64
+%include "x86.inc"
 section .text
 
 extern trap_dispatch
@@ -17,12 +18,7 @@ extern trap_dispatch
 %rep 256
 %if v < 48 || v == 128 || v == 255
 trap_stub_%[v]:
-%if v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30
-%else
-        push    0                       ; no CPU error code: keep the frame uniform
-%endif
-        push    v
-        jmp     trap_common
+        ISR_STUB v, trap_common
 %endif
 %assign v v + 1
 %endrep
@@ -46,21 +42,7 @@ section .text
 ; trap_common: stack holds vector, error code and the CPU's iret frame.
 ; Saves registers (trapframe layout in trap.h), calls trap_dispatch(rsp).
 trap_common:
-        push    rax
-        push    rbx
-        push    rcx
-        push    rdx
-        push    rsi
-        push    rdi
-        push    rbp
-        push    r8
-        push    r9
-        push    r10
-        push    r11
-        push    r12
-        push    r13
-        push    r14
-        push    r15
+        ISR_SAVE_GPRS
         cld
         mov     rdi, rsp
         call    trap_dispatch
@@ -68,21 +50,7 @@ global trap_return
 ; trap_return: rsp points at a trapframe; restores it and returns with iretq.
 ; New processes start here (their kernel stack is prepared by proc.c).
 trap_return:
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     r11
-        pop     r10
-        pop     r9
-        pop     r8
-        pop     rbp
-        pop     rdi
-        pop     rsi
-        pop     rdx
-        pop     rcx
-        pop     rbx
-        pop     rax
+        ISR_RESTORE_GPRS
         add     rsp, 16                 ; vector and error code
         iretq
 
@@ -92,20 +60,10 @@ trap_return:
 ; Clobbers: caller-saved registers (it is a normal C call).
 global ctx_switch
 ctx_switch:
-        push    rbp
-        push    rbx
-        push    r12
-        push    r13
-        push    r14
-        push    r15
+        SAVE_CALLEE_SAVED
         mov     [rdi], rsp
         mov     rsp, rsi
-        pop     r15
-        pop     r14
-        pop     r13
-        pop     r12
-        pop     rbx
-        pop     rbp
+        RESTORE_CALLEE_SAVED
         ret
 
 ; ctx_kthread_start: first "return address" of a kernel thread. r12 = function,

@@ -6,15 +6,11 @@
  * runs with IOPL 0, so the bitmap is the only way a process reaches a port. */
 #include "gdt.h"
 #include "klib.h"
+#include "desc.h"
+#include "x86.h"
 
 struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iopb_offset;
+	struct tss64 cpu;
 	uint8_t iopb[8192 + 1];          /* one bit per port, then the 0xff end byte */
 } __attribute__((packed));
 
@@ -22,14 +18,9 @@ static struct tss gdt_tss __attribute__((aligned(16)));
 static uint64_t gdt_table[7];
 static uint8_t gdt_df_stack[4096] __attribute__((aligned(16)));
 
-struct gdt_ptr {
-	uint16_t limit;
-	uint64_t base;
-} __attribute__((packed));
-
 static void gdt_load(void)
 {
-	struct gdt_ptr p = { sizeof(gdt_table) - 1, (uint64_t)gdt_table };
+	struct desc_ptr p = { sizeof(gdt_table) - 1, (uint64_t)gdt_table };
 	__asm__ volatile(
 		"lgdt %0\n\t"
 		"mov %1, %%ds\n\t mov %1, %%es\n\t mov %1, %%ss\n\t"
@@ -47,25 +38,22 @@ void gdt_init(void)
 {
 	uint64_t base = (uint64_t)&gdt_tss, limit = sizeof(gdt_tss) - 1;
 	gdt_table[0] = 0;
-	gdt_table[1] = 0x00AF9A000000FFFFull;   /* kernel code, 64-bit */
-	gdt_table[2] = 0x00CF92000000FFFFull;   /* kernel data */
-	gdt_table[3] = 0x00CFF2000000FFFFull;   /* user data, DPL 3 */
-	gdt_table[4] = 0x00AFFA000000FFFFull;   /* user code, 64-bit, DPL 3 */
-	gdt_table[5] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) |
-		       (0x89ull << 40) | (((limit >> 16) & 0xF) << 48) |
-		       (((base >> 24) & 0xFF) << 56);
-	gdt_table[6] = base >> 32;
+	gdt_table[1] = DESC_CODE64_DPL0;        /* kernel code */
+	gdt_table[2] = DESC_DATA_DPL0;          /* kernel data */
+	gdt_table[3] = DESC_DATA_DPL3;          /* user data */
+	gdt_table[4] = DESC_CODE64_DPL3;        /* user code */
+	desc_tss64(&gdt_table[5], base, (uint32_t)limit);
 	memset(&gdt_tss, 0, sizeof(gdt_tss));
-	gdt_tss.iopb_offset = offsetof(struct tss, iopb);
+	gdt_tss.cpu.iopb_offset = offsetof(struct tss, iopb);
 	memset(gdt_tss.iopb, 0xff, sizeof(gdt_tss.iopb));
 	/* #DF runs on its own stack so a kernel stack overflow still gets a dump. */
-	gdt_tss.ist[0] = (uint64_t)gdt_df_stack + sizeof(gdt_df_stack);
+	gdt_tss.cpu.ist[0] = (uint64_t)gdt_df_stack + sizeof(gdt_df_stack);
 	gdt_load();
 }
 
 void gdt_set_kernel_stack(uint64_t rsp0)
 {
-	gdt_tss.rsp[0] = rsp0;
+	gdt_tss.cpu.rsp[0] = rsp0;
 }
 
 void gdt_io_set(uint16_t first, uint16_t last, bool allow)

@@ -12,14 +12,14 @@ static struct hc_guest_info hvstat_info;
 
 bool hvstat_detect(void)
 {
-	uint32_t r[4];
+	struct cpuid_regs r;
 	char sig[13];
-	cpu_cpuid(HV_CPUID_LEAF_BASE, 0, r);
-	memcpy(sig, &r[1], 4);
-	memcpy(sig + 4, &r[2], 4);
-	memcpy(sig + 8, &r[3], 4);
+	cpu_cpuid(HV_CPUID_LEAF_BASE, 0, &r);
+	memcpy(sig, &r.ebx, 4);
+	memcpy(sig + 4, &r.ecx, 4);
+	memcpy(sig + 8, &r.edx, 4);
 	sig[12] = 0;
-	return r[0] >= HV_CPUID_LEAF_BASE && !strcmp(sig, HV_CPUID_SIGNATURE);
+	return r.eax >= HV_CPUID_LEAF_BASE && !strcmp(sig, HV_CPUID_SIGNATURE);
 }
 
 /* VMCALL nr(a, b, c): RAX = nr, RBX, RCX, RDX = arguments; result in RAX. */

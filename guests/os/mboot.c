@@ -39,7 +39,7 @@ int mboot_parse(uint32_t magic, uint64_t info_pa)
 	const uint32_t *mbi = (const uint32_t *)info_pa;
 	uint32_t flags = mbi[0];
 	if (flags & MBI_FLAG_CMDLINE)
-		klib_strlcpy(mboot.cmdline, (const char *)(uint64_t)mbi[4], sizeof(mboot.cmdline));
+		lib_strlcpy(mboot.cmdline, (const char *)(uint64_t)mbi[4], sizeof(mboot.cmdline));
 	if (flags & MBI_FLAG_MMAP) {
 		mboot_read_mmap(mbi[12], mbi[11]);
 	} else if (flags & MBI_FLAG_MEM) {
@@ -71,7 +71,7 @@ bool mboot_option(const char *key, char *out, unsigned n)
 			return true;
 		}
 		if (w + klen == p) {
-			klib_strlcpy(out, "1", n);
+			lib_strlcpy(out, "1", n);
 			return true;
 		}
 	}

@@ -1,32 +1,22 @@
 /* pic.c: 8259A programmable interrupt controller pair (master 0x20, slave 0xa0). */
 #include "pic.h"
 #include "io.h"
+#include "pic8259.h"
 
-#define PIC1_CMD 0x20
-#define PIC1_DATA 0x21
-#define PIC2_CMD 0xa0
-#define PIC2_DATA 0xa1
+#define PIC1_CMD PIC8259_CMD1
+#define PIC2_CMD PIC8259_CMD2
 
 static uint16_t pic_mask = 0xffff;
 
 static void pic_write_mask(void)
 {
-	outb(PIC1_DATA, (uint8_t)pic_mask);
-	outb(PIC2_DATA, (uint8_t)(pic_mask >> 8));
+	pic8259_write_imr(pic_mask);
 }
 
 void pic_init(void)
 {
-	outb(PIC1_CMD, 0x11);                    /* ICW1: edge, cascade, ICW4 */
-	outb(PIC2_CMD, 0x11);
-	outb(PIC1_DATA, PIC_VECTOR_BASE);        /* ICW2: vector offsets */
-	outb(PIC2_DATA, PIC_VECTOR_BASE + 8);
-	outb(PIC1_DATA, 0x04);                   /* ICW3: slave on IRQ 2 */
-	outb(PIC2_DATA, 0x02);
-	outb(PIC1_DATA, 0x01);                   /* ICW4: 8086 mode, normal EOI */
-	outb(PIC2_DATA, 0x01);
 	pic_mask = 0xffff & ~(1u << 2);          /* cascade line stays open */
-	pic_write_mask();
+	pic8259_init(PIC_VECTOR_BASE, pic_mask);
 }
 
 void pic_set_mask(unsigned irq, bool on)
@@ -47,8 +37,7 @@ void pic_eoi(unsigned irq)
 
 static uint8_t pic_isr(uint16_t cmd)
 {
-	outb(cmd, 0x0b);                         /* OCW3: read ISR */
-	return inb(cmd);
+	return pic8259_read_reg(cmd, 1);
 }
 
 bool pic_is_spurious(unsigned irq)

@@ -72,8 +72,8 @@ static struct proc *proc_alloc(const char *name, const char *args)
 		return NULL;
 	}
 	p->pid = proc_next_pid++;
-	klib_strlcpy(p->name, name, sizeof(p->name));
-	klib_strlcpy(p->args, args ? args : "", sizeof(p->args));
+	lib_strlcpy(p->name, name, sizeof(p->name));
+	lib_strlcpy(p->args, args ? args : "", sizeof(p->args));
 	p->sem_waiting = -1;
 	p->heap_next = USER_HEAP_BASE;
 	p->start_tick = proc_ticks;

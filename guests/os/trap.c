@@ -4,6 +4,7 @@
  * ring 0 is a kernel bug: full register dump, then halt. */
 #include "trap.h"
 #include "console.h"
+#include "desc.h"
 #include "gdt.h"
 #include "io.h"
 #include "irq.h"
@@ -13,14 +14,7 @@
 #include "proc.h"
 #include "syscall.h"
 
-struct idt_gate {
-	uint16_t off_lo, sel;
-	uint8_t ist, type;
-	uint16_t off_mid;
-	uint32_t off_hi, zero;
-} __attribute__((packed));
-
-static struct idt_gate trap_idt[256] __attribute__((aligned(16)));
+static struct idt_gate64 trap_idt[256] __attribute__((aligned(16)));
 static uint64_t trap_counts[32];
 
 static const char *const trap_names[32] = {
@@ -33,18 +27,6 @@ static const char *const trap_names[32] = {
 	"VMM communication", "security", "reserved",
 };
 
-static void trap_set_gate(unsigned v, uint64_t handler, unsigned dpl, unsigned ist)
-{
-	struct idt_gate *g = &trap_idt[v];
-	g->off_lo = (uint16_t)handler;
-	g->sel = SEL_KCODE;
-	g->ist = (uint8_t)ist;
-	g->type = (uint8_t)(0x8e | (dpl << 5));   /* present, 64-bit interrupt gate */
-	g->off_mid = (uint16_t)(handler >> 16);
-	g->off_hi = (uint32_t)(handler >> 32);
-	g->zero = 0;
-}
-
 /* Installs every stub entry.asm provides. The syscall gate (0x80) has DPL 3
  * so ring 3 may use int 0x80; it is an interrupt gate (IF cleared) on
  * purpose: the kernel is single-threaded and not preemptible. */
@@ -52,12 +34,10 @@ void trap_init(void)
 {
 	for (unsigned v = 0; v < 256; v++)
 		if (trap_stubs[v])
-			trap_set_gate(v, trap_stubs[v], v == T_SYSCALL ? 3 : 0, v == T_DF ? 1 : 0);
-	struct {
-		uint16_t limit;
-		uint64_t base;
-	} __attribute__((packed)) p = { sizeof(trap_idt) - 1, (uint64_t)trap_idt };
-	__asm__ volatile("lidt %0" : : "m"(p));
+			trap_idt[v] = idt_gate64(trap_stubs[v], SEL_KCODE, v == T_DF ? 1 : 0,
+						v == T_SYSCALL ? 3 : 0);
+	struct desc_ptr p = { sizeof(trap_idt) - 1, (uint64_t)trap_idt };
+	cpu_lidt(&p);
 }
 
 void trap_dump(const struct trapframe *tf)

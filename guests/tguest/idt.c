@@ -6,6 +6,7 @@
  * PIT channel 0.
  */
 #include "tguest.h"
+#include "pic8259.h"
 
 /* ---- GDT ---- */
 
@@ -242,30 +243,21 @@ void isr_dispatch(struct regs *r)
 		     vec, exc_name(vec), r->err, r->eip, r->eax, r->ecx, r->edx, r->eflags);
 }
 
-/* ---- 8259 PIC pair ---- */
+/* ---- 8259 PIC pair (the sequences: lib/pic8259.c) ---- */
 
-#define PIC1_CMD  0x20
-#define PIC1_DATA 0x21
-#define PIC2_CMD  0xa0
-#define PIC2_DATA 0xa1
+#define PIC1_CMD  PIC8259_CMD1
+#define PIC1_DATA PIC8259_DATA1
+#define PIC2_CMD  PIC8259_CMD2
+#define PIC2_DATA PIC8259_DATA2
 
 void pic_init(void)
 {
-	outb(PIC1_CMD, 0x11);           /* ICW1: edge, cascade, ICW4 needed */
-	outb(PIC2_CMD, 0x11);
-	outb(PIC1_DATA, IRQ_BASE);      /* ICW2: vector base */
-	outb(PIC2_DATA, IRQ_BASE + 8);
-	outb(PIC1_DATA, 0x04);          /* ICW3: slave on IR2 */
-	outb(PIC2_DATA, 0x02);          /* ICW3: slave id 2 */
-	outb(PIC1_DATA, 0x01);          /* ICW4: 8086 mode, normal EOI */
-	outb(PIC2_DATA, 0x01);
-	pic_set_mask(0xffff);
+	pic8259_init(IRQ_BASE, 0xffff);
 }
 
 void pic_set_mask(uint16_t mask)
 {
-	outb(PIC1_DATA, (uint8_t)mask);
-	outb(PIC2_DATA, (uint8_t)(mask >> 8));
+	pic8259_write_imr(mask);
 }
 
 uint16_t pic_get_mask(void)
@@ -282,20 +274,15 @@ void pic_eoi(unsigned irq)
 
 uint8_t pic_read_irr(int slave)
 {
-	uint16_t port = slave ? PIC2_CMD : PIC1_CMD;
-
-	outb(port, 0x0a);
-	return inb(port);
+	return pic8259_read_reg(slave ? PIC2_CMD : PIC1_CMD, 0);
 }
 
 uint8_t pic_read_isr(int slave)
 {
 	uint16_t port = slave ? PIC2_CMD : PIC1_CMD;
-	uint8_t v;
+	uint8_t v = pic8259_read_reg(port, 1);
 
-	outb(port, 0x0b);
-	v = inb(port);
-	outb(port, 0x0a);
+	outb(port, 0x0a);               /* back to the IRR, as after a reset */
 	return v;
 }
 

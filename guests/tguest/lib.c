@@ -129,106 +129,11 @@ uint64_t udiv64(uint64_t n, uint64_t d, uint64_t *rem)
 	return q;
 }
 
-/* ---- printing ---- */
+/* ---- printing (lib/fmt.c, on the 0xE9 console) ---- */
 
-static void out_num(uint64_t v, unsigned base, int width, char pad, int neg, int left)
-{
-	char tmp[24];
-	int n = 0, len;
-
-	do {
-		uint64_t r;
-
-		v = udiv64(v, base, &r);
-		tmp[n++] = "0123456789abcdef"[r];
-	} while (v);
-	if (neg && pad == '0')
-		putc_e9('-');
-	else if (neg)
-		tmp[n++] = '-';
-	len = n + (neg && pad == '0');
-	if (!left)
-		while (width-- > len)
-			putc_e9(pad);
-	while (n)
-		putc_e9(tmp[--n]);
-	if (left)
-		while (width-- > len)
-			putc_e9(' ');
-}
-
-/* %d %i %u %x %s %c %p %%, flags 0 and -, width, l/ll (ll: 64-bit). */
 void tg_vprintf(const char *fmt, va_list ap)
 {
-	for (; *fmt; fmt++) {
-		char pad = ' ';
-		int width = 0, lng = 0, left = 0;
-
-		if (*fmt != '%') {
-			putc_e9(*fmt);
-			continue;
-		}
-		fmt++;
-		for (;; fmt++) {
-			if (*fmt == '0')
-				pad = '0';
-			else if (*fmt == '-')
-				left = 1;
-			else
-				break;
-		}
-		while (*fmt >= '0' && *fmt <= '9')
-			width = width * 10 + *fmt++ - '0';
-		while (*fmt == 'l')
-			lng++, fmt++;
-		if (left)
-			pad = ' ';
-		switch (*fmt) {
-		case 'd':
-		case 'i': {
-			int64_t v = lng >= 2 ? va_arg(ap, int64_t) : va_arg(ap, int32_t);
-
-			out_num(v < 0 ? -(uint64_t)v : (uint64_t)v, 10, width, pad, v < 0, left);
-			break;
-		}
-		case 'u':
-		case 'x': {
-			uint64_t v = lng >= 2 ? va_arg(ap, uint64_t) : va_arg(ap, uint32_t);
-
-			out_num(v, *fmt == 'u' ? 10 : 16, width, pad, 0, left);
-			break;
-		}
-		case 'p':
-			puts_e9("0x");
-			out_num((uint32_t)va_arg(ap, void *), 16, 8, '0', 0, 0);
-			break;
-		case 's': {
-			const char *s = va_arg(ap, const char *);
-			int len = 0;
-
-			if (!s)
-				s = "(null)";
-			while (s[len])
-				len++;
-			if (!left)
-				while (width-- > len)
-					putc_e9(' ');
-			puts_e9(s);
-			if (left)
-				while (width-- > len)
-					putc_e9(' ');
-			break;
-		}
-		case 'c':
-			putc_e9((char)va_arg(ap, int));
-			break;
-		case 0:
-			return;
-		default:
-			putc_e9(*fmt);
-			break;
-		}
-	}
+	vprintf_e9(fmt, ap);
 }
 
 void tg_printf(const char *fmt, ...)

@@ -17,11 +17,6 @@
 
 static struct checks ck = { .prefix = "acpi" };
 
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port));
-}
-
 static uint32_t get(const uint8_t *p, unsigned n)
 {
 	uint32_t v = 0;

@@ -75,8 +75,6 @@ static struct checks ck = { .prefix = "dma" };
 static uint16_t bm;                /* bus-master I/O base */
 
 static inline void barrier(void) { __asm__ volatile("" ::: "memory"); }
-static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
 
 /* ---- PCI ---- */
 

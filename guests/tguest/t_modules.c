@@ -17,11 +17,6 @@
 
 static struct checks ck = { .prefix = "modules" };
 
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port));
-}
-
 static uint32_t fnv1a(const uint8_t *p, uint32_t n)
 {
 	uint32_t h = 2166136261u;

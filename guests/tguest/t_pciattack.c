@@ -59,8 +59,6 @@ static struct {
 } __attribute__((packed)) prd2[1] __attribute__((aligned(16)));
 static uint8_t sector[512] __attribute__((aligned(512)));
 
-static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
-static inline uint16_t inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 
 /* Latches the IDE function's dword that holds reg in CONFIG_ADDRESS. */
 static void sel(uint32_t reg)

@@ -75,12 +75,13 @@ int safe_rdmsr(uint32_t msr, uint64_t *val);        /* 0, or -1 on #GP */
 int safe_wrmsr(uint32_t msr, uint64_t val);         /* 0, or -1 on #GP */
 int safe_write_cr4(uint32_t val);                   /* 0, or -1 on #GP */
 
-static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
-static inline uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
-static inline uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
-static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" :: "r"(v) : "memory"); }
+/* The tests' short names for lib/x86.h's. */
+static inline void cli(void) { cpu_cli(); }
+static inline void sti(void) { cpu_sti(); }
+static inline void cpu_relax(void) { cpu_pause(); }
+static inline uint32_t read_cr0(void) { return cpu_read_cr0(); }
+static inline uint32_t read_cr4(void) { return cpu_read_cr4(); }
+static inline void write_cr4(uint32_t v) { cpu_write_cr4(v); }
 
 /* ---- 8259 PIC and 8254 PIT (idt.c) ---- */
 void pic_init(void);                     /* ICW1-4: bases 0x20/0x28, cascade on IR2; all masked */

@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the hv.cfg parser (hv/cfg.c, hv/cfg_check.c, hv/fmt.c, the
+ * Fuzz target: the hv.cfg parser (hv/cfg.c, hv/cfg_check.c, lib/fmt.c, the
  * very files the EFI image and tools/hvcfg link). The input is the text of
  * a config. Every accepted config must keep the isolation promises of
  * docs/config.md; every rejected one must name a line of the text in a

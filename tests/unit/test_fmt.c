@@ -1,9 +1,15 @@
-/* Unit tests for hv/fmt.c: the freestanding snprintf of the log and hv.cfg. */
+/*
+ * Unit tests for lib/fmt.c: the formatter of the hv's log and hv.cfg, the
+ * guest OS's console and the test guests. Built twice: as the 64-bit hv
+ * and guest OS divide (test_fmt), and with -DFMT_DIV16 as the 32-bit test
+ * guests do (test_fmt_div16).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <string.h>
+#include <sys/types.h>
 #include <cmocka.h>
 
 #include "fmt.h"
@@ -117,6 +123,75 @@ static void test_vsnprintf(void **state)
 	assert_string_equal(buf, "irq=4");
 }
 
+static void test_upper_hex_and_size_t(void **state)
+{
+	(void)state;
+	expect("DEADBEEF 3f8", "%X %x", 0xdeadbeefu, 0x3f8u);
+	expect("00FF", "%04X", 0xffu);
+	expect("4096 -1", "%zu %zd", (size_t)4096, (ssize_t)-1);
+	expect("FFFFFFFFFFFFFFFF", "%llX", (unsigned long long)UINT64_MAX);
+}
+
+static void test_left_justified_numbers(void **state)
+{
+	(void)state;
+	expect("42   |", "%-5d|", 42);
+	expect("-42  |", "%-5d|", -42);
+	expect("3f8  |", "%-5x|", 0x3f8u);
+	expect("12345678|", "%-4lu|", 12345678ul);
+}
+
+/* Every 64-bit value's decimal and hex digits, through the division by 10 and 16. */
+static void test_64bit_digits(void **state)
+{
+	(void)state;
+	expect("18446744073709551615", "%llu", 18446744073709551615ull);
+	expect("10000000000000000000", "%llu", 10000000000000000000ull);
+	expect("4294967296 4294967295", "%llu %llu", 4294967296ull, 4294967295ull);
+	expect("123456789012345", "%llu", 123456789012345ull);
+	expect("-9223372036854775807", "%lld", -9223372036854775807ll);
+	expect("fedcba9876543210", "%llx", 0xfedcba9876543210ull);
+	expect("100000000", "%llx", 0x100000000ull);
+}
+
+struct sink {
+	char text[64];
+	size_t n;
+};
+
+static void sink_put(void *ctx, char c)
+{
+	struct sink *s = ctx;
+
+	s->text[s->n++] = c;
+}
+
+static size_t sink_format(struct sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static size_t sink_format(struct sink *s, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = fmt_vformat(sink_put, s, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* fmt_vformat gives each character to the callback, in order, and counts them: no NUL. */
+static void test_vformat_callback(void **state)
+{
+	struct sink s = { .n = 0 };
+
+	(void)state;
+	memset(s.text, 'Z', sizeof(s.text));
+	assert_int_equal(sink_format(&s, "guest %s: %d%%", "alpha", 7), 15);
+	assert_int_equal(s.n, 15);
+	assert_memory_equal(s.text, "guest alpha: 7%", 15);
+	assert_int_equal(s.text[15], 'Z');
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test(f)
@@ -128,6 +203,10 @@ int main(void)
 		T(test_percent_sign),
 		T(test_truncates_and_terminates),
 		T(test_vsnprintf),
+		T(test_upper_hex_and_size_t),
+		T(test_left_justified_numbers),
+		T(test_64bit_digits),
+		T(test_vformat_callback),
 	};
 #undef T
 

@@ -100,7 +100,7 @@ int main(const char *args)
 		n = 10000;
 	int me = u_getpid();
 	uint64_t t0 = u_time();
-	klib_snprintf(a, sizeof(a), "consume 0 %lu %d", n, me);
+	fmt_snprintf(a, sizeof(a), "consume 0 %lu %d", n, me);
 	int cons = (int)u_spawn("prodcons", a, 0, 0);
 	if (cons < 0)
 		return 1;
@@ -112,7 +112,7 @@ int main(const char *args)
 		u_printf("prodcons: no shared page or semaphores\n");
 		return 1;
 	}
-	klib_snprintf(a, sizeof(a), "consume 1 %lu %d %u %d %d", n, me, key, empty, full);
+	fmt_snprintf(a, sizeof(a), "consume 1 %lu %d %u %d %d", n, me, key, empty, full);
 	if (u_spawn("prodcons", a, 0, 0) < 0)
 		return 1;
 	pc_report("sem", pc_produce_sem(ring, empty, full, n));

@@ -51,7 +51,7 @@ int main(const char *args)
 	int me = u_getpid();
 	u_printf("rt: %lu%% task set for %lu s (periods 20/50/100 ms)\n", util > 100 ? 120ul : 70ul, secs);
 	for (int i = 0; i < 3; i++) {
-		klib_snprintf(a, sizeof(a), "task %lu %lu %d", set[i].wcet, secs, me);
+		fmt_snprintf(a, sizeof(a), "task %lu %lu %d", set[i].wcet, secs, me);
 		if (u_spawn("rt", a, set[i].period, set[i].wcet) < 0)
 			u_printf("rt: spawn failed\n");
 	}

@@ -24,10 +24,8 @@ int u_printf(const char *fmt, ...)
 	char buf[256];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = klib_vsnprintf(buf, sizeof(buf), fmt, ap);
+	int n = (int)fmt_vsnprintf(buf, sizeof(buf), fmt, ap);     /* at most 255 */
 	va_end(ap);
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
 	u_write(buf, (uint64_t)n);
 	return n;
 }
