@@ -30,7 +30,6 @@
 #define EPTQ_WRITE_DATA 0x182u
 #define GP_INJECTED     0x80000b0du     /* #GP, hardware exception, error code, valid */
 #define NMI_INJECTED    0x80000202u
-#define RFLAGS_IF_BIT   0x200u
 
 static struct vcpu *v;
 
