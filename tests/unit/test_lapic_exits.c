@@ -16,7 +16,9 @@
 #include "cpumodel.h"
 #include "exit.h"
 #include "guest.h"
+#include "irq.h"
 #include "lapic.h"
+#include "pic.h"
 #include "virq.h"
 #include "vmx.h"
 #include "vmxcap.h"
@@ -186,6 +188,35 @@ static void test_ioapic_window_and_pit_on_pin_2(void **state)
 	lapic_pit_edge(g);
 	assert_int_equal(enter(0), 0x80000058u);
 	assert_true(g->lapic.isr[0x58 / 32] & (1u << (0x58 % 32)));
+}
+
+/*
+ * A routed level-triggered device line (IRQ 10) in APIC mode: it reaches
+ * the IOAPIC pin, stays masked at the physical PIC while in service, and
+ * the guest's LAPIC EOI (broadcast to the IOAPIC) deasserts and unmasks it.
+ */
+static void test_routed_level_line_through_the_ioapic(void **state)
+{
+	struct guest *g;
+
+	(void)state;
+	host_teardown();
+	fake_reset();
+	host_boot(HV GA "irqs = 10\n" GB);
+	fake.elcr[1] = 1u << 2;                       /* IRQ 10 level-triggered */
+	g = &hv.guests[0];
+	v = host_vcpu(0);
+	mem_write(VIOAPIC_BASE + VIOAPIC_IOREGSEL, VIOAPIC_REG_RTE + 2 * 10);
+	mem_write(VIOAPIC_BASE + VIOAPIC_IOWIN, 0x6a | VIOAPIC_RTE_LEVEL);
+	hv_irq(PIC_VECTOR_BASE + 10);
+	assert_true(fake.pic_imr[1] & (1u << 2));     /* masked until the guest is done with it */
+	assert_int_equal(enter(0), 0x8000006au);
+	assert_true(g->ioapic.rte[10] & VIOAPIC_RTE_REMOTE_IRR);
+	apic_write(VLAPIC_EOI, 0);
+	assert_false(g->ioapic.rte[10] & VIOAPIC_RTE_REMOTE_IRR);
+	assert_false(g->ioapic.lines & (1u << 10));
+	assert_false(fake.pic_imr[1] & (1u << 2));
+	assert_int_equal(enter(0), 0);                /* nothing again until the device asks */
 }
 
 /* ---- delivery ---------------------------------------------------------------- */
@@ -376,6 +407,7 @@ int main(void)
 		T(test_operand_must_be_the_reported_address),
 		T(test_lapic_off_guest_has_no_apic_page),
 		T(test_ioapic_window_and_pit_on_pin_2),
+		T(test_routed_level_line_through_the_ioapic),
 		T(test_8259_through_lint0_extint),
 		T(test_self_ipis_by_priority_and_eoi),
 		T(test_tpr_masks_and_sets_the_threshold),
