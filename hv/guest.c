@@ -411,4 +411,7 @@ void guest_print_stats(const struct guest *g)
 	if (g->dma_started || g->dma_refusals)
 		log_printf("hv: guest %s DMA: %lu transfers started, %lu refused\n", g->cfg->name,
 			   g->dma_started, g->dma_refusals);
+	if (g->apic.mmio || g->apic.nmis)
+		log_printf("hv: guest %s APIC: %lu xAPIC/IOAPIC accesses emulated, %lu NMIs injected\n",
+			   g->cfg->name, g->apic.mmio, g->apic.nmis);
 }

@@ -296,6 +296,8 @@ static void test_nmi_injection_and_window(void **state)
 	assert_int_equal(enter(0), NMI_INJECTED);
 	assert_false(fake_vmcs_get(CPU_BASED_VM_EXEC_CONTROL) & PROC_NMI_WINDOW_EXITING);
 	assert_int_equal(hv.guests[0].apic.nmis, 1);
+	guest_print_stats(&hv.guests[0]);
+	assert_true(host_log_has("hv: guest a APIC: 1 xAPIC/IOAPIC accesses emulated, 1 NMIs injected"));
 }
 
 /* ---- APIC virtualization (the fake CPU offers it) --------------------------- */
