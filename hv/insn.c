@@ -236,6 +236,24 @@ static enum insn_result insn_mov(const uint8_t *b, unsigned avail, unsigned *pos
 	return INSN_OK;
 }
 
+/* MOVZX / MOVSX r, r/m8 or r/m16 (0F B6, 0F B7, 0F BE, 0F BF); pos is past the 0F. */
+static enum insn_result insn_movx(const uint8_t *b, unsigned avail, unsigned *pos, const struct insn_pfx *p,
+				  enum insn_mode mode, struct insn *in)
+{
+	uint8_t op2;
+
+	if (*pos >= avail)
+		return INSN_SHORT;
+	op2 = b[(*pos)++];
+	if (op2 != 0xb6 && op2 != 0xb7 && op2 != 0xbe && op2 != 0xbf)
+		return INSN_UNKNOWN;
+	in->kind = INSN_MOV_LOAD;
+	in->opsize = (op2 & 1) ? 2 : 1;
+	in->dstsize = insn_opsize(p, mode, false);
+	in->sign_extend = op2 >= 0xbe;
+	return insn_modrm(b, avail, pos, p, mode, in);
+}
+
 enum insn_result insn_decode(const uint8_t *buf, unsigned avail, enum insn_mode mode, struct insn *in)
 {
 	struct insn_pfx p;
@@ -261,10 +279,14 @@ enum insn_result insn_decode(const uint8_t *buf, unsigned avail, enum insn_mode 
 		r = insn_moffs(buf, avail, &pos, op, &p, mode, in);
 	else if (op == 0x88 || op == 0x89 || op == 0x8a || op == 0x8b || op == 0xc6 || op == 0xc7)
 		r = insn_mov(buf, avail, &pos, op, &p, mode, in);
+	else if (op == 0x0f)
+		r = insn_movx(buf, avail, &pos, &p, mode, in);
 	else
 		r = INSN_UNKNOWN;
 	if (r == INSN_OK)
 		in->len = pos;
+	if (r == INSN_OK && !in->dstsize)
+		in->dstsize = in->opsize;
 	/* Bytes missing past the 15th: the instruction is too long, not short. */
 	return r == INSN_SHORT && avail == INSN_MAX_LEN ? INSN_UNKNOWN : r;
 }

@@ -4,7 +4,8 @@
  * after an EPT violation (which reports no instruction length) and to find
  * the segment and address size of INS/OUTS: MOV r/m from and to a
  * register (88, 89, 8A, 8B), MOV r/m from an immediate (C6 /0, C7 /0),
- * MOV with a memory offset (A0-A3), STOS, MOVS, INS and OUTS (AA, AB, A4,
+ * MOV with a memory offset (A0-A3), MOVZX and MOVSX from memory (0F B6,
+ * 0F B7, 0F BE, 0F BF: the forms compilers emit for narrow volatile reads), STOS, MOVS, INS and OUTS (AA, AB, A4,
  * A5, 6C-6F) with their prefixes: operand size (66), address size (67),
  * segment overrides, REP/REPNE, LOCK and, in 64-bit mode, REX. ModRM, SIB,
  * displacements and RIP-relative forms are decoded (SDM "Instruction
@@ -47,7 +48,9 @@ struct insn_mem {
 struct insn {
 	enum insn_kind kind;
 	unsigned len;                /* bytes, prefixes included */
-	unsigned opsize;             /* operand size in bytes: 1, 2, 4, 8 */
+	unsigned opsize;             /* operand size in bytes: 1, 2, 4, 8 (MOVZX/MOVSX: of the memory operand) */
+	unsigned dstsize;            /* MOV from memory: bytes of the register written (MOVZX/MOVSX: wider) */
+	bool sign_extend;            /* MOVSX: the value is sign-extended to dstsize, else zero-extended */
 	unsigned addrsize;           /* address size in bytes: 2, 4, 8 */
 	enum insn_seg seg;           /* segment of the memory operand (MOVS, OUTS: the source) */
 	bool seg_override;           /* a segment prefix chose seg */

@@ -115,18 +115,24 @@ static uint64_t lapic_io_src(struct vcpu *v, const struct insn *in)
 	return lapic_io_get(v, (unsigned)in->reg);
 }
 
-/* A MOV from memory's write of val to its register, as the CPU writes an operand of that size. */
+/*
+ * A MOV (MOVZX, MOVSX) from memory's write of val (the operand's bytes) to
+ * its register, as the CPU writes a register of that size: 8 and 16 bits
+ * merge, 32 zero-extend to 64.
+ */
 static void lapic_io_dst(struct vcpu *v, const struct insn *in, uint64_t val)
 {
 	unsigned n = in->reg_high8 ? (unsigned)in->reg - 4 : (unsigned)in->reg;
 	uint64_t old = lapic_io_get(v, n);
 
+	if (in->sign_extend)                 /* MOVSX: from the operand's size */
+		val = in->opsize == 1 ? (uint64_t)(int64_t)(int8_t)val : (uint64_t)(int64_t)(int16_t)val;
 	if (in->reg_high8)
 		val = (old & ~0xff00ull) | ((val & 0xff) << 8);
-	else if (in->opsize == 1)
+	else if (in->dstsize == 1)
 		val = (old & ~0xffull) | (val & 0xff);
 	else
-		val = insn_reg_write(old, val, in->opsize);
+		val = insn_reg_write(old, val, in->dstsize);
 	lapic_io_set(v, n, val);
 }
 
@@ -176,7 +182,7 @@ static enum exit_action lapic_io_emulate(struct vcpu *v, const struct exit_info 
 		return lapic_io_stop(v, gpa, "the instruction cannot be read", NULL);
 	if (gi.res != INSN_OK || !gi.in.has_mem ||
 	    (gi.in.kind != INSN_MOV_LOAD && gi.in.kind != INSN_MOV_STORE))
-		return lapic_io_stop(v, gpa, "instruction not emulated (MOV to or from memory only)", &gi);
+		return lapic_io_stop(v, gpa, "instruction not emulated (MOV, MOVZX, MOVSX to or from memory only)", &gi);
 	if ((why = lapic_io_check(v, x, &gi, gpa)) != NULL)
 		return lapic_io_stop(v, gpa, why, &gi);
 

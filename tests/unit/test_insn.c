@@ -152,6 +152,38 @@ static void test_a_truncated_instruction_asks_for_more_bytes(void **state)
 		}
 }
 
+/* MOVZX/MOVSX from memory: the memory operand's size, the register's, and the extension. */
+static void test_movzx_and_movsx_from_memory(void **state)
+{
+	static const struct { uint8_t b[8]; unsigned n; enum insn_mode mode; unsigned len, opsize, dstsize; bool sx;
+			      int reg, base; } m[] = {
+		{ { 0x0f, 0xb6, 0x03 }, 3, INSN_MODE32, 3, 1, 4, false, 0, 3 },              /* movzbl (%ebx),%eax */
+		{ { 0x0f, 0xb7, 0x4e, 0x04 }, 4, INSN_MODE32, 4, 2, 4, false, 1, 6 },        /* movzwl 4(%esi),%ecx */
+		{ { 0x66, 0x0f, 0xbe, 0x07 }, 4, INSN_MODE32, 4, 1, 2, true, 0, 7 },         /* movsbw (%edi),%ax */
+		{ { 0x4c, 0x0f, 0xbf, 0x00 }, 4, INSN_MODE64, 4, 2, 8, true, 8, 0 },         /* movswq (%rax),%r8 */
+	};
+	struct insn in;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		assert_int_equal(insn_decode(m[i].b, m[i].n, m[i].mode, &in), INSN_OK);
+		assert_int_equal(in.kind, INSN_MOV_LOAD);
+		assert_int_equal(in.len, m[i].len);
+		assert_int_equal(in.opsize, m[i].opsize);
+		assert_int_equal(in.dstsize, m[i].dstsize);
+		assert_int_equal(in.sign_extend, m[i].sx);
+		assert_int_equal(in.reg, m[i].reg);
+		assert_int_equal(in.mem.base, m[i].base);
+		assert_true(in.has_mem);
+		/* One byte short: more bytes are asked for. */
+		assert_int_equal(insn_decode(m[i].b, m[i].n - 1, m[i].mode, &in), INSN_SHORT);
+	}
+	/* A plain MOV writes a register of its own size. */
+	assert_int_equal(insn_decode((const uint8_t[]){ 0x8b, 0x03 }, 2, INSN_MODE32, &in), INSN_OK);
+	assert_int_equal(in.dstsize, 4);
+	assert_false(in.sign_extend);
+}
+
 static void test_other_instructions_are_not_decoded(void **state)
 {
 	static const uint8_t other[][4] = {
@@ -162,6 +194,8 @@ static void test_other_instructions_are_not_decoded(void **state)
 		{ 0xff, 0x07 },              /* incl (%rdi) */
 		{ 0x87, 0x07 },              /* xchg */
 		{ 0xa9, 0, 0, 0 },           /* test $imm32,%eax */
+		{ 0x0f, 0xb0, 0x07 },        /* cmpxchg %al,(%edi) */
+		{ 0x0f, 0xaf, 0x07 },        /* imul (%edi),%eax */
 	};
 	struct insn in;
 
@@ -251,6 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_form_decodes_with_its_length_and_operands),
 		cmocka_unit_test(test_a_truncated_instruction_asks_for_more_bytes),
+		cmocka_unit_test(test_movzx_and_movsx_from_memory),
 		cmocka_unit_test(test_other_instructions_are_not_decoded),
 		cmocka_unit_test(test_more_than_fifteen_bytes_is_not_an_instruction),
 		cmocka_unit_test(test_rex_is_only_a_prefix_in_64bit_mode),

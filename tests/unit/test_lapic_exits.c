@@ -121,6 +121,14 @@ static void test_xapic_reads_decode_and_complete(void **state)
 	assert_int_equal(mmio(0xfee00030, EPTQ_READ_DATA, "\x8a\x1d\x30\x00\xe0\xfe", 6), EXIT_RESUME);
 	assert_int_equal(v->regs.rbx, 0x1122334455667714ull);
 	assert_int_equal(hv.guests[0].apic.mmio, 5);
+	/* movzbl 0xfee00030,%eax and movsbl 0xfee000f0,%ecx (SVR's low byte, 0xff). */
+	v->regs.rax = ~0ull;
+	assert_int_equal(mmio(0xfee00030, EPTQ_READ_DATA, "\x0f\xb6\x05\x30\x00\xe0\xfe", 7), EXIT_RESUME);
+	assert_int_equal(v->regs.rax, 0x14);
+	assert_int_equal(fake_vmcs_get(GUEST_RIP), RIP0 + 7);
+	v->regs.rcx = 0;
+	assert_int_equal(mmio(0xfee000f0, EPTQ_READ_DATA, "\x0f\xbe\x0d\xf0\x00\xe0\xfe", 7), EXIT_RESUME);
+	assert_int_equal(v->regs.rcx, 0xffffffffull);
 }
 
 static void test_xapic_writes_by_register_and_immediate(void **state)
@@ -151,7 +159,7 @@ static void test_undecodable_access_stops_with_the_bytes(void **state)
 	(void)state;
 	assert_int_equal(mmio(0xfee000b0, EPTQ_WRITE_DATA, "\x01\x05\xb0\x00\xe0\xfe", 6), EXIT_STOPPED);
 	assert_true(host_log_has("EPT violation at GPA 0xfee000b0 (local APIC page) rip 0x100020: "
-				 "instruction not emulated (MOV to or from memory only); bytes 01 05 b0 00 e0 fe"));
+				 "instruction not emulated (MOV, MOVZX, MOVSX to or from memory only); bytes 01 05 b0 00 e0 fe"));
 	assert_int_equal(hv.guests[1].state, GUEST_RUNNABLE);
 }
 
