@@ -174,14 +174,13 @@ struct guest {
 	struct vioapic ioapic;
 	struct guest_apic {
 		bool on;             /* hv.cfg lapic = on */
-		bool dirty;          /* the models changed: the entry path delivers, refreshes the page */
-		bool pending;        /* IRR or an NMI held something at the last entry */
+		bool dirty;          /* the LAPIC changed: the entry path refills the virtual-APIC page */
 		bool page_regs;      /* APIC-register virtualization on: the page shows the registers */
 		uint8_t tpr_threshold;   /* TPR_THRESHOLD as written */
 		uint64_t next;       /* guest TSC of the timer's next IRR bit (UINT64_MAX: none) */
 		void *access_page;   /* APIC-access page (APIC virtualization), per guest */
 		uint64_t nmis;       /* NMIs injected */
-		uint64_t mmio;       /* xAPIC and IOAPIC accesses the hv emulated */
+		uint64_t mmio;       /* xAPIC/IOAPIC accesses that reached the hv (decoded, APIC-write) */
 	} apic;
 
 	/* Scheduling and time. */

@@ -46,7 +46,6 @@ void lapic_reset(struct guest *g)
 	}
 	vioapic_init(&g->ioapic, 0);
 	g->apic.dirty = true;
-	g->apic.pending = false;
 	g->apic.tpr_threshold = 0;
 	g->apic.next = g->apic.on ? vlapic_next_event(&g->lapic) : UINT64_MAX;
 	g->apic.nmis = 0;
@@ -168,7 +167,6 @@ void lapic_finish_entry(struct vcpu *v)
 		g->apic.tpr_threshold = thr;
 	}
 	g->apic.dirty = false;
-	g->apic.pending = irr >= 0 || vlapic_nmi_pending(&g->lapic);
 }
 
 uint64_t lapic_read_cr8(struct guest *g)
