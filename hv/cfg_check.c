@@ -373,3 +373,21 @@ bool cfg_guest_owns_port(const struct cfg_guest *g, uint16_t port)
 			return true;
 	return false;
 }
+
+int cfg_check_cpus(const struct hv_config *c, unsigned ncpus, struct cfg_error *err)
+{
+	struct cfg_parser ps = { .err = err };
+
+	for (int i = 0; i < c->nguests; i++) {
+		const struct cfg_guest *g = &c->guests[i];
+
+		if (g->cpu >= 0 && (unsigned)g->cpu < ncpus)
+			continue;
+		if (ncpus == 1)
+			return cfg_fail(&ps, g->cpu_line ? g->cpu_line : g->line,
+					"cpu %d: this machine has 1 CPU (0)", g->cpu);
+		return cfg_fail(&ps, g->cpu_line ? g->cpu_line : g->line,
+				"cpu %d: this machine has %u CPUs (0..%u)", g->cpu, ncpus, ncpus - 1);
+	}
+	return 0;
+}
