@@ -19,6 +19,7 @@
 #include "hvcfg.h"
 #include "bootmem.h"
 #include "tscfreq.h"
+#include "cpus.h"
 #include "../hv/acpi.h"
 #include "../hv/cpu.h"
 #include "fmt.h"
@@ -250,7 +251,8 @@ static int load_config(EFI_HANDLE image)
 		return -1;
 	}
 	if (cfg_parse(text, size, &boot_info.cfg, &err) < 0 ||
-	    cfg_check_machine_ports(&boot_info.cfg, machine_ports.r, machine_ports.n, &err) < 0) {
+	    cfg_check_machine_ports(&boot_info.cfg, machine_ports.r, machine_ports.n, &err) < 0 ||
+	    cfg_check_cpus(&boot_info.cfg, boot_info.cpus.n, &err) < 0) {
 		Print(L"hv: hv.cfg:%d: error: %a\r\n", err.line, err.msg);
 		return -1;
 	}
@@ -487,7 +489,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		return boot_failed(EFI_UNSUPPORTED);
 	}
 	boot_info.rsdp = find_rsdp();
-	if (find_machine_ports() < 0 || load_config(image) < 0)
+	if (find_machine_ports() < 0 || cpus_find(&boot_info, map_identity) < 0 ||
+	    load_config(image) < 0)
 		return boot_failed(EFI_LOAD_ERROR);
 	/* The guests' files are input like hv.cfg: their errors come before the CPU's. */
 	for (int i = 0; i < boot_info.cfg.nguests; i++)
