@@ -216,13 +216,17 @@ def check_host(cpuinfo=None, kvm_path=KVM_DEV, nested_path=KVM_NESTED, access=os
     return 1, lines
 
 
-CPU_KEY = re.compile(r"^[ \t]*cpu[ \t]*=[ \t]*(0[xX][0-9a-fA-F]+|\d+)", re.M)
+CPU_KEY = re.compile(r"^[ \t]*cpu[ \t]*=[ \t]*(0[xX][0-9a-fA-F]+|\d+)[ \t]*(?:#.*)?$", re.M)
+CFG_MAX_CPUS = 64                                # include/hvcfg.h: cpu = 0..63
 
 
 def config_cpus(config_text):
     """Returns how many CPUs a machine needs for hv.cfg text: the highest
-    `cpu = N` of its guests + 1, or 1 if none names a CPU."""
-    return max([int(n, 0) for n in CPU_KEY.findall(config_text or "")] + [0]) + 1
+    `cpu = N` of its guests + 1, or 1 if none names a CPU. A value hv.cfg
+    refuses (not a number, over 63) counts for nothing: the boot stage
+    reports it."""
+    cpus = [int(n, 0) for n in CPU_KEY.findall(config_text or "")]
+    return max([n for n in cpus if n < CFG_MAX_CPUS] + [0]) + 1
 
 
 def esp_config(esp, run_tool=subprocess.run):

@@ -36,6 +36,12 @@ def test_config_cpus_is_one_without_a_cpu_key_or_a_config():
     assert hvrun.config_cpus("[guest a]\ncmdline = cpu = 5\n") == 1     # a value, not the key
 
 
+def test_values_hv_cfg_refuses_count_for_nothing():
+    assert hvrun.config_cpus("[guest a]\ncpu = 1x\n") == 1
+    assert hvrun.config_cpus("[guest a]\ncpu = 64\n[guest b]\ncpu = 2\n") == 3
+    assert hvrun.config_cpus("[guest a]\ncpu = 1   # the second CPU\n") == 2
+
+
 def test_bochs_gets_cpu_count():
     assert "cpu: model=corei7_haswell_4770, count=2," in hvrun.bochs_config("/o", "/o/esp.img", cpus=2)
     assert "count=1," in hvrun.bochs_config("/o", "/o/esp.img")
