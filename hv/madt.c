@@ -207,6 +207,27 @@ int madt_cpus(const struct boot_madt *m, uint32_t bsp_apic, struct boot_cpus *c)
 	return madt_bsp_first(c, bsp_apic);
 }
 
+int madt_choose_cpus(const struct boot_cpus *mp, const struct boot_madt *m, uint32_t here,
+		     struct boot_cpus *out, char *err, size_t errlen)
+{
+	if (mp) {
+		*out = *mp;
+	} else if (m->found && m->ncpus) {
+		if (madt_cpus(m, here, out) < 0)
+			return madt_fail(err, errlen, "the ACPI MADT does not list the boot CPU "
+					 "(APIC ID %u)", here);
+	} else {
+		memset(out, 0, sizeof(*out));
+		out->source = BOOT_CPUS_ASSUMED;
+		out->n = 1;
+		out->apic_id[0] = here;
+	}
+	if (!out->n || out->apic_id[0] != here)
+		return madt_fail(err, errlen, "the boot stage runs on APIC ID %u, but the BSP is "
+				 "APIC ID %u", here, out->apic_id[0]);
+	return 0;
+}
+
 static const char *madt_source_name(uint32_t source)
 {
 	switch (source) {

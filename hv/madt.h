@@ -37,6 +37,17 @@ int madt_bsp_first(struct boot_cpus *c, uint32_t bsp_apic);
 /* Fills c from the processors of the MADT m with the BSP first. Returns 0, or -1 as madt_bsp_first. */
 int madt_cpus(const struct boot_madt *m, uint32_t bsp_apic, struct boot_cpus *c);
 
+/*
+ * Chooses the machine's CPU list *out: mp (the list from MP Services, BSP
+ * first) if mp is not NULL, else the enabled processors of the MADT m if
+ * it lists any (BSP first), else the boot CPU alone (BOOT_CPUS_ASSUMED).
+ * here is the APIC ID of the CPU running the boot stage, which must be
+ * the BSP. Returns 0, or -1 with err naming the cause (the MADT does not
+ * list the boot CPU, the BSP is another CPU).
+ */
+int madt_choose_cpus(const struct boot_cpus *mp, const struct boot_madt *m, uint32_t here,
+		     struct boot_cpus *out, char *err, size_t errlen);
+
 /* Writes "2 (APIC IDs 0, 1; BSP 0) from MP Services" for c into buf. */
 void madt_describe_cpus(const struct boot_cpus *c, char *buf, size_t len);
 

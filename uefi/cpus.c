@@ -166,29 +166,18 @@ static void cpus_say_madt(const struct boot_madt *m)
 
 int cpus_find(struct boot_info *bi, acpi_map_fn map)
 {
-	uint32_t here = cpus_this_apic_id();
+	struct boot_cpus mp;
 	char line[200];
 	int rc;
 
 	if (cpus_read_madt(bi, map) < 0)
 		return -1;
-	rc = cpus_from_mp_services(&bi->cpus);
+	rc = cpus_from_mp_services(&mp);
 	if (rc < 0)
 		return -1;
-	if (rc == 0 && bi->madt.found && bi->madt.ncpus) {
-		if (madt_cpus(&bi->madt, here, &bi->cpus) < 0) {
-			cpus_say("hv: the ACPI MADT does not list the boot CPU (APIC ID %u)", here);
-			return -1;
-		}
-	} else if (rc == 0) {
-		memset(&bi->cpus, 0, sizeof(bi->cpus));
-		bi->cpus.source = BOOT_CPUS_ASSUMED;
-		bi->cpus.n = 1;
-		bi->cpus.apic_id[0] = here;
-	}
-	if (bi->cpus.apic_id[0] != here) {
-		cpus_say("hv: the boot stage runs on APIC ID %u, but the BSP is APIC ID %u",
-			 here, bi->cpus.apic_id[0]);
+	if (madt_choose_cpus(rc ? &mp : NULL, &bi->madt, cpus_this_apic_id(), &bi->cpus,
+			     line, sizeof(line)) < 0) {
+		cpus_say("hv: %s", line);
 		return -1;
 	}
 	madt_describe_cpus(&bi->cpus, line, sizeof(line));

@@ -329,6 +329,49 @@ static void test_cpu_list_puts_the_bsp_first(void **state)
 	assert_string_equal(line, "2 (APIC IDs");
 }
 
+/* MP Services win over the MADT; the MADT over nothing; the BSP must be the boot CPU. */
+static void test_choice_of_the_cpu_source(void **state)
+{
+	struct boot_cpus mp = { .source = BOOT_CPUS_MP_SERVICES, .n = 2, .apic_id = { 0, 1 }, .disabled = 1 };
+	struct boot_cpus c;
+
+	(void)state;
+	madt_start(0xfee00000);
+	lapic(0, 0, 1);
+	lapic(1, 1, 1);
+	lapic(2, 2, 1);
+	seal();
+	assert_int_equal(parse(), 0);
+	assert_int_equal(madt_choose_cpus(&mp, &madt, 0, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.source, BOOT_CPUS_MP_SERVICES);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.disabled, 1);
+
+	assert_int_equal(madt_choose_cpus(NULL, &madt, 1, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.source, BOOT_CPUS_MADT);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.apic_id[0], 1);
+
+	assert_int_equal(madt_choose_cpus(NULL, &madt, 7, &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "the ACPI MADT does not list the boot CPU (APIC ID 7)");
+
+	assert_int_equal(madt_choose_cpus(&mp, &madt, 1, &c, err, sizeof(err)), -1);
+	assert_string_equal(err, "the boot stage runs on APIC ID 1, but the BSP is APIC ID 0");
+
+	memset(&madt, 0, sizeof(madt));              /* no MADT (OVMF under Bochs), no MP Services */
+	assert_int_equal(madt_choose_cpus(NULL, &madt, 5, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.source, BOOT_CPUS_ASSUMED);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.apic_id[0], 5);
+
+	madt_start(0xfee00000);                       /* a MADT with no enabled CPU: the boot CPU alone */
+	lapic(0, 0, 0);
+	seal();
+	assert_int_equal(parse(), 0);
+	assert_int_equal(madt_choose_cpus(NULL, &madt, 0, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.source, BOOT_CPUS_ASSUMED);
+}
+
 /* ---- found through the RSDP, as the boot stage does --------------------- */
 
 #define FAKE_BASE 0x7fe00000ull
@@ -448,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_and_limits),
 		cmocka_unit_test(test_more_cpus_than_kept_are_counted),
 		cmocka_unit_test(test_cpu_list_puts_the_bsp_first),
+		cmocka_unit_test(test_choice_of_the_cpu_source),
 		cmocka_unit_test(test_found_through_the_rsdp),
 		cmocka_unit_test(test_the_guests_madt_reads_back),
 	};
