@@ -203,6 +203,7 @@ int madt_cpus(const struct boot_madt *m, uint32_t bsp_apic, struct boot_cpus *c)
 	memset(c, 0, sizeof(*c));
 	c->source = BOOT_CPUS_MADT;
 	c->n = m->ncpus;
+	c->beyond = m->cpus_beyond;
 	memcpy(c->apic_id, m->apic_id, sizeof(c->apic_id));
 	return madt_bsp_first(c, bsp_apic);
 }

@@ -106,7 +106,7 @@ struct boot_cpus {
 	uint32_t n;                /* 1..BOOT_MAX_CPUS */
 	uint32_t apic_id[BOOT_MAX_CPUS];
 	uint32_t disabled;         /* processors the firmware lists but that are disabled or unhealthy */
-	uint32_t reserved;
+	uint32_t beyond;           /* usable processors past the first BOOT_MAX_CPUS (not kept) */
 };
 
 struct boot_info {

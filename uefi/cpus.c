@@ -113,8 +113,12 @@ static int cpus_from_mp_services(struct boot_cpus *c)
 				 (unsigned long)i, (unsigned long)st);
 			return -1;
 		}
-		if ((info.status_flag & want) != want || c->n == BOOT_MAX_CPUS) {
+		if ((info.status_flag & want) != want) {
 			c->disabled++;
+			continue;
+		}
+		if (c->n == BOOT_MAX_CPUS) {
+			c->beyond++;
 			continue;
 		}
 		if (info.status_flag & PROCESSOR_AS_BSP_BIT)
@@ -181,11 +185,13 @@ int cpus_find(struct boot_info *bi, acpi_map_fn map)
 		return -1;
 	}
 	madt_describe_cpus(&bi->cpus, line, sizeof(line));
+	cpus_say("hv: CPUs: %s", line);
 	if (bi->cpus.disabled)
-		cpus_say("hv: CPUs: %s; %u more listed but disabled or unhealthy", line,
+		cpus_say("hv: %u more CPU(s) listed but disabled or unhealthy: not used",
 			 bi->cpus.disabled);
-	else
-		cpus_say("hv: CPUs: %s", line);
+	if (bi->cpus.beyond)
+		cpus_say("hv: %u more CPU(s) past the first %d: not used", bi->cpus.beyond,
+			 BOOT_MAX_CPUS);
 	cpus_say_madt(&bi->madt);
 	return 0;
 }

@@ -284,6 +284,8 @@ static void test_duplicates_and_limits(void **state)
 
 static void test_more_cpus_than_kept_are_counted(void **state)
 {
+	struct boot_cpus c;
+
 	(void)state;
 	madt_start(0xfee00000);
 	for (unsigned i = 0; i < BOOT_MAX_CPUS + 6; i++)
@@ -293,6 +295,9 @@ static void test_more_cpus_than_kept_are_counted(void **state)
 	assert_int_equal(madt.ncpus, BOOT_MAX_CPUS);
 	assert_int_equal(madt.apic_id[BOOT_MAX_CPUS - 1], BOOT_MAX_CPUS - 1);
 	assert_int_equal(madt.cpus_beyond, 6);
+	assert_int_equal(madt_choose_cpus(NULL, &madt, 0, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.n, BOOT_MAX_CPUS);
+	assert_int_equal(c.beyond, 6);
 }
 
 static void test_cpu_list_puts_the_bsp_first(void **state)
