@@ -166,6 +166,9 @@ static void cpus_say_madt(const struct boot_madt *m)
 	cpus_say("hv: MADT: local APICs at 0x%lx, %u I/O APIC(s), %u interrupt source override(s)%s",
 		 (unsigned long)m->lapic_addr, m->nioapic, m->niso,
 		 m->flags & 1 ? ", 8259 pair present (PCAT_COMPAT)" : "");
+	for (uint32_t i = 0; i < m->nioapic; i++)
+		cpus_say("hv: IOAPIC ID %u at 0x%x, GSIs from %u", m->ioapic[i].id, m->ioapic[i].addr,
+			 m->ioapic[i].gsi_base);
 }
 
 int cpus_find(struct boot_info *bi, acpi_map_fn map)

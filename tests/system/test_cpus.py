@@ -2,7 +2,9 @@
 `cpu: count=2` the boot stage learns the CPUs from UEFI's MP Services (OVMF
 under Bochs has no ACPI tables), the hv logs them, a guest placed on CPU 1
 runs on CPU 0 until the application processors run guests, and a config
-naming a CPU the machine lacks is refused at its line. Two Bochs boots."""
+naming a CPU the machine lacks is refused at its line. Two Bochs boots.
+Under QEMU (TCG: no VT-x, but the boot stage runs up to its CPU check) the
+MADT's interrupt controllers are read from the firmware's real tables."""
 
 import hvtest
 
@@ -44,3 +46,17 @@ def test_a_cpu_the_machine_lacks_is_refused_naming_the_line(tmp_path):
     assert "hv: hv.cfg:8: error: cpu 2: this machine has 2 CPUs (0..1)" in run.com1, run.com1
     assert "hv: boot stage failed, returning to the firmware" in run.com1, run.com1
     assert run.log == "" or "hv: nanokernel started" not in run.log, run
+
+
+def test_qemu_publishes_a_madt_the_boot_stage_reads(tmp_path):
+    """QEMU's pc machine, -smp 2: MP Services give the CPUs, the MADT one
+    IOAPIC and QEMU's five interrupt source overrides; cpu = 2 is refused
+    before the CPU check (which TCG, without VT-x, fails)."""
+    config = TWO_ON_TWO_CPUS.replace("cpu     = 1", "cpu     = 2")
+    run = hvtest.boot(tmp_path, config, backend="tcg", timeout=180, cpus=2)
+    assert run.status == hvtest.hvrun.STATUS_BOOT_FAILED, run.com1[-3000:]
+    assert "hv: CPUs: 2 (APIC IDs 0, 1; BSP 0) from MP Services" in run.com1, run.com1[-3000:]
+    assert ("hv: MADT: local APICs at 0xfee00000, 1 I/O APIC(s), 5 interrupt source "
+            "override(s), 8259 pair present (PCAT_COMPAT)") in run.com1, run.com1[-3000:]
+    assert "hv: IOAPIC ID 0 at 0xfec00000, GSIs from 0" in run.com1, run.com1[-3000:]
+    assert "hv: hv.cfg:8: error: cpu 2: this machine has 2 CPUs (0..1)" in run.com1, run.com1[-3000:]
