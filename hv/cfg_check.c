@@ -391,3 +391,16 @@ int cfg_check_cpus(const struct hv_config *c, unsigned ncpus, struct cfg_error *
 	}
 	return 0;
 }
+
+unsigned cfg_shares_overcommit_one_cpu(const struct hv_config *c)
+{
+	unsigned named = 0, unnamed = 0;
+
+	for (int i = 0; i < c->nguests; i++) {
+		named += c->guests[i].share_permille;
+		unnamed += !c->guests[i].share_permille;
+	}
+	if (named > 1000 || (unnamed && named + 10 * unnamed > 1000))
+		return named + 10 * unnamed;
+	return 0;
+}

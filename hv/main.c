@@ -63,6 +63,9 @@ static void hv_log_machine(const struct boot_info *bi)
 	for (uint32_t i = 0; i < m->niso; i++)
 		log_printf("hv: interrupt source override: bus %u IRQ %u -> GSI %u, flags 0x%x\n",
 			   m->iso[i].bus, m->iso[i].source, m->iso[i].gsi, m->iso[i].flags);
+	bool elsewhere = false;
+	unsigned ask;
+
 	for (int i = 0; i < bi->cfg.nguests; i++) {
 		const struct cfg_guest *g = &bi->cfg.guests[i];
 
@@ -70,7 +73,12 @@ static void hv_log_machine(const struct boot_info *bi)
 			log_printf("hv: guest %s: cpu = %d (hv.cfg line %u), but the hv does not start "
 				   "application processors yet: it runs on CPU 0\n",
 				   g->name, g->cpu, g->cpu_line);
+		elsewhere |= g->cpu > 0;
 	}
+	ask = cfg_shares_overcommit_one_cpu(&bi->cfg);
+	if (elsewhere && ask)
+		log_printf("hv: the shares of the guests, all on CPU 0, ask for %u.%u%% of it: "
+			   "not every share is guaranteed\n", ask / 10, ask % 10);
 }
 
 void hv_init(struct boot_info *bi)

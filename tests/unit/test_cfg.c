@@ -544,6 +544,21 @@ static void test_cpu_the_machine_lacks_is_refused_at_its_line(void **state)
 	assert_int_equal(cfg_check_cpus(&cfg, 1, &err), 0);
 }
 
+static void test_shares_on_two_cpus_overcommit_one(void **state)
+{
+	(void)state;
+	/* 80% on cpu 0 and 80% on cpu 1: each CPU is fine, one CPU is not. */
+	expect_ok(GUEST_A "share = 80%\n" GUEST_B "cpu = 1\nshare = 80%\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 1600);
+	/* 100% named leaves nothing for the guest without a share; 99% leaves it 1%. */
+	expect_ok(GUEST_A "share = 100%\n" GUEST_B "cpu = 1\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 1010);
+	expect_ok(GUEST_A "share = 99%\n" GUEST_B "cpu = 1\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 0);
+	expect_ok(GUEST_A "share = 50%\n" GUEST_B "cpu = 1\nshare = 50%\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 0);
+}
+
 static void test_error_irq_given_to_two_guests(void **state)
 {
 	(void)state;
@@ -992,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_error_module_syntax),
 		cmocka_unit_test(test_acpi_key),
 		cmocka_unit_test(test_cpu_the_machine_lacks_is_refused_at_its_line),
+		cmocka_unit_test(test_shares_on_two_cpus_overcommit_one),
 		cmocka_unit_test(test_error_acpi_guest_owning_its_pm_ports),
 	};
 
