@@ -1,8 +1,9 @@
 /*
  * The boot stage: the only code that calls UEFI. It checks the paging mode,
  * finds the ports that act on the whole machine (ACPI FADT, the PM
- * function's PCI bases), reads \hv.cfg and refuses it if it grants one of
- * them, reads the guest images (and a Linux guest's initrd) from the ESP,
+ * function's PCI bases) and the CPUs (MP Services, the MADT: uefi/cpus.c),
+ * reads \hv.cfg and refuses it if it grants one of those ports or names a
+ * CPU the machine lacks, reads the guest images (and a Linux guest's initrd) from the ESP,
  * reads each Multiboot guest's modules, gives each guest its RAM and loads
  * it there (Multiboot or Linux boot protocol, hv/guestload.c), checks the CPU, reserves the hv's heap, finds the TSC
  * frequency, exits boot services and hands a struct boot_info to hv_main.
@@ -10,6 +11,7 @@
  * Every failure here prints one line naming the cause and returns to the
  * firmware: nothing has been taken over yet. The decisions are pure
  * functions with host unit tests: hv/acpi.c (machine-wide ports),
+ * hv/madt.c (the MADT, the CPU list),
  * uefi/bootmem.c (memory map, paging mode), uefi/tscfreq.c (TSC source).
  */
 #include <efi.h>
