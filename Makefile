@@ -63,8 +63,10 @@ deps:
 $(BUILD)/unit:
 	mkdir -p $@
 
+# The unit tests build in parallel, one job per CPU (they are many, and independent).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
 unit: deps-quiet
-	@$(MAKE) --no-print-directory $(UNIT_TESTS)
+	@$(MAKE) --no-print-directory -j$(NPROC) $(UNIT_TESTS)
 	@fail=0; for t in $(UNIT_TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail
 
 systest: all

@@ -286,21 +286,57 @@ static uint64_t acpi_root(uint64_t rsdp_pa, acpi_map_fn map, void *ctx, struct a
 	return acpi_get(r + 16, 4);
 }
 
+/* Maps and checks the RSDT or XSDT the RSDP lists. Returns it (*len bytes, *entry: 4 or 8) or NULL + err. */
+static const uint8_t *acpi_sdt(uint64_t rsdp_pa, acpi_map_fn map, void *ctx, struct acpi_ports *p,
+			       uint32_t *len, unsigned *entry)
+{
+	uint64_t root = acpi_root(rsdp_pa, map, ctx, p, entry);
+	const char *sig = *entry == 8 ? "XSDT" : "RSDT";
+	const uint8_t *t;
+
+	if (!root)
+		return NULL;
+	t = acpi_map_table(root, sig, ACPI_SDT_MAX, map, ctx, p, len);
+	if (t && acpi_sum(t, *len)) {
+		acpi_fail(p, "%s checksum bad", sig);
+		return NULL;
+	}
+	return t;
+}
+
+const void *acpi_find_table(uint64_t rsdp_pa, const char *sig, uint32_t max, acpi_map_fn map,
+			    void *ctx, struct acpi_ports *p, uint32_t *len)
+{
+	unsigned entry = 4;
+	uint32_t sdt_len;
+	const uint8_t *t;
+
+	p->err[0] = 0;
+	t = acpi_sdt(rsdp_pa, map, ctx, p, &sdt_len, &entry);
+	if (!t)
+		return NULL;
+	for (uint32_t off = SDT_HEADER; off + entry <= sdt_len; off += entry) {
+		uint64_t pa = entry == 8 ? acpi_get64(t + off) : acpi_get(t + off, 4);
+		const uint8_t *h = pa ? map(ctx, pa, SDT_HEADER) : NULL;
+
+		if (pa && !h) {
+			acpi_fail(p, "table at 0x%lx is not readable", (unsigned long)pa);
+			return NULL;
+		}
+		if (h && acpi_sig(h, sig, 4))
+			return acpi_map_table(pa, sig, max, map, ctx, p, len);
+	}
+	return NULL;
+}
+
 int acpi_rsdp_ports(uint64_t rsdp_pa, acpi_map_fn map, void *ctx, struct acpi_ports *p)
 {
 	unsigned entry = 4;
-	uint64_t root = acpi_root(rsdp_pa, map, ctx, p, &entry);
-	const char *sig = entry == 8 ? "XSDT" : "RSDT";
-	const uint8_t *t;
 	uint32_t len;
+	const uint8_t *t = acpi_sdt(rsdp_pa, map, ctx, p, &len, &entry);
 
-	if (!root)
-		return -1;
-	t = acpi_map_table(root, sig, ACPI_SDT_MAX, map, ctx, p, &len);
 	if (!t)
 		return -1;
-	if (acpi_sum(t, len))
-		return acpi_fail(p, "%s checksum bad", sig);
 	for (uint32_t off = SDT_HEADER; off + entry <= len; off += entry) {
 		uint64_t pa = entry == 8 ? acpi_get64(t + off) : acpi_get(t + off, 4);
 

@@ -58,6 +58,16 @@ int acpi_fadt_ports(const void *fadt, uint64_t avail, struct acpi_ports *p);
 int acpi_rsdp_ports(uint64_t rsdp_pa, acpi_map_fn map, void *ctx, struct acpi_ports *p);
 
 /*
+ * Finds the table with signature sig (4 characters, e.g. "APIC" for the
+ * MADT) that the RSDT or XSDT of the RSDP at rsdp_pa lists. Returns the
+ * whole table (*len bytes, at most max), or NULL: p->err empty when no
+ * table has that signature, else naming what on the way is unreadable or
+ * malformed. The table's own checksum is the caller's to check.
+ */
+const void *acpi_find_table(uint64_t rsdp_pa, const char *sig, uint32_t max, acpi_map_fn map,
+			    void *ctx, struct acpi_ports *p, uint32_t *len);
+
+/*
  * Adds the enabled I/O ranges of the power-management functions found on
  * PCI bus 0: PIIX4 PM (8086:7113: PMBA, SMBus base), ICH9 LPC (8086:2918:
  * PMBASE, GPIOBASE) and ICH9 SMBus (8086:2930). The firmware sets these

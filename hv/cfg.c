@@ -370,6 +370,7 @@ static int cfg_set_cpu(struct cfg_parser *ps, struct cfg_str v)
 	if (cfg_parse_ranged(ps, v, "cpu", 0, CFG_MAX_CPUS - 1, &n) < 0)
 		return -1;
 	ps->guest->cpu = (int)n;
+	ps->guest->cpu_line = (uint16_t)ps->line;
 	return 0;
 }
 

@@ -373,3 +373,34 @@ bool cfg_guest_owns_port(const struct cfg_guest *g, uint16_t port)
 			return true;
 	return false;
 }
+
+int cfg_check_cpus(const struct hv_config *c, unsigned ncpus, struct cfg_error *err)
+{
+	struct cfg_parser ps = { .err = err };
+
+	for (int i = 0; i < c->nguests; i++) {
+		const struct cfg_guest *g = &c->guests[i];
+
+		if (g->cpu >= 0 && (unsigned)g->cpu < ncpus)
+			continue;
+		if (ncpus == 1)
+			return cfg_fail(&ps, g->cpu_line ? g->cpu_line : g->line,
+					"cpu %d: this machine has 1 CPU (0)", g->cpu);
+		return cfg_fail(&ps, g->cpu_line ? g->cpu_line : g->line,
+				"cpu %d: this machine has %u CPUs (0..%u)", g->cpu, ncpus, ncpus - 1);
+	}
+	return 0;
+}
+
+unsigned cfg_shares_overcommit_one_cpu(const struct hv_config *c)
+{
+	unsigned named = 0, unnamed = 0;
+
+	for (int i = 0; i < c->nguests; i++) {
+		named += c->guests[i].share_permille;
+		unnamed += !c->guests[i].share_permille;
+	}
+	if (named > 1000 || (unnamed && named + 10 * unnamed > 1000))
+		return named + 10 * unnamed;
+	return 0;
+}

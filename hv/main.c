@@ -9,6 +9,7 @@
 #include "guest.h"
 #include "irq.h"
 #include "log.h"
+#include "madt.h"
 #include "mem.h"
 #include "sched.h"
 #include "setup.h"
@@ -39,6 +40,47 @@ static void hv_mask_pic(void)
 	outb(0xa1, 0xff);
 }
 
+/*
+ * Logs the CPUs and the interrupt controllers the boot stage found, and
+ * each guest that hv.cfg places on a CPU the hv does not run yet.
+ */
+static void hv_log_machine(const struct boot_info *bi)
+{
+	const struct boot_madt *m = &bi->madt;
+	char line[200];
+
+	madt_describe_cpus(&bi->cpus, line, sizeof(line));
+	log_printf("hv: CPUs: %s\n", line);
+	if (!m->found)
+		log_printf("hv: no ACPI MADT: LAPIC and IOAPIC at their architectural addresses "
+			   "(0xfee00000, 0xfec00000), the 8259 pair\n");
+	else
+		log_printf("hv: MADT: local APICs at 0x%lx%s\n", m->lapic_addr,
+			   m->flags & 1 ? ", an 8259 pair (PCAT_COMPAT)" : "");
+	for (uint32_t i = 0; i < m->nioapic; i++)
+		log_printf("hv: IOAPIC ID %u at 0x%x, GSIs from %u\n", m->ioapic[i].id,
+			   m->ioapic[i].addr, m->ioapic[i].gsi_base);
+	for (uint32_t i = 0; i < m->niso; i++)
+		log_printf("hv: interrupt source override: bus %u IRQ %u -> GSI %u, flags 0x%x\n",
+			   m->iso[i].bus, m->iso[i].source, m->iso[i].gsi, m->iso[i].flags);
+	bool elsewhere = false;
+	unsigned ask;
+
+	for (int i = 0; i < bi->cfg.nguests; i++) {
+		const struct cfg_guest *g = &bi->cfg.guests[i];
+
+		if (g->cpu > 0)
+			log_printf("hv: guest %s: cpu = %d (hv.cfg line %u), but the hv does not start "
+				   "application processors yet: it runs on CPU 0\n",
+				   g->name, g->cpu, g->cpu_line);
+		elsewhere |= g->cpu > 0;
+	}
+	ask = cfg_shares_overcommit_one_cpu(&bi->cfg);
+	if (elsewhere && ask)
+		log_printf("hv: the shares of the guests, all on CPU 0, ask for %u.%u%% of it: "
+			   "not every share is guaranteed\n", ask / 10, ask % 10);
+}
+
 void hv_init(struct boot_info *bi)
 {
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
@@ -50,6 +92,7 @@ void hv_init(struct boot_info *bi)
 	log_init(hv_log_port(&bi->cfg));
 	log_printf("hv: nanokernel started: %d guest(s), TSC %lu kHz (%s), heap %lu KiB at 0x%lx\n",
 		   bi->cfg.nguests, bi->tsc_hz / 1000, bi->tsc_source, bi->heap_bytes >> 10, bi->heap_base);
+	hv_log_machine(bi);
 	hv.bi = bi;
 	hv.tsc_hz = bi->tsc_hz;
 	hv.vmcheck = bi->cfg.vmcheck;

@@ -13,8 +13,11 @@
 #include "hvcfg.h"
 
 #define BOOT_INFO_MAGIC    0x4f464e49544f4f42ull   /* "BOOTINFO" */
-#define BOOT_INFO_VERSION  4u
+#define BOOT_INFO_VERSION  5u
 #define BOOT_TSC_SOURCE_MAX 48
+#define BOOT_MAX_CPUS      64     /* = CFG_MAX_CPUS: hv.cfg's cpu = 0..63 */
+#define BOOT_MAX_IOAPICS   8
+#define BOOT_MAX_ISOS      24     /* interrupt source overrides: at most one per ISA IRQ, with room */
 
 /* A pristine copy of a Multiboot module file, for restarts. */
 struct boot_module {
@@ -52,6 +55,60 @@ enum boot_mem_type {
 	BOOT_MEM_HV = 4,           /* the hv's image, heap and guest RAM */
 };
 
+/* How the boot stage learnt the machine's CPUs (enum boot_cpu_source). */
+enum boot_cpu_source {
+	BOOT_CPUS_ASSUMED = 0,     /* neither MP Services nor a MADT: the boot CPU alone */
+	BOOT_CPUS_MP_SERVICES = 1, /* PI's EFI_MP_SERVICES_PROTOCOL (OVMF) */
+	BOOT_CPUS_MADT = 2,        /* the ACPI MADT's enabled processor entries */
+};
+
+/* An I/O APIC, from a MADT "I/O APIC Structure". */
+struct boot_ioapic {
+	uint32_t id;
+	uint32_t addr;             /* its register page, physical */
+	uint32_t gsi_base;         /* global system interrupt of its pin 0 */
+	uint32_t reserved;
+};
+
+/* A MADT "Interrupt Source Override Structure": ISA IRQ source is GSI gsi. */
+struct boot_iso {
+	uint8_t bus;               /* 0: ISA */
+	uint8_t source;            /* the ISA IRQ */
+	uint16_t flags;            /* MPS INTI flags: polarity bits 1:0, trigger mode bits 3:2 */
+	uint32_t gsi;
+};
+
+/*
+ * The physical interrupt controllers a MADT describes (ACPI specification,
+ * "Multiple APIC Description Table (MADT)"). found = 0: the machine has no
+ * MADT (OVMF under Bochs), and the rest is zero.
+ */
+struct boot_madt {
+	uint32_t found;
+	uint32_t flags;            /* MADT flags: bit 0 PCAT_COMPAT (an 8259 pair is present) */
+	uint64_t lapic_addr;       /* the local APICs' page (a LAPIC address override wins) */
+	uint32_t ncpus;            /* enabled processor entries (local APIC and x2APIC) */
+	uint32_t nioapic;
+	uint32_t niso;
+	uint32_t cpus_beyond;      /* enabled processors past the first BOOT_MAX_CPUS (not kept) */
+	uint32_t apic_id[BOOT_MAX_CPUS];   /* in table order */
+	struct boot_ioapic ioapic[BOOT_MAX_IOAPICS];
+	struct boot_iso iso[BOOT_MAX_ISOS];
+};
+
+/*
+ * The machine's usable CPUs (enabled and healthy). CPU index i in hv.cfg's
+ * `cpu = i` is apic_id[i]; index 0 is always the boot processor (the BSP),
+ * the others follow in the firmware's order.
+ */
+struct boot_cpus {
+	uint32_t source;           /* enum boot_cpu_source */
+	uint32_t n;                /* 1..BOOT_MAX_CPUS */
+	uint32_t apic_id[BOOT_MAX_CPUS];
+	uint32_t disabled;         /* processors the firmware lists but that are disabled or unhealthy */
+	uint32_t beyond;           /* usable processors past the first BOOT_MAX_CPUS (not kept) */
+};
+
 struct boot_info {
 	uint64_t magic;
 	uint32_t version;
@@ -64,6 +121,9 @@ struct boot_info {
 	uint64_t max_phys;         /* highest RAM address + 1, over every descriptor of the map */
 	uint64_t wall_unix;        /* wall-clock time at boot (Unix seconds, UTC), 0 if unknown */
 	char tsc_source[BOOT_TSC_SOURCE_MAX];   /* "cpuid 0x15", "calibrated ...": for the log */
+
+	struct boot_cpus cpus;     /* the CPUs, found before ExitBootServices */
+	struct boot_madt madt;     /* the interrupt controllers, when there is a MADT */
 
 	struct hv_config cfg;
 	struct boot_guest guests[CFG_MAX_GUESTS];

@@ -72,6 +72,7 @@ struct cfg_guest {
 	char cmdline[CFG_CMDLINE_MAX];
 	uint64_t mem_bytes;             /* guest RAM, from guest-physical 0 */
 	int cpu;                        /* physical CPU index; 0 if not given */
+	uint16_t cpu_line;              /* line of the cpu key, 0 if none */
 	uint16_t share_permille;        /* CPU share, per mille of the period; 0: not given */
 	uint16_t share_line;            /* line of the share key, 0 if none */
 	struct cfg_range ports[CFG_MAX_PORTS];
@@ -156,6 +157,23 @@ struct cfg_machine_range {
 int cfg_check_machine_ports(const struct hv_config *c,
 			    const struct cfg_machine_range *r, int n,
 			    struct cfg_error *err);
+
+/*
+ * Checks that every guest's cpu is one of the ncpus CPUs of this machine
+ * (found at boot: MP Services or the ACPI MADT). Returns 0; or -1 with
+ * *err naming the cpu line of the first guest, in hv.cfg order, that names
+ * another ("cpu 2: this machine has 2 CPUs (0..1)").
+ */
+int cfg_check_cpus(const struct hv_config *c, unsigned ncpus, struct cfg_error *err);
+
+/*
+ * The shares of every guest of c as if all ran on one CPU (as they do
+ * until the hv starts the application processors): returns 0 if they add
+ * up to at most 100% and leave at least 1% for each guest without one,
+ * else what they ask for in per mille (the named shares + 10 for each
+ * guest without one). hv.cfg's own check is per cpu.
+ */
+unsigned cfg_shares_overcommit_one_cpu(const struct hv_config *c);
 
 /* Returns the config name of one enum cfg_device bit ("com1"), or "?". */
 const char *cfg_device_name(uint32_t dev);

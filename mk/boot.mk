@@ -13,3 +13,7 @@ $(BUILD)/unit/$(1): tests/unit/$(1).c uefi/$(2).c uefi/$(2).h include/boot_info.
 endef
 $(eval $(call boot_unit_test,test_tscfreq,tscfreq))
 $(eval $(call boot_unit_test,test_bootmem,bootmem))
+
+# The MADT parser and the boot CPU list (issue 11): fixtures written in the test.
+$(eval $(call unit_test,test_madt,tests/unit/test_madt.c hv/madt.c hv/acpi.c hv/acpitab.c lib/fmt.c))
+$(BUILD)/unit/test_madt: hv/madt.h hv/acpi.h hv/acpitab.h include/boot_info.h

@@ -49,6 +49,7 @@ $(eval $(call fuzz_target,vpit,hv/vpit.c))
 $(eval $(call fuzz_target,vcmos,hv/vcmos.c))
 $(eval $(call fuzz_target,vlapic,hv/vlapic.c))
 $(eval $(call fuzz_target,vioapic,hv/vioapic.c))
+$(eval $(call fuzz_target,madt,hv/madt.c lib/fmt.c))
 
 # Deferred: mk files read after this one (platform.mk, vuart.mk, ...) add targets too.
 FUZZ_BINS = $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)

@@ -216,6 +216,31 @@ def check_host(cpuinfo=None, kvm_path=KVM_DEV, nested_path=KVM_NESTED, access=os
     return 1, lines
 
 
+CPU_KEY = re.compile(r"^[ \t]*cpu[ \t]*=[ \t]*(0[xX][0-9a-fA-F]+|\d+)[ \t]*(?:#.*)?$", re.M)
+CFG_MAX_CPUS = 64                                # include/hvcfg.h: cpu = 0..63
+
+
+def config_cpus(config_text):
+    """Returns how many CPUs a machine needs for hv.cfg text: the highest
+    `cpu = N` of its guests + 1, or 1 if none names a CPU. A value hv.cfg
+    refuses (not a number, over 63) counts for nothing: the boot stage
+    reports it."""
+    cpus = [int(n, 0) for n in CPU_KEY.findall(config_text or "")]
+    return max([n for n in cpus if n < CFG_MAX_CPUS] + [0]) + 1
+
+
+def esp_config(esp, run_tool=subprocess.run):
+    """Returns the text of \\hv.cfg on the ESP image esp (mtools), or "" if it has none."""
+    r = run_tool(["mtype", "-i", esp, "::/hv.cfg"], stdout=subprocess.PIPE,
+                 stderr=subprocess.DEVNULL)
+    return r.stdout.decode("utf-8", "replace") if r.returncode == 0 else ""
+
+
+def cpus_line(cpus, why):
+    """The run's line naming the machine's CPUs."""
+    return "run: %d CPU%s (%s)" % (cpus, "" if cpus == 1 else "s", why)
+
+
 def bochs_config(out, esp, cpus=1, megs=512, ips=200000000, ata1=None):
     """Returns the text of a bochsrc for the image esp, logs under out.
     ata1: a disk image for the secondary IDE channel's master (ports 0x170,
@@ -253,7 +278,7 @@ def bochs_command(out):
             "-rc", os.path.join(out, "dbg.rc")]
 
 
-def qemu_command(out, esp, kvm=True, megs=1024):
+def qemu_command(out, esp, kvm=True, megs=1024, cpus=1):
     """Returns the QEMU command line (KVM with nested VT-x, or TCG). The
     machine is "pc" (i440fx, PIIX3): the platform the Bochs backend has, so
     the ESP disk sits behind the PIIX IDE bus master that ide0 guests use."""
@@ -265,14 +290,16 @@ def qemu_command(out, esp, kvm=True, megs=1024):
            "-serial", "file:%s" % os.path.join(out, "com1.txt"),
            "-debugcon", "file:%s" % os.path.join(out, "e9.log"),
            "-global", "isa-debugcon.iobase=0xe9",
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+           "-smp", str(cpus)]
     if kvm:
         cmd[1:1] = ["-enable-kvm", "-cpu", "host,+vmx"]
     return cmd
 
 
-def prepare(backend, out, esp):
-    """Writes what the backend needs into out; returns (command, stdout file)."""
+def prepare(backend, out, esp, cpus=1):
+    """Writes what the backend needs into out, for a machine of cpus CPUs;
+    returns (command, stdout file)."""
     os.makedirs(out, exist_ok=True)
     for name in ("com1.txt", "e9.log", "bochs.log"):
         path = os.path.join(out, name)
@@ -285,12 +312,13 @@ def prepare(backend, out, esp):
         os.unlink(disk + ".lock")
     if backend == "bochs":
         with open(os.path.join(out, "bochsrc"), "w") as f:
-            f.write(bochs_config(out, disk))
+            f.write(bochs_config(out, disk, cpus=cpus))
         with open(os.path.join(out, "dbg.rc"), "w") as f:
             f.write("c\n")
         return bochs_command(out), os.path.join(out, "e9.log")
     shutil.copyfile(OVMF_VARS, os.path.join(out, "OVMF_VARS.fd"))
-    return qemu_command(out, disk, kvm=(backend == "qemu")), os.path.join(out, "emulator.out")
+    return (qemu_command(out, disk, kvm=(backend == "qemu"), cpus=cpus),
+            os.path.join(out, "emulator.out"))
 
 
 def read_text(path):
@@ -405,14 +433,18 @@ def stop(proc):
             proc.wait()
 
 
-def run(backend, esp, out, timeout=300, stream=None):
+def run(backend, esp, out, timeout=300, stream=None, cpus=None):
     """Boots esp under backend; returns the batch status. Logs stay in out.
 
     stream, if given, is called with each new line of output as it appears.
+    cpus: the machine's CPU count; by default what the ESP's hv.cfg uses
+    (config_cpus).
     """
     out = os.path.abspath(out)
     esp = os.path.abspath(esp)
-    cmd, stdout_path = prepare(backend, out, esp)
+    if cpus is None:
+        cpus = config_cpus(esp_config(esp))
+    cmd, stdout_path = prepare(backend, out, esp, cpus)
     with open(os.path.join(out, "command.txt"), "w") as f:
         f.write(" ".join(cmd) + "\n")
     with open(stdout_path, "wb") as so:
@@ -556,6 +588,8 @@ def main(argv=None):
                         "kernel and its initramfs); repeatable")
     p.add_argument("--out", default="build/run", help="folder for logs and the image copy")
     p.add_argument("--timeout", type=int, default=600, help="seconds before the run is stopped")
+    p.add_argument("--cpus", type=int, help="CPUs of the machine (default: the highest cpu "
+                   "in hv.cfg + 1, so every guest's CPU exists)")
     p.add_argument("--batch", action="store_true",
                    help="print nothing while running; exit with the hv's status")
     p.add_argument("--layout", choices=["auto", "columns", "lines"], default="auto",
@@ -584,6 +618,13 @@ def main(argv=None):
             guests += linux_guest_files(f.read(), args.file) + args.file
         subprocess.run(["tools/mkesp", esp, args.config] + guests, check=True)
     print("run: " + why, flush=True)
+    cpus = args.cpus
+    if cpus is None:
+        cpus = config_cpus(esp_config(esp))
+        print(cpus_line(cpus, "the highest cpu in hv.cfg is %d" % (cpus - 1) if cpus > 1
+                        else "hv.cfg places every guest on CPU 0"), flush=True)
+    else:
+        print(cpus_line(cpus, "--cpus"), flush=True)
     print("run: logs in %s/ (e9.log: hv log and guest consoles, com1.txt: firmware and serial)"
           % args.out, flush=True)
     width = shutil.get_terminal_size((80, 24)).columns
@@ -595,7 +636,7 @@ def main(argv=None):
         stream = Columns(width, lambda line: print(line, flush=True))
     else:
         stream = Lines(lambda line: print(line, flush=True))
-    status = run(backend, esp, args.out, args.timeout, stream)
+    status = run(backend, esp, args.out, args.timeout, stream, cpus)
     said = channel_lines(read_bytes(os.path.join(args.out, "emulator.out")))
     if status == STATUS_EMULATOR_DIED and backend != "bochs" and said:
         print("run: the emulator stopped by itself; it said (emulator.out):", flush=True)

@@ -1,8 +1,9 @@
 /*
  * The boot stage: the only code that calls UEFI. It checks the paging mode,
  * finds the ports that act on the whole machine (ACPI FADT, the PM
- * function's PCI bases), reads \hv.cfg and refuses it if it grants one of
- * them, reads the guest images (and a Linux guest's initrd) from the ESP,
+ * function's PCI bases) and the CPUs (MP Services, the MADT: uefi/cpus.c),
+ * reads \hv.cfg and refuses it if it grants one of those ports or names a
+ * CPU the machine lacks, reads the guest images (and a Linux guest's initrd) from the ESP,
  * reads each Multiboot guest's modules, gives each guest its RAM and loads
  * it there (Multiboot or Linux boot protocol, hv/guestload.c), checks the CPU, reserves the hv's heap, finds the TSC
  * frequency, exits boot services and hands a struct boot_info to hv_main.
@@ -10,6 +11,7 @@
  * Every failure here prints one line naming the cause and returns to the
  * firmware: nothing has been taken over yet. The decisions are pure
  * functions with host unit tests: hv/acpi.c (machine-wide ports),
+ * hv/madt.c (the MADT, the CPU list),
  * uefi/bootmem.c (memory map, paging mode), uefi/tscfreq.c (TSC source).
  */
 #include <efi.h>
@@ -19,6 +21,7 @@
 #include "hvcfg.h"
 #include "bootmem.h"
 #include "tscfreq.h"
+#include "cpus.h"
 #include "../hv/acpi.h"
 #include "../hv/cpu.h"
 #include "fmt.h"
@@ -250,7 +253,8 @@ static int load_config(EFI_HANDLE image)
 		return -1;
 	}
 	if (cfg_parse(text, size, &boot_info.cfg, &err) < 0 ||
-	    cfg_check_machine_ports(&boot_info.cfg, machine_ports.r, machine_ports.n, &err) < 0) {
+	    cfg_check_machine_ports(&boot_info.cfg, machine_ports.r, machine_ports.n, &err) < 0 ||
+	    cfg_check_cpus(&boot_info.cfg, boot_info.cpus.n, &err) < 0) {
 		Print(L"hv: hv.cfg:%d: error: %a\r\n", err.line, err.msg);
 		return -1;
 	}
@@ -487,7 +491,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		return boot_failed(EFI_UNSUPPORTED);
 	}
 	boot_info.rsdp = find_rsdp();
-	if (find_machine_ports() < 0 || load_config(image) < 0)
+	if (find_machine_ports() < 0 || cpus_find(&boot_info, map_identity) < 0 ||
+	    load_config(image) < 0)
 		return boot_failed(EFI_LOAD_ERROR);
 	/* The guests' files are input like hv.cfg: their errors come before the CPU's. */
 	for (int i = 0; i < boot_info.cfg.nguests; i++)

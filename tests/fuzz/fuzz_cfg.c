@@ -4,6 +4,8 @@
  * a config. Every accepted config must keep the isolation promises of
  * docs/config.md; every rejected one must name a line of the text in a
  * printable, terminated message; the same text must give the same result.
+ * A machine with as many CPUs as the config uses takes it, one fewer
+ * refuses it at the right cpu line (cfg_check_cpus).
  */
 #include <string.h>
 
@@ -241,6 +243,36 @@ static void check_memory_limit(const struct hv_config *c)
 	FUZZ_CHECK(fuzz_str(err.msg, CFG_MSG_MAX, "memory message") > 0, "empty message");
 }
 
+/*
+ * cfg_check_cpus: a machine of highest cpu + 1 CPUs takes the config; one
+ * CPU fewer refuses it at the cpu line of the first guest over the count.
+ */
+static void check_cpus(const struct hv_config *c, const struct text *t)
+{
+	struct cfg_error err;
+	int i, top = 0;
+
+	for (i = 0; i < c->nguests; i++) {
+		if (c->guests[i].cpu_line)
+			check_line(t, c->guests[i].cpu_line, "cpu", NULL);
+		else
+			FUZZ_CHECK(c->guests[i].cpu == 0, "cpu %d without a cpu line", c->guests[i].cpu);
+		top = c->guests[i].cpu > top ? c->guests[i].cpu : top;
+	}
+	FUZZ_CHECK(cfg_check_cpus(c, (unsigned)top + 1, &err) == 0, "%d CPUs refused", top + 1);
+	FUZZ_CHECK(cfg_check_cpus(c, CFG_MAX_CPUS, &err) == 0, "%d CPUs refused", CFG_MAX_CPUS);
+	if (!top)
+		return;
+	memset(&err, 0x55, sizeof(err));
+	FUZZ_CHECK(cfg_check_cpus(c, (unsigned)top, &err) == -1, "cpu %d on %d CPUs accepted",
+		   top, top);
+	for (i = 0; c->guests[i].cpu < top; i++)
+		;
+	FUZZ_CHECK(err.line == c->guests[i].cpu_line, "cpu error at line %d, want %d", err.line,
+		   c->guests[i].cpu_line);
+	FUZZ_CHECK(fuzz_str(err.msg, CFG_MSG_MAX, "cpu message") > 0, "empty message");
+}
+
 static void check_accepted(const struct hv_config *c, const struct text *t)
 {
 	int i, j;
@@ -256,6 +288,7 @@ static void check_accepted(const struct hv_config *c, const struct text *t)
 			check_pair(&c->guests[j], &c->guests[i]);
 	}
 	check_memory_limit(c);
+	check_cpus(c, t);
 }
 
 /* A refusal names a line of the text in a printable, terminated message. */

@@ -57,11 +57,13 @@ def guest_images():
     return imgs
 
 
-def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None, files=None):
+def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None, files=None,
+         cpus=None):
     """Boots the hv with config (hv.cfg text) under backend; returns a Run.
     ata1: bytes of a disk for the secondary IDE channel's master (Bochs),
     written to the run's ata1.img. files: {name: bytes} put on the ESP as
-    \\guests\\name beside the guest images (Multiboot modules)."""
+    \\guests\\name beside the guest images (Multiboot modules). cpus: the
+    machine's CPU count; by default the highest cpu in config + 1."""
     out = str(tmp_path)
     extra = []
     for name, data in (files or {}).items():
@@ -78,5 +80,5 @@ def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None, fi
     subprocess.run([os.path.join(ROOT, "tools/mkesp"), esp, cfg] + guest_images() + extra,
                    check=True, cwd=ROOT,
                    env=dict(os.environ, EFI=os.path.join(ROOT, "build/BOOTX64.EFI")))
-    status = hvrun.run(backend, esp, out, timeout)
+    status = hvrun.run(backend, esp, out, timeout, cpus=cpus)
     return Run(out, status)

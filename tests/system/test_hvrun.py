@@ -206,7 +206,7 @@ def fake_run(tmp_path, monkeypatch, shown, script):
     the line layout into shown; returns (status, seconds)."""
     body = FAKE_EMULATOR % os.path.dirname(__file__) + "\n".join(l.strip() for l in script.split("\n"))
     cmd = [sys.executable, "-c", body]
-    monkeypatch.setattr(hvrun, "prepare", lambda backend, out, esp: (cmd, os.path.join(out, "emulator.out")))
+    monkeypatch.setattr(hvrun, "prepare", lambda backend, out, esp, cpus=1: (cmd, os.path.join(out, "emulator.out")))
     t0 = time.monotonic()
     status = hvrun.run("bochs", str(tmp_path / "esp.img"), str(tmp_path), timeout=30,
                        stream=hvrun.Lines(shown.append))
@@ -243,7 +243,7 @@ def test_columns_show_escape_sequences_visibly():
 
 
 def test_main_shows_what_the_emulator_said_when_it_stopped_by_itself(tmp_path, monkeypatch, capsys):
-    def fake(backend, esp, out, timeout, stream):
+    def fake(backend, esp, out, timeout, stream, cpus=1):
         (tmp_path / "emulator.out").write_bytes(b"qemu-system-x86_64: failed to initialize kvm\x1b[2J\n")
         return hvrun.STATUS_EMULATOR_DIED
     monkeypatch.setattr(hvrun, "run", fake)

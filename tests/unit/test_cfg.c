@@ -525,6 +525,40 @@ static void test_machine_ranges_not_granted_pass(void **state)
 	assert_int_equal(cfg_check_machine_ports(&cfg, acpi_ranges, 0, &err), 0);
 }
 
+static void test_cpu_the_machine_lacks_is_refused_at_its_line(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A "cpu = 1\n" GUEST_B "cpu = 2\n");
+	assert_int_equal(cfg.guests[0].cpu_line, 4);
+	assert_int_equal(cfg_check_cpus(&cfg, 3, &err), 0);
+	assert_int_equal(cfg_check_cpus(&cfg, 2, &err), -1);
+	assert_int_equal(err.line, 8);
+	assert_string_equal(err.msg, "cpu 2: this machine has 2 CPUs (0..1)");
+	/* The first guest in hv.cfg order that names a missing CPU is named. */
+	assert_int_equal(cfg_check_cpus(&cfg, 1, &err), -1);
+	assert_int_equal(err.line, 4);
+	assert_string_equal(err.msg, "cpu 1: this machine has 1 CPU (0)");
+	/* No cpu key: CPU 0, which every machine has. */
+	expect_ok(GUEST_A GUEST_B);
+	assert_int_equal(cfg.guests[1].cpu_line, 0);
+	assert_int_equal(cfg_check_cpus(&cfg, 1, &err), 0);
+}
+
+static void test_shares_on_two_cpus_overcommit_one(void **state)
+{
+	(void)state;
+	/* 80% on cpu 0 and 80% on cpu 1: each CPU is fine, one CPU is not. */
+	expect_ok(GUEST_A "share = 80%\n" GUEST_B "cpu = 1\nshare = 80%\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 1600);
+	/* 100% named leaves nothing for the guest without a share; 99% leaves it 1%. */
+	expect_ok(GUEST_A "share = 100%\n" GUEST_B "cpu = 1\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 1010);
+	expect_ok(GUEST_A "share = 99%\n" GUEST_B "cpu = 1\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 0);
+	expect_ok(GUEST_A "share = 50%\n" GUEST_B "cpu = 1\nshare = 50%\n");
+	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 0);
+}
+
 static void test_error_irq_given_to_two_guests(void **state)
 {
 	(void)state;
@@ -1009,6 +1043,8 @@ int main(void)
 		cmocka_unit_test(test_module_limits),
 		cmocka_unit_test(test_error_module_syntax),
 		cmocka_unit_test(test_acpi_key),
+		cmocka_unit_test(test_cpu_the_machine_lacks_is_refused_at_its_line),
+		cmocka_unit_test(test_shares_on_two_cpus_overcommit_one),
 		cmocka_unit_test(test_error_acpi_guest_owning_its_pm_ports),
 		cmocka_unit_test(test_lapic_key_defaults_on_and_turns_off),
 		cmocka_unit_test(test_lapic_access_key),

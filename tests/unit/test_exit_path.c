@@ -25,8 +25,6 @@
 #define GP_INJECTED  (0x80000000u | (3u << 8) | (1u << 11) | EXC_GP)
 #define UD_INJECTED  (0x80000000u | (3u << 8) | EXC_UD)
 #define DB_INJECTED  (0x80000000u | (3u << 8) | EXC_DB)
-#define AR_CODE64    0xa09bu          /* present DPL 0 accessed code, L = 1 */
-#define AR_CODE32    0xc09bu
 
 static struct vcpu *v;
 
@@ -65,14 +63,7 @@ static void enter_long_mode(bool cs_l)
 {
 	uint64_t cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
 
-	fake_vmcs_set(CR0_READ_SHADOW, cr0);
-	fake_vmcs_set(GUEST_CR0, cr0);
-	fake_vmcs_set(CR4_READ_SHADOW, CR4_PAE);
-	fake_vmcs_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
-	fake_vmcs_set(GUEST_CR3, 0x10000);
-	fake_vmcs_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
-	fake_vmcs_set(VM_ENTRY_CONTROLS, fake_vmcs_get(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE_GUEST);
-	fake_vmcs_set(GUEST_CS_AR_BYTES, cs_l ? AR_CODE64 : AR_CODE32);
+	host_long_mode(cr0, 0x10000, cs_l);
 	host_assert_entry_ok();
 }
 

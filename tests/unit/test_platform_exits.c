@@ -21,7 +21,6 @@
 #define GA   "[guest a]\nimage = \\a.elf\nmemory = 4M\n"
 #define GB   "[guest b]\nimage = \\b.elf\nmemory = 4M\n"
 #define RIP0 0x100020u
-#define AR_CODE64 0xa09bu
 
 /* EPT violation qualification: write, linear address valid, access to the translation. */
 #define EPTQ_WRITE_DATA 0x182u
@@ -182,14 +181,7 @@ static void test_64bit_mov_into_the_hole(void **state)
 	memcpy(ram(0x10000), &e[0], 8);
 	memcpy(ram(0x11000), &e[1], 8);
 	memcpy(ram(0x12000), &pde, 8);                             /* 0-2 MiB identity */
-	fake_vmcs_set(CR0_READ_SHADOW, cr0);
-	fake_vmcs_set(GUEST_CR0, cr0);
-	fake_vmcs_set(CR4_READ_SHADOW, CR4_PAE);
-	fake_vmcs_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
-	fake_vmcs_set(GUEST_CR3, 0x10000);
-	fake_vmcs_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
-	fake_vmcs_set(VM_ENTRY_CONTROLS, fake_vmcs_get(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE_GUEST);
-	fake_vmcs_set(GUEST_CS_AR_BYTES, AR_CODE64);
+	host_long_mode(cr0, 0x10000, true);
 	assert_int_equal(rom_write(0xa0000, "\x48\x89\x07", 3), EXIT_RESUME);
 	assert_int_equal(fake_vmcs_get(GUEST_RIP), RIP0 + 3);
 	assert_int_equal(hv.guests[0].rom_writes, 8);

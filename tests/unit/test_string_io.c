@@ -21,7 +21,6 @@
 #define PF_INJECTED  (0x80000000u | (3u << 8) | (1u << 11) | EXC_PF)
 #define GP_INJECTED  (0x80000000u | (3u << 8) | (1u << 11) | EXC_GP)
 #define DB_INJECTED  (0x80000000u | (3u << 8) | EXC_DB)
-#define AR_CODE64    0xa09bu
 #define RIP0         0x100020u
 
 /* Exit qualification of an I/O instruction. */
@@ -283,14 +282,7 @@ static void long_mode_identity_4m(void)
 	memcpy(ram(0x11000), &e[1], 8);
 	e[0] = 0x000000 | 0x83, e[1] = 0x200000 | 0x83;
 	memcpy(ram(0x12000), e, 16);
-	fake_vmcs_set(CR0_READ_SHADOW, cr0);
-	fake_vmcs_set(GUEST_CR0, cr0);
-	fake_vmcs_set(CR4_READ_SHADOW, CR4_PAE);
-	fake_vmcs_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
-	fake_vmcs_set(GUEST_CR3, 0x10000);
-	fake_vmcs_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
-	fake_vmcs_set(VM_ENTRY_CONTROLS, fake_vmcs_get(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE_GUEST);
-	fake_vmcs_set(GUEST_CS_AR_BYTES, AR_CODE64);
+	host_long_mode(cr0, 0x10000, true);
 }
 
 static void test_64bit_rep_outsb_through_the_guest_page_tables(void **state)
@@ -342,7 +334,7 @@ static void test_user_ins_into_a_supervisor_page_faults_with_u(void **state)
 	long_mode_identity_4m();
 	memcpy(ram(0x12008), &pde, 8);
 	fake_vmcs_set(GUEST_CS_SELECTOR, 0x1b);
-	fake_vmcs_set(GUEST_CS_AR_BYTES, AR_CODE64 | 0x60);       /* DPL 3 */
+	fake_vmcs_set(GUEST_CS_AR_BYTES, HOST_AR_CODE64 | 0x60);       /* DPL 3 */
 	fake_vmcs_set(GUEST_SS_SELECTOR, 0x23);
 	fake_vmcs_set(GUEST_SS_AR_BYTES, 0xc0f3);                 /* DPL 3: CPL 3 */
 	/* The upper levels allow user access (bit 2); the 2 MiB page does not. */

@@ -186,6 +186,18 @@ void host_script(struct fake_exit e)
 	fake_run.script[fake_run.nscript++] = e;
 }
 
+void host_long_mode(uint64_t cr0, uint64_t cr3, bool cs_l)
+{
+	fake_vmcs_set(CR0_READ_SHADOW, cr0);
+	fake_vmcs_set(GUEST_CR0, cr0);
+	fake_vmcs_set(CR4_READ_SHADOW, CR4_PAE);
+	fake_vmcs_set(GUEST_CR4, CR4_PAE | CR4_VMXE);
+	fake_vmcs_set(GUEST_CR3, cr3);
+	fake_vmcs_set(GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	fake_vmcs_set(VM_ENTRY_CONTROLS, fake_vmcs_get(VM_ENTRY_CONTROLS) | ENTRY_IA32E_MODE_GUEST);
+	fake_vmcs_set(GUEST_CS_AR_BYTES, cs_l ? HOST_AR_CODE64 : HOST_AR_CODE32);
+}
+
 void host_assert_entry_ok(void)
 {
 	const char *rule = fake_vmcheck();

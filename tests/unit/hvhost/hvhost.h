@@ -146,6 +146,18 @@ void host_script(struct fake_exit e);
 /* Fails the cmocka test, naming the rule, if the current VMCS breaks an SDM entry check. */
 void host_assert_entry_ok(void);
 
+/* CS access rights: present, DPL 0, accessed code; 64-bit (L = 1) or 32-bit (D = 1). */
+#define HOST_AR_CODE64 0xa09bu
+#define HOST_AR_CODE32 0xc09bu
+
+/*
+ * Puts the current VMCS (guest 0's after host_boot) in IA-32e mode as after
+ * the guest's own switch: CR0 = cr0 (PE and PG among them), CR4.PAE,
+ * CR3 = cr3, EFER.LME|LMA, the IA-32e mode entry control, and CS in 64-bit
+ * mode (cs_l) or compatibility mode. The page tables are the caller's.
+ */
+void host_long_mode(uint64_t cr0, uint64_t cr3, bool cs_l);
+
 /* Runs the hv's run loop until the script is used up or the hv ends. Returns true if the hv ended. */
 bool host_run(void);
 
