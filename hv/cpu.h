@@ -193,14 +193,6 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 #define CR4_PKE  (1ull << 22)
 #define CR4_CET  (1ull << 23)
 
-#define RFLAGS_CF  (1ull << 0)
-#define RFLAGS_FIXED (1ull << 1)
-#define RFLAGS_TF  (1ull << 8)
-#define RFLAGS_IF  (1ull << 9)
-#define RFLAGS_DF  (1ull << 10)
-#define RFLAGS_VM  (1ull << 17)
-#define RFLAGS_RF  (1ull << 16)
-
 #define DEBUGCTL_BTF (1ull << 1)     /* IA32_DEBUGCTL: single-step on branches */
 
 #define EFER_SCE   (1ull << 0)

@@ -19,7 +19,15 @@ struct cpuid_regs { uint32_t eax, ebx, ecx, edx; };
 /* The operand of LGDT/LIDT/SGDT/SIDT: a 32-bit base in 32-bit code, 64-bit in 64-bit code. */
 struct __attribute__((packed)) desc_ptr { uint16_t limit; unsigned long base; };
 
-#define RFLAGS_IF_BIT (1ul << 9)
+/* RFLAGS bits (SDM Vol. 1 "EFLAGS Register"). */
+#define RFLAGS_CF  (1ull << 0)
+#define RFLAGS_FIXED (1ull << 1)
+#define RFLAGS_TF  (1ull << 8)
+#define RFLAGS_IF  (1ull << 9)
+#define RFLAGS_DF  (1ull << 10)
+#define RFLAGS_VM  (1ull << 17)
+#define RFLAGS_RF  (1ull << 16)
+
 
 #ifdef HOST_TEST
 

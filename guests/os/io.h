@@ -12,6 +12,6 @@ static inline void cpu_invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" : : 
 
 /* Saves IF and disables interrupts; pair with cpu_irq_restore. */
 static inline uint64_t cpu_irq_save(void) { uint64_t f = cpu_read_rflags(); cpu_cli(); return f; }
-static inline void cpu_irq_restore(uint64_t f) { if (f & RFLAGS_IF_BIT) cpu_sti(); }
+static inline void cpu_irq_restore(uint64_t f) { if (f & RFLAGS_IF) cpu_sti(); }
 
 #endif

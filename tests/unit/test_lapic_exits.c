@@ -83,7 +83,7 @@ static void apic_write(uint32_t off, uint32_t val) { mem_write(VLAPIC_DEFAULT_BA
 /* The entry path with interrupts on and no blocking: returns what it injected (0: nothing). */
 static uint32_t enter(uint32_t interruptibility)
 {
-	fake_vmcs_set(GUEST_RFLAGS, 0x2 | RFLAGS_IF_BIT);
+	fake_vmcs_set(GUEST_RFLAGS, 0x2 | RFLAGS_IF);
 	fake_vmcs_set(GUEST_INTERRUPTIBILITY_INFO, interruptibility);
 	fake_vmcs_set(VM_ENTRY_INTR_INFO, 0);
 	fake_vmcs_set(IDT_VECTORING_INFO, 0);
