@@ -11,6 +11,7 @@
 #include "log.h"
 #include "madt.h"
 #include "mem.h"
+#include "percpu.h"
 #include "sched.h"
 #include "setup.h"
 #include "tracer.h"
@@ -83,6 +84,7 @@ static void hv_log_machine(const struct boot_info *bi)
 
 void hv_init(struct boot_info *bi)
 {
+	percpu_enter(0, bi->cpus.n ? bi->cpus.apic_id[0] : 0);
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
 	    bi->size != sizeof(*bi)) {
 		log_init(COM1);

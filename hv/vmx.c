@@ -5,6 +5,7 @@
  * Operation" and "VM Entries" are the reference.
  */
 #include "vmx.h"
+#include "percpu.h"
 #include "cpu.h"
 #include "cpumodel.h"
 #include "log.h"
@@ -243,7 +244,7 @@ static void vmx_write_host_state(struct vcpu *v)
 	vmcs_write16(HOST_GS_SELECTOR, 0);
 	vmcs_write16(HOST_TR_SELECTOR, 0x18);
 	vmcs_writenat(HOST_FS_BASE, 0);
-	vmcs_writenat(HOST_GS_BASE, 0);
+	vmcs_writenat(HOST_GS_BASE, (uint64_t)(uintptr_t)this_pcpu());  /* hv/percpu.h */
 	vmcs_writenat(HOST_TR_BASE, setup_tss_base());
 	vmcs_writenat(HOST_GDTR_BASE, gdtr.base);
 	vmcs_writenat(HOST_IDTR_BASE, idtr.base);
