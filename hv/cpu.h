@@ -27,7 +27,9 @@ struct cpu_fixup {
 	uint64_t resume;             /* where to go on if it faults */
 	uint32_t vector;             /* vector taken + 1, 0 if none */
 };
-extern struct cpu_fixup cpu_fixup;
+
+/* Each CPU's struct cpu_fixup is at this offset of its struct pcpu, through the GS base (hv/percpu.h). */
+#define CPU_FIXUP_GS "16"
 
 #ifdef HOST_TEST
 
@@ -53,14 +55,14 @@ void cpu_halt_forever(void) __attribute__((noreturn));
  */
 #define CPU_ARMED(insn, ...)                                                   \
 	"lea 1f(%%rip), %%r11\n\t"                                             \
-	"mov %%r11, cpu_fixup(%%rip)\n\t"                                      \
+	"mov %%r11, %%gs:" CPU_FIXUP_GS "\n\t"                                 \
 	"lea 2f(%%rip), %%r11\n\t"                                             \
-	"mov %%r11, cpu_fixup+8(%%rip)\n\t"                                    \
-	"movl $0, cpu_fixup+16(%%rip)\n"                                       \
+	"mov %%r11, %%gs:" CPU_FIXUP_GS "+8\n\t"                               \
+	"movl $0, %%gs:" CPU_FIXUP_GS "+16\n"                                  \
 	"1:\t" insn "\n"                                                       \
 	"2:\n\t"                                                               \
-	"movq $0, cpu_fixup(%%rip)\n\t"                                        \
-	"movl cpu_fixup+16(%%rip), %0"
+	"movq $0, %%gs:" CPU_FIXUP_GS "\n\t"                                   \
+	"movl %%gs:" CPU_FIXUP_GS "+16, %0"
 
 /* WRMSR that may fault: returns 0, or the vector + 1 (#GP: 14) it raised. */
 static inline int cpu_wrmsr_safe(uint32_t msr, uint64_t v)

@@ -128,6 +128,7 @@ struct sched_share {
 
 struct guest {
 	int id;
+	unsigned cpu;                /* the CPU it runs on, for its whole life (hv/smp.c) */
 	const struct cfg_guest *cfg;
 	struct boot_guest *boot;
 	enum guest_state state;
@@ -205,7 +206,6 @@ struct hv {
 	uint64_t tsc_hz;
 	uint64_t slice_tsc;          /* time slice in TSC ticks, from [hv] timeslice_us */
 	uint64_t period_tsc;         /* CPU-share period in TSC ticks, from [hv] period_us */
-	uint64_t idle_tsc;           /* TSC spent halted with every guest idle */
 	uint64_t start_tsc;
 	unsigned maxphyaddr;         /* physical-address width (CPUID 0x80000008) */
 	bool vmcheck;                /* [hv] vmcheck = on: check the VMCS before every entry */

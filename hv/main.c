@@ -14,6 +14,7 @@
 #include "percpu.h"
 #include "sched.h"
 #include "setup.h"
+#include "smp.h"
 #include "tracer.h"
 #include "virq.h"
 #include "vmx.h"
@@ -41,10 +42,7 @@ static void hv_mask_pic(void)
 	outb(0xa1, 0xff);
 }
 
-/*
- * Logs the CPUs and the interrupt controllers the boot stage found, and
- * each guest that hv.cfg places on a CPU the hv does not run yet.
- */
+/* Logs the CPUs and the interrupt controllers the boot stage found. */
 static void hv_log_machine(const struct boot_info *bi)
 {
 	const struct boot_madt *m = &bi->madt;
@@ -64,27 +62,11 @@ static void hv_log_machine(const struct boot_info *bi)
 	for (uint32_t i = 0; i < m->niso; i++)
 		log_printf("hv: interrupt source override: bus %u IRQ %u -> GSI %u, flags 0x%x\n",
 			   m->iso[i].bus, m->iso[i].source, m->iso[i].gsi, m->iso[i].flags);
-	bool elsewhere = false;
-	unsigned ask;
-
-	for (int i = 0; i < bi->cfg.nguests; i++) {
-		const struct cfg_guest *g = &bi->cfg.guests[i];
-
-		if (g->cpu > 0)
-			log_printf("hv: guest %s: cpu = %d (hv.cfg line %u), but the hv does not start "
-				   "application processors yet: it runs on CPU 0\n",
-				   g->name, g->cpu, g->cpu_line);
-		elsewhere |= g->cpu > 0;
-	}
-	ask = cfg_shares_overcommit_one_cpu(&bi->cfg);
-	if (elsewhere && ask)
-		log_printf("hv: the shares of the guests, all on CPU 0, ask for %u.%u%% of it: "
-			   "not every share is guaranteed\n", ask / 10, ask % 10);
 }
 
 void hv_init(struct boot_info *bi)
 {
-	percpu_enter(0, bi->cpus.n ? bi->cpus.apic_id[0] : 0);
+	percpu_boot(bi->cpus.n ? bi->cpus.apic_id[0] : 0);
 	if (bi->magic != BOOT_INFO_MAGIC || bi->version != BOOT_INFO_VERSION ||
 	    bi->size != sizeof(*bi)) {
 		log_init(COM1);
@@ -110,6 +92,7 @@ void hv_init(struct boot_info *bi)
 	hv.period_tsc = hv.tsc_hz / 1000000 * bi->cfg.period_us;
 	vpci_init();
 	guest_init_all(bi);
+	smp_init();
 	irq_init();
 	trace_init();
 	sched_init();
@@ -121,6 +104,7 @@ void hv_init(struct boot_info *bi)
 void hv_main(struct boot_info *bi)
 {
 	hv_init(bi);
+	smp_go_all();
 	sched_run();
 }
 
@@ -145,9 +129,22 @@ void hv_shutdown(void)
 	if (irq_unexpected || setup_nmis)
 		log_printf("hv: %lu unexpected interrupt vectors, %lu NMIs in root mode\n",
 			   irq_unexpected, setup_nmis);
-	uint64_t total = cpu_rdtsc() - hv.start_tsc;
-	log_printf("hv: ran %lu ms, CPU idle (halted) %lu ms\n", total / (hv.tsc_hz / 1000),
-		   hv.idle_tsc / (hv.tsc_hz / 1000));
+	uint64_t total = cpu_rdtsc() - hv.start_tsc, ms = hv.tsc_hz / 1000;
+
+	if (pcpu_count == 1) {
+		log_printf("hv: ran %lu ms, CPU idle (halted) %lu ms\n", total / ms, pcpus[0].idle_tsc / ms);
+	} else {
+		uint64_t idle = 0;
+
+		for (unsigned i = 0; i < HV_MAX_CPUS; i++)
+			if (pcpus[i].online) {
+				idle += pcpus[i].idle_tsc;
+				log_printf("hv: CPU %u: %u guest(s), idle (halted) %lu ms\n", i,
+					   pcpus[i].nguests, pcpus[i].idle_tsc / ms);
+			}
+		log_printf("hv: ran %lu ms on %u CPUs, idle (halted) %lu ms in all\n", total / ms,
+			   pcpu_count, idle / ms);
+	}
 	log_printf("hv: all guests ended; status %d\n", status);
 	log_printf("hv: halted\n");
 	log_flush();

@@ -1,8 +1,13 @@
 /* Per-CPU state (hv/percpu.h). */
 #include "percpu.h"
 #include "cpu.h"
+#include "lib.h"
 
 #define MSR_GS_BASE 0xc0000101
+
+_Static_assert(__builtin_offsetof(struct pcpu, fixup) == 16, "cpu.h CPU_FIXUP_GS");
+_Static_assert(__builtin_offsetof(struct pcpu, fixup.resume) == 16 + 8, "cpu.h CPU_ARMED");
+_Static_assert(__builtin_offsetof(struct pcpu, fixup.vector) == 16 + 16, "cpu.h CPU_ARMED");
 
 struct pcpu pcpus[HV_MAX_CPUS];
 unsigned pcpu_count = 1;
@@ -10,6 +15,13 @@ unsigned pcpu_count = 1;
 #ifdef HOST_TEST
 unsigned percpu_host_cpu;
 #endif
+
+void percpu_boot(uint32_t bsp_apic_id)
+{
+	memset(pcpus, 0, sizeof(pcpus));
+	pcpu_count = 1;
+	percpu_enter(0, bsp_apic_id);
+}
 
 void percpu_enter(unsigned id, uint32_t apic_id)
 {

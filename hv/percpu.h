@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "boot_info.h"
+#include "cpu.h"
 
 #define HV_MAX_CPUS BOOT_MAX_CPUS
 
@@ -20,10 +21,16 @@ struct pcpu {
 	struct pcpu *self;           /* offset 0: %gs:0 */
 	uint32_t id;                 /* offset 8: index, 0 = the boot processor */
 	uint32_t apic_id;            /* its local APIC's ID */
-	bool online;                 /* running the hv (the BSP from the start; an AP once started) */
+	struct cpu_fixup fixup;      /* offset 16 (CPU_FIXUP_GS): its armed instruction (hv/cpu.h) */
+	volatile bool online;        /* running the hv (the BSP from the start; an AP once started) */
+	bool done;                   /* every guest placed on it has ended: it is parked */
 	uint64_t idle_tsc;           /* TSC spent halted with every guest of this CPU idle */
 	void *vmxon;                 /* its VMXON region */
+	void *vmcs_current;          /* the vCPU whose VMCS is current on it (hv/vmx.c) */
+	void *tables;                /* its GDT, TSS, IDT and IST stack (hv/setup.c) */
+	uint64_t tss_base;
 	void *stack_top;             /* its root-mode stack (the BSP's is the boot stack) */
+	unsigned nguests;            /* guests placed on it */
 };
 
 extern struct pcpu pcpus[HV_MAX_CPUS];
@@ -44,6 +51,9 @@ static inline struct pcpu *this_pcpu(void)
 
 /* Index of the CPU running this code (0: the boot processor). */
 static inline unsigned this_cpu(void) { return this_pcpu()->id; }
+
+/* On the BSP, first thing: every CPU's state cleared, the BSP's entered. */
+void percpu_boot(uint32_t bsp_apic_id);
 
 /* Points the GS base at pcpus[id] (IA32_GS_BASE): this_pcpu() works on this CPU from now. */
 void percpu_enter(unsigned id, uint32_t apic_id);

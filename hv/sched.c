@@ -1,5 +1,9 @@
 /*
- * Guest scheduling on one CPU: the run loop, and CPU time as a resource.
+ * Guest scheduling: one run loop per CPU, and CPU time as a resource.
+ *
+ * Each CPU schedules the guests placed on it (g->cpu, hv/smp.c) and no
+ * other: its run queue, its period, its idle time are its own, and a guest
+ * never moves, so its state is only ever touched by its CPU.
  *
  * The run loop (sched_run) is the only way into a guest: pick a vCPU,
  * prepare its entry (virtual interrupts, preemption timer), enter it
@@ -42,7 +46,9 @@
 #include "guest.h"
 #include "irq.h"
 #include "log.h"
+#include "percpu.h"
 #include "pic.h"
+#include "smp.h"
 #include "tracer.h"
 #include "virq.h"
 #include "vmx.h"
@@ -63,15 +69,27 @@ static uint64_t sched_carry[CFG_MAX_GUESTS];
  */
 static uint64_t sched_ahead[CFG_MAX_GUESTS];
 
-static struct {
+/* One CPU's scheduler: its run queue and its clock. */
+struct sched_cpu {
+	struct guest *rq[CFG_MAX_GUESTS];    /* the guests placed on this CPU, in hv.cfg order */
+	int n;
 	struct vcpu *live;           /* whose CR2, MSRs, FPU and debug state are in the CPU */
-	int last;                    /* index of the guest picked last (round robin) */
+	int last;                    /* run-queue index of the guest picked last (round robin) */
 	uint64_t mark;               /* time is charged up to here */
 	struct guest *cause;         /* who the current root-mode time is charged to */
 	uint64_t period_end;
 	uint64_t next_wake;          /* earliest wake_at of a halted guest with budget */
 	bool preempt;                /* a woken guest with budget wants the CPU */
-} sched = { .last = -1 };
+};
+
+static struct sched_cpu sched_cpus[HV_MAX_CPUS];
+
+/* The scheduler of the CPU running this code. */
+#define here (sched_cpus[this_cpu()])
+
+/* Each guest g of this CPU's run queue. */
+#define for_each_rq_guest(g) \
+	for (int rq_i_ = 0; rq_i_ < here.n && ((g) = here.rq[rq_i_], 1); rq_i_++)
 
 bool sched_has_budget(const struct guest *g)
 {
@@ -80,65 +98,86 @@ bool sched_has_budget(const struct guest *g)
 
 void sched_init(void)
 {
-	uint32_t named = 0, unnamed = 0;
+	uint32_t named[HV_MAX_CPUS] = { 0 }, unnamed[HV_MAX_CPUS] = { 0 };
+	uint64_t now;
+	struct guest *g;
 
+	memset(sched_cpus, 0, sizeof(sched_cpus));
 	for (int i = 0; i < hv.nguests; i++) {
-		named += hv.guests[i].cfg->share_permille;
-		unnamed += !hv.guests[i].cfg->share_permille;
+		struct sched_cpu *c;
+
+		g = &hv.guests[i];
+		c = &sched_cpus[g->cpu];
+		c->rq[c->n++] = g;
+		named[g->cpu] += g->cfg->share_permille;
+		unnamed[g->cpu] += !g->cfg->share_permille;
 	}
 	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
-		uint32_t pm = g->cfg->share_permille;
+		uint32_t pm;
 
+		g = &hv.guests[i];
+		pm = g->cfg->share_permille;
 		if (!pm)
-			pm = named < 1000 ? (1000 - named) / unnamed : 0;
+			pm = named[g->cpu] < 1000 ? (1000 - named[g->cpu]) / unnamed[g->cpu] : 0;
 		g->sched.permille = pm;
 		g->sched.budget = hv.period_tsc / 1000 * pm;
-		log_printf("hv: guest %s: CPU share %u.%u%% (%lu us of every %lu us)\n", g->cfg->name,
+		log_printf("hv: guest %s: CPU share %u.%u%% (%lu us of every %lu us)", g->cfg->name,
 			   pm / 10, pm % 10, g->sched.budget / (hv.tsc_hz / 1000000),
 			   hv.period_tsc / (hv.tsc_hz / 1000000));
+		if (pcpu_count > 1)
+			log_printf(" of CPU %u", g->cpu);
+		log_printf("\n");
 	}
-	memset(&sched, 0, sizeof(sched));
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
+		unsigned ask = named[c] + 10 * unnamed[c];
+
+		if (named[c] > 1000 || (unnamed[c] && ask > 1000))
+			log_printf("hv: the shares of the guests on CPU %u ask for %u.%u%% of it: "
+				   "not every share is guaranteed\n", c, ask / 10, ask % 10);
+	}
 	memset(sched_carry, 0, sizeof(sched_carry));
 	memset(sched_ahead, 0, sizeof(sched_ahead));
-	sched.last = -1;
-	sched.mark = cpu_rdtsc();
+	now = cpu_rdtsc();
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
+		sched_cpus[c].last = -1;
+		sched_cpus[c].mark = now;
+		sched_cpus[c].period_end = now + hv.period_tsc;
+		sched_cpus[c].next_wake = UINT64_MAX;
+	}
 	for (int i = 0; i < hv.nguests; i++)
-		sched_boot_started(&hv.guests[i], sched.mark);
-	sched.period_end = sched.mark + hv.period_tsc;
-	sched.next_wake = UINT64_MAX;
+		sched_boot_started(&hv.guests[i], now);
 }
 
 /*
- * Charges [sched.mark, to) to g's budget: the part after the period's end
+ * Charges [here.mark, to) to g's budget: the part after the period's end
  * belongs to the next period (a long root-mode stretch across the end is
  * not forgiven by the refill).
  */
 static void sched_charge(struct guest *g, uint64_t to)
 {
-	uint64_t from = sched.mark, next = 0;
+	uint64_t from = here.mark, next = 0;
 
-	if (to > sched.period_end)
-		next = to - MAX(from, sched.period_end);
+	if (to > here.period_end)
+		next = to - MAX(from, here.period_end);
 	sched_carry[g->id] += next;
 	g->sched.used += to - from - next;
 }
 
 void sched_account(struct guest *g, uint64_t now)
 {
-	if (now <= sched.mark)
+	if (now <= here.mark)
 		return;
 	if (g) {
 		sched_charge(g, now);
-		g->sched.hv_tsc += now - sched.mark;
+		g->sched.hv_tsc += now - here.mark;
 	}
-	sched.mark = now;
+	here.mark = now;
 }
 
 void sched_blame(struct guest *g)
 {
 	if (g)
-		sched.cause = g;
+		here.cause = g;
 }
 
 /* Charges v's last entry: root time before it to the cause, the run to v's guest. */
@@ -146,13 +185,13 @@ static void sched_charge_run(struct vcpu *v, int rc)
 {
 	struct guest *g = v->guest;
 
-	sched_account(sched.cause, v->resume_tsc);
-	if (rc == 0 && v->exit_tsc > sched.mark) {
+	sched_account(here.cause, v->resume_tsc);
+	if (rc == 0 && v->exit_tsc > here.mark) {
 		sched_charge(g, v->exit_tsc);
-		g->sched.guest_tsc += v->exit_tsc - sched.mark;
-		sched.mark = v->exit_tsc;
+		g->sched.guest_tsc += v->exit_tsc - here.mark;
+		here.mark = v->exit_tsc;
 	}
-	sched.cause = g;
+	here.cause = g;
 }
 
 /* Returns true if g wants more than its budget: runnable with its budget used up. */
@@ -175,35 +214,36 @@ static uint64_t sched_spare_level(const struct guest *g)
 static void sched_new_period(uint64_t now)
 {
 	uint64_t least = UINT64_MAX;
+	struct guest *g;
 
-	if (now < sched.period_end)
+	if (now < here.period_end)
 		return;
-	for (int i = 0; i < hv.nguests; i++)
-		if (sched_wants_spare(&hv.guests[i]))
-			least = MIN(least, sched_spare_level(&hv.guests[i]));
-	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
-		sched_ahead[i] = sched_wants_spare(g) ?
+	for_each_rq_guest(g)
+		if (sched_wants_spare(g))
+			least = MIN(least, sched_spare_level(g));
+	for_each_rq_guest(g) {
+		sched_ahead[g->id] = sched_wants_spare(g) ?
 			(sched_spare_level(g) - least) * MAX(g->sched.permille, 1u) / 1000 : 0;
-		g->sched.used = sched_carry[i];
-		sched_carry[i] = 0;
+		g->sched.used = sched_carry[g->id];
+		sched_carry[g->id] = 0;
 	}
-	sched.period_end += hv.period_tsc;
-	if (sched.period_end <= now)
-		sched.period_end = now + hv.period_tsc;
+	here.period_end += hv.period_tsc;
+	if (here.period_end <= now)
+		here.period_end = now + hv.period_tsc;
 }
 
 /* Recomputes each halted guest's next wake-up and the earliest one among those with budget. */
 static void sched_update_wakes(uint64_t now)
 {
-	sched.next_wake = UINT64_MAX;
-	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
+	here.next_wake = UINT64_MAX;
+	struct guest *g;
+
+	for_each_rq_guest(g) {
 		if (g->state != GUEST_HALTED)
 			continue;
 		g->sched.wake_at = virq_next_event(g, now);
 		if (sched_has_budget(g))
-			sched.next_wake = MIN(sched.next_wake, g->sched.wake_at);
+			here.next_wake = MIN(here.next_wake, g->sched.wake_at);
 	}
 }
 
@@ -215,9 +255,9 @@ static bool sched_try_wake(struct guest *g)
 	g->state = GUEST_RUNNABLE;
 	g->sched.woken = true;
 	if (sched_has_budget(g)) {
-		if (!sched.preempt)
+		if (!here.preempt)
 			sched_blame(g);     /* the preemption it causes is its cost */
-		sched.preempt = true;
+		here.preempt = true;
 	}
 	return true;
 }
@@ -225,8 +265,9 @@ static bool sched_try_wake(struct guest *g)
 /* Brings the halted guests' timers up to now and wakes those that can take an interrupt. */
 static void sched_wake_halted(uint64_t now)
 {
-	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
+	struct guest *g;
+
+	for_each_rq_guest(g) {
 		if (g->state != GUEST_HALTED || g->sched.wake_at > now)
 			continue;
 		virq_update_timer(g, now, true);
@@ -240,26 +281,26 @@ void sched_kick(struct guest *g)
 	if (!sched_try_wake(g) && g->state == GUEST_HALTED && sched_has_budget(g)) {
 		/* Its vPIC changed: its timer may now be deliverable, or no longer. */
 		g->sched.wake_at = virq_next_event(g, cpu_rdtsc());
-		sched.next_wake = MIN(sched.next_wake, g->sched.wake_at);
+		here.next_wake = MIN(here.next_wake, g->sched.wake_at);
 	}
 }
 
 bool sched_preempt_wanted(void)
 {
-	return sched.preempt;
+	return here.preempt;
 }
 
 bool sched_timer(struct vcpu *v, uint64_t now)
 {
 	bool yield = now >= v->guest->sched.slice_end || now >= v->guest->sched.stop_at;
 
-	if (now >= sched.period_end) {
+	if (now >= here.period_end) {
 		sched_new_period(now);
 		yield = true;               /* budgets are full again: choose afresh */
 	}
-	if (now >= sched.next_wake)
+	if (now >= here.next_wake)
 		sched_wake_halted(now);
-	return yield || sched.preempt;
+	return yield || here.preempt;
 }
 
 /*
@@ -271,10 +312,11 @@ bool sched_timer(struct vcpu *v, uint64_t now)
 static struct guest *sched_pick(void)
 {
 	struct guest *spare = NULL;
+	int n = here.n;
 
 	for (int pass = 0; pass < 2; pass++) {
-		for (int k = 1; k <= hv.nguests; k++) {
-			struct guest *g = &hv.guests[(sched.last + k + hv.nguests) % hv.nguests];
+		for (int k = 1; k <= n; k++) {
+			struct guest *g = here.rq[(here.last + k + n) % n];
 			if (g->state != GUEST_RUNNABLE || !sched_has_budget(g))
 				continue;
 			if (pass == 0 && !g->sched.woken)
@@ -282,8 +324,8 @@ static struct guest *sched_pick(void)
 			return g;
 		}
 	}
-	for (int k = 1; k <= hv.nguests; k++) {
-		struct guest *g = &hv.guests[(sched.last + k + hv.nguests) % hv.nguests];
+	for (int k = 1; k <= n; k++) {
+		struct guest *g = here.rq[(here.last + k + n) % n];
 		if (g->state == GUEST_RUNNABLE && (!spare || sched_spare_level(g) < sched_spare_level(spare)))
 			spare = g;
 	}
@@ -293,7 +335,7 @@ static struct guest *sched_pick(void)
 /* Puts v's CR2, switched MSRs, FPU and debug registers into the CPU (the VMCS holds the rest). */
 static void sched_switch_to(struct vcpu *v)
 {
-	struct vcpu *from = sched.live;
+	struct vcpu *from = here.live;
 
 	if (from == v)
 		return;
@@ -303,14 +345,16 @@ static void sched_switch_to(struct vcpu *v)
 	cpu_write_cr2(v->cr2);
 	vmx_switch_msrs(from, v);
 	xstate_switch(from, v);
-	sched.live = v;
+	here.live = v;
 }
 
 /* Returns true if a guest other than g is runnable: g's spare time is shared with it. */
 static bool sched_spare_shared(const struct guest *g)
 {
-	for (int i = 0; i < hv.nguests; i++)
-		if (&hv.guests[i] != g && hv.guests[i].state == GUEST_RUNNABLE)
+	struct guest *o;
+
+	for_each_rq_guest(o)
+		if (o != g && o->state == GUEST_RUNNABLE)
 			return true;
 	return false;
 }
@@ -325,11 +369,13 @@ static struct vcpu *sched_start_turn(struct guest *g, uint64_t now)
 	 * The switch is the doing of whoever ended the last turn (its HLT or
 	 * slice end, or a wake-up that preempted it); from idle, g's own.
 	 */
-	if (!sched.cause)
-		sched.cause = g;
+	if (!here.cause)
+		here.cause = g;
 	sched_switch_to(&g->vcpu);
-	sched.last = g->id;
-	sched.preempt = false;
+	for (int k = 0; k < here.n; k++)
+		if (here.rq[k] == g)
+			here.last = k;
+	here.preempt = false;
 	s->woken = false;
 	if (sched_has_budget(g))
 		slice = MIN(slice, s->budget - s->used);
@@ -352,8 +398,9 @@ void sched_boot_started(struct guest *g, uint64_t now)
 /* Stops the guests whose time limit has passed (a watchdog for runaway guests). */
 static void sched_time_limits(uint64_t now)
 {
-	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
+	struct guest *g;
+
+	for_each_rq_guest(g) {
 		if ((g->state != GUEST_RUNNABLE && g->state != GUEST_HALTED) || now < g->sched.stop_at)
 			continue;
 		virq_update_timer(g, now, false);   /* its summary counts the ticks it lost halted */
@@ -364,28 +411,35 @@ static void sched_time_limits(uint64_t now)
 /* Boots again the stopped guests whose restart is due. */
 static void sched_restarts(void)
 {
-	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
+	struct guest *g;
+
+	for_each_rq_guest(g) {
 		if (!g->sched.restart_due)
 			continue;
 		g->sched.restart_due = false;
-		if (sched.live == &g->vcpu)
-			sched.live = NULL;  /* the CPU holds the last boot's state: never save it */
+		if (here.live == &g->vcpu)
+			here.live = NULL;  /* the CPU holds the last boot's state: never save it */
 		guest_restart(g);
 	}
 }
 
 /*
- * No halted guest can ever wake (each has its interrupts masked or held
- * off by one in service, and no device line): each has ended. Reports
- * them with their figures (the ticks their PIT made since are lost), then
- * ends the hv.
+ * No halted guest of this CPU can ever wake (each has its interrupts
+ * masked or held off by one in service, and no device line): each has
+ * ended. Reports them with their figures (the ticks their PIT made since
+ * are lost); the CPU is done.
  */
 static void sched_end_halted(uint64_t now)
 {
-	log_printf("hv: every remaining guest is halted with nothing to wake it\n");
-	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
+	struct guest *g;
+
+	if (pcpu_count > 1)
+		log_printf("hv: every remaining guest on CPU %u is halted with nothing to wake it\n",
+			   this_cpu());
+	else
+		log_printf("hv: every remaining guest is halted with nothing to wake it\n");
+
+	for_each_rq_guest(g) {
 		if (g->state != GUEST_HALTED)
 			continue;
 		virq_update_timer(g, now, false);
@@ -393,20 +447,21 @@ static void sched_end_halted(uint64_t now)
 			   "nothing can wake it, it has ended\n", g->cfg->name);
 		guest_print_stats(g);
 	}
-	hv_shutdown();
+	smp_cpu_done();
 }
 
 /*
  * Halts the CPU until the earliest virtual timer of a halted guest, or a
- * routed device interrupt. Ends the hv if no guest could ever run again.
+ * routed device interrupt. The CPU is done if none of its guests could
+ * ever run again.
  */
 static void sched_idle(uint64_t now)
 {
 	uint64_t wake = UINT64_MAX;
 	bool halted = false, has_lines = false;
+	struct guest *g;
 
-	for (int i = 0; i < hv.nguests; i++) {
-		struct guest *g = &hv.guests[i];
+	for_each_rq_guest(g) {
 		if (g->state != GUEST_HALTED)
 			continue;
 		halted = true;
@@ -414,7 +469,7 @@ static void sched_idle(uint64_t now)
 		has_lines |= g->cfg->irqs != 0;
 	}
 	if (!halted)
-		hv_shutdown();
+		smp_cpu_done();
 	if (wake == UINT64_MAX && !has_lines)
 		sched_end_halted(now);
 	log_drain(LOG_DRAIN_ALL);        /* the channels' time is free now */
@@ -422,11 +477,17 @@ static void sched_idle(uint64_t now)
 	now = cpu_rdtsc();
 	if (wake <= now)
 		return;
-	if (wake != UINT64_MAX)
-		pit_oneshot(wake - now, hv.tsc_hz);
-	cpu_idle_until_interrupt();
-	sched.mark = cpu_rdtsc();
-	hv.idle_tsc += sched.mark - now;
+	if (this_cpu() == 0) {
+		if (wake != UINT64_MAX)
+			pit_oneshot(wake - now, hv.tsc_hz);
+		cpu_idle_until_interrupt();
+	} else {
+		/* An AP's wake-up: no device interrupt reaches it (the 8259's go to CPU 0). */
+		while (cpu_rdtsc() < wake)
+			cpu_pause();
+	}
+	here.mark = cpu_rdtsc();
+	this_pcpu()->idle_tsc += here.mark - now;
 }
 
 /* Chooses the next vCPU and gives it the CPU; idles while every guest waits. */
@@ -436,7 +497,7 @@ static struct vcpu *sched_next(void)
 		uint64_t now = cpu_rdtsc();
 		struct guest *g;
 
-		sched_account(sched.cause, now);
+		sched_account(here.cause, now);
 		sched_time_limits(now);
 		sched_restarts();
 		sched_new_period(now);
@@ -444,7 +505,7 @@ static struct vcpu *sched_next(void)
 		g = sched_pick();
 		if (g)
 			return sched_start_turn(g, now);
-		sched.cause = NULL;
+		here.cause = NULL;
 		sched_idle(now);
 	}
 }
@@ -452,7 +513,7 @@ static struct vcpu *sched_next(void)
 /* The end of v's guest's turn, a budgeted guest's wake-up, or the period's end. */
 static uint64_t sched_deadline(const struct guest *g)
 {
-	return MIN(MIN(g->sched.slice_end, sched.period_end), sched.next_wake);
+	return MIN(MIN(g->sched.slice_end, here.period_end), here.next_wake);
 }
 
 void sched_run(void)
@@ -479,10 +540,10 @@ void sched_run(void)
 void sched_charge_log(int owner, bool start)
 {
 	/* The hv's own lines stay with whoever caused the exit that printed them. */
-	if (owner < 0 || owner >= hv.nguests)
-		return;
+	if (owner < 0 || owner >= hv.nguests || hv.guests[owner].cpu != this_cpu())
+		return;     /* another CPU's guest: its budget is that CPU's to charge */
 	if (start)
-		sched_account(sched.cause, cpu_rdtsc());
+		sched_account(here.cause, cpu_rdtsc());
 	else
 		sched_account(&hv.guests[owner], cpu_rdtsc());
 }

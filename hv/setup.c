@@ -1,5 +1,5 @@
 /*
- * Host CPU state the hv owns once boot services are gone: its GDT with a
+ * Host CPU state the hv owns once boot services are gone: per CPU, a GDT with a
  * TSS (VM entry requires a non-zero host TR; OVMF leaves TR = 0), an IDT
  * whose exception handlers dump and panic, and identity-mapped page tables
  * (the firmware's live in memory the hv does not own).
@@ -9,6 +9,7 @@
 #include "desc.h"
 #include "log.h"
 #include "mem.h"
+#include "percpu.h"
 #include "setup.h"
 
 #define SEL_CODE 0x08
@@ -21,14 +22,15 @@ struct isr_frame {
 	uint64_t vector, error, rip, cs, rflags, rsp, ss;
 };
 
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static struct tss64 tss __attribute__((aligned(16)));
-static struct idt_gate64 idt[256] __attribute__((aligned(16)));
-static uint8_t ist_stack[8192] __attribute__((aligned(16)));
+/* Each CPU's own descriptor tables and the stack NMI, #DF and #MC run on. */
+struct host_tables {
+	uint64_t gdt[5];
+	struct tss64 tss;
+	struct idt_gate64 idt[256];
+	uint8_t ist_stack[8192];
+} __attribute__((aligned(16)));
 
-struct cpu_fixup cpu_fixup;
-_Static_assert(__builtin_offsetof(struct cpu_fixup, resume) == 8, "cpu.h CPU_ARMED");
-_Static_assert(__builtin_offsetof(struct cpu_fixup, vector) == 16, "cpu.h CPU_ARMED");
+static struct host_tables bsp_tables;   /* the BSP's: before the heap exists */
 uint64_t setup_nmis;                    /* NMIs taken in root mode */
 
 extern char isr_stubs[], irq_stubs[];
@@ -37,36 +39,42 @@ void hv_exception(struct isr_frame *f);
 
 uint64_t setup_tss_base(void)
 {
-	return (uint64_t)(uintptr_t)&tss;
+	return this_pcpu()->tss_base;
 }
 
-static void setup_gdt(void)
+/* Loads t's GDT and TSS on this CPU. */
+static void setup_gdt(struct host_tables *t)
 {
-	uint64_t base = (uint64_t)(uintptr_t)&tss, limit = sizeof(tss) - 1;
-	struct desc_ptr p = { sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt };
+	uint64_t base = (uint64_t)(uintptr_t)&t->tss, limit = sizeof(t->tss) - 1;
+	struct desc_ptr p = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt };
+	struct pcpu *me = this_pcpu();
 
-	gdt[0] = 0;
-	gdt[1] = DESC_CODE64_DPL0;
-	gdt[2] = DESC_DATA_DPL0;
-	desc_tss64(&gdt[3], base, (uint32_t)limit);
-	tss.iopb_offset = sizeof(tss);          /* no I/O bitmap */
-	tss.ist[0] = (uint64_t)(uintptr_t)(ist_stack + sizeof(ist_stack));
+	t->gdt[0] = 0;
+	t->gdt[1] = DESC_CODE64_DPL0;
+	t->gdt[2] = DESC_DATA_DPL0;
+	desc_tss64(&t->gdt[3], base, (uint32_t)limit);
+	t->tss.iopb_offset = sizeof(t->tss);    /* no I/O bitmap */
+	t->tss.ist[0] = (uint64_t)(uintptr_t)(t->ist_stack + sizeof(t->ist_stack));
 	cpu_load_gdt(&p, SEL_CODE, SEL_DATA);
+	/* Loading the null selector into GS may clear its base (Bochs does): set it again. */
+	percpu_enter(me->id, me->apic_id);
 	cpu_ltr(SEL_TSS);
+	me->tables = t;
+	me->tss_base = base;
 }
 
 /*
  * All 256 gates: exceptions 0-31 go to hv_exception (isr_stubs), vectors
  * 32-255 to hv_irq (irq_stubs), which routes the PIC's and counts the rest.
  */
-static void setup_idt(void)
+static void setup_idt(struct host_tables *t)
 {
-	struct desc_ptr p = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+	struct desc_ptr p = { sizeof(t->idt) - 1, (uint64_t)(uintptr_t)t->idt };
 
 	for (int v = 0; v < 256; v++) {
 		uint64_t h = (uint64_t)(uintptr_t)(v < 32 ? isr_stubs + 16 * v : irq_stubs + 16 * (v - 32));
 		/* NMI, #DF and #MC run on their own stack. */
-		idt[v] = idt_gate64(h, SEL_CODE, (v == 2 || v == 8 || v == 18) ? 1 : 0, 0);
+		t->idt[v] = idt_gate64(h, SEL_CODE, (v == 2 || v == 8 || v == 18) ? 1 : 0, 0);
 	}
 	cpu_lidt(&p);
 }
@@ -90,9 +98,20 @@ static void setup_paging(uint64_t top)
 
 void setup_host_cpu(uint64_t max_phys)
 {
-	setup_gdt();
-	setup_idt();
+	setup_gdt(&bsp_tables);
+	setup_idt(&bsp_tables);
 	setup_paging(MAX(max_phys, 4ull << 30));
+}
+
+void *setup_ap_tables(void)
+{
+	return mem_alloc_pages((sizeof(struct host_tables) + 4095) / 4096);
+}
+
+void setup_ap_cpu(void *tables)
+{
+	setup_gdt(tables);
+	setup_idt(tables);
 }
 
 static const char *const exc_names[32] = {
@@ -114,11 +133,13 @@ void hv_exception(struct isr_frame *f)
 			log_printf("hv: NMI in root mode at rip %lx (counted, ignored)\n", f->rip);
 		return;
 	}
-	if (cpu_fixup.rip && f->rip == cpu_fixup.rip) {
+	struct cpu_fixup *fix = &this_pcpu()->fixup;
+
+	if (fix->rip && f->rip == fix->rip) {
 		/* An armed instruction faulted on a value the guest chose: its wrapper reports it. */
-		cpu_fixup.vector = (uint32_t)f->vector + 1;
-		f->rip = cpu_fixup.resume;
-		cpu_fixup.rip = 0;
+		fix->vector = (uint32_t)f->vector + 1;
+		f->rip = fix->resume;
+		fix->rip = 0;
 		return;
 	}
 	log_printf("hv: exception %lu (%s) error 0x%lx at rip %lx cr2 %lx\n",

@@ -10,7 +10,13 @@
 /* Loads the hv's GDT, TSS, IDT and page tables (identity map of [0, max(max_phys, 4 GiB))). */
 void setup_host_cpu(uint64_t max_phys);
 
-/* Returns the host TR base for the VMCS host-state area. */
+/* Allocates an AP's GDT, TSS, IDT and IST stack (on the BSP, before it starts). */
+void *setup_ap_tables(void);
+
+/* On an AP: loads its GDT and TSS (from setup_ap_tables) and an IDT like the BSP's. */
+void setup_ap_cpu(void *tables);
+
+/* Returns this CPU's host TR base for the VMCS host-state area. */
 uint64_t setup_tss_base(void);
 
 /* NMIs taken in root mode (counted and ignored). */

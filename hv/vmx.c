@@ -32,7 +32,8 @@ _Static_assert(__builtin_offsetof(struct vcpu, launched) == 144, "entry.asm VCPU
 
 static struct vmx_caps caps;
 static struct vmx_controls ctl;
-static struct vcpu *vmx_current;
+/* The vCPU whose VMCS is current on this CPU: this_pcpu()->vmcs_current. */
+#define vmx_current (this_pcpu()->vmcs_current)
 static bool vpid_single;                 /* INVVPID single-context, else all-context */
 
 extern char vmx_exit_stub[];
@@ -180,21 +181,20 @@ static void vmx_log_cpu(void)
 		   r.eax & 0xf, brand);
 }
 
-void vmx_init(void)
+/*
+ * This CPU's part of VMXON (every CPU's, the BSP's first): VMX enabled in
+ * IA32_FEATURE_CONTROL, CR0 and CR4 inside the fixed bits, a VMXON region
+ * of its own (SDM "Enabling and Entering VMX Operation").
+ */
+void vmx_cpu_init(void)
 {
 	uint64_t fc = cpu_rdmsr(MSR_IA32_FEATURE_CONTROL);
-	const char *missing;
+	struct pcpu *p = this_pcpu();
 
-	vmx_current = NULL;
-	vmx_log_cpu();
-	hv.maxphyaddr = vmx_maxphyaddr();
-	vmx_read_caps();
-	missing = vmxcap_missing(&caps);
-	if (missing)
-		panic("vmx_init: %s", missing);
 	if (fc & FEATURE_CONTROL_LOCK) {
 		if (!(fc & FEATURE_CONTROL_VMXON_OUTSIDE_SMX))
-			panic("vmx_init: VMX disabled and locked by the firmware (IA32_FEATURE_CONTROL)");
+			panic("vmx_init: VMX disabled and locked by the firmware on CPU %u "
+			      "(IA32_FEATURE_CONTROL)", p->id);
 	} else {
 		/* OVMF under Bochs leaves it unlocked: enable VMX outside SMX and lock. */
 		cpu_wrmsr(MSR_IA32_FEATURE_CONTROL,
@@ -203,10 +203,25 @@ void vmx_init(void)
 	cpu_write_cr0((cpu_read_cr0() | caps.cr0_fixed0) & caps.cr0_fixed1);
 	cpu_write_cr4((cpu_read_cr4() | caps.cr4_fixed0 | CR4_VMXE) & caps.cr4_fixed1);
 
-	uint32_t *vmxon = mem_alloc_pages(1);
-	vmxon[0] = (uint32_t)caps.basic & 0x7fffffff;
-	if (vmx_vmxon((uint64_t)(uintptr_t)vmxon) < 0)
-		panic("vmx_init: VMXON failed");
+	if (!p->vmxon)
+		p->vmxon = mem_alloc_pages(1);
+	*(uint32_t *)p->vmxon = (uint32_t)caps.basic & 0x7fffffff;
+	if (vmx_vmxon((uint64_t)(uintptr_t)p->vmxon) < 0)
+		panic("vmx_init: VMXON failed on CPU %u", p->id);
+	vmx_current = NULL;
+}
+
+void vmx_init(void)
+{
+	const char *missing;
+
+	vmx_log_cpu();
+	hv.maxphyaddr = vmx_maxphyaddr();
+	vmx_read_caps();
+	missing = vmxcap_missing(&caps);
+	if (missing)
+		panic("vmx_init: %s", missing);
+	vmx_cpu_init();
 	vmx_choose_controls();
 	log_printf("hv: VMX on (revision %u, pin %x proc %x proc2 %x exit %x entry %x)\n",
 		   (unsigned)(caps.basic & 0x7fffffff), ctl.pin, ctl.proc, ctl.proc2, ctl.exit, ctl.entry);
@@ -390,6 +405,22 @@ void vmx_vcpu_rebuild(struct guest *g)
 	vmx_write_host_state(v);
 	vmx_write_guest_reset(v);
 	vmx_flush_guest_tlb(v);
+}
+
+void vmx_vcpu_release(struct vcpu *v)
+{
+	/* SDM "VMCLEAR": the VMCS's data is in memory and no CPU has it current or active. */
+	if (vmx_vmclear((uint64_t)(uintptr_t)v->vmcs) < 0)
+		panic("vmx_vcpu_release: VMCLEAR failed for guest %s", v->guest->cfg->name);
+	if (vmx_current == v)
+		vmx_current = NULL;
+	v->launched = 0;
+}
+
+void vmx_vcpu_adopt(struct vcpu *v)
+{
+	vmx_load(v);
+	vmx_write_host_state(v);
 }
 
 void vmx_guest_setup(struct guest *g)

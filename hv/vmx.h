@@ -24,6 +24,17 @@ struct vmx_controls {
 /* Reads the capabilities, enables VMX (IA32_FEATURE_CONTROL, CR4.VMXE) and executes VMXON. */
 void vmx_init(void);
 
+/* An AP's VMXON (after vmx_init on the BSP): the same controls, its own VMXON region. */
+void vmx_cpu_init(void);
+
+/*
+ * Moving a vCPU to another CPU before its first entry: the CPU that built
+ * its VMCS releases it (VMCLEAR), the CPU that will run it adopts it (makes
+ * it current and writes its own host state: GS base, TR and GDT bases).
+ */
+void vmx_vcpu_release(struct vcpu *v);
+void vmx_vcpu_adopt(struct vcpu *v);
+
 /* The capability MSRs and the chosen controls, for the checker and the CPU model. */
 const struct vmx_caps *vmx_caps(void);
 const struct vmx_controls *vmx_controls(void);

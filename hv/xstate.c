@@ -50,6 +50,13 @@ bool xstate_xcr0_valid(uint64_t val, uint64_t supported)
 	return true;
 }
 
+void xstate_cpu_init(void)
+{
+	cpu_write_cr4(cpu_read_cr4() | CR4_OSFXSR | (has_xsave ? CR4_OSXSAVE : 0));
+	if (has_xsave)
+		cpu_xsetbv(0, xcr0_supported);
+}
+
 void xstate_init(void)
 {
 	struct cpuid_regs r;

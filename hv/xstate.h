@@ -10,6 +10,9 @@
 /* Finds XSAVE support, enables it (CR4.OSXSAVE) and sizes the save area. */
 void xstate_init(void);
 
+/* An AP: the same CR4.OSFXSR/OSXSAVE and XCR0 as the BSP chose in xstate_init. */
+void xstate_cpu_init(void);
+
 /* Gives v a save area holding the initial (power-on) state. */
 void xstate_setup(struct vcpu *v);
 

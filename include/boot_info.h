@@ -13,7 +13,7 @@
 #include "hvcfg.h"
 
 #define BOOT_INFO_MAGIC    0x4f464e49544f4f42ull   /* "BOOTINFO" */
-#define BOOT_INFO_VERSION  5u
+#define BOOT_INFO_VERSION  6u
 #define BOOT_TSC_SOURCE_MAX 48
 #define BOOT_MAX_CPUS      64     /* = CFG_MAX_CPUS: hv.cfg's cpu = 0..63 */
 #define BOOT_MAX_IOAPICS   8
@@ -123,6 +123,13 @@ struct boot_info {
 	char tsc_source[BOOT_TSC_SOURCE_MAX];   /* "cpuid 0x15", "calibrated ...": for the log */
 
 	struct boot_cpus cpus;     /* the CPUs, found before ExitBootServices */
+	/*
+	 * A 4 KiB page below 1 MiB for the application processors' start-up
+	 * code (a STARTUP IPI's vector is its page number; SDM "MP
+	 * Initialization Protocol Algorithm"), 0 if none could be had: the
+	 * hv then runs on the boot CPU alone.
+	 */
+	uint64_t ap_trampoline;
 	struct boot_madt madt;     /* the interrupt controllers, when there is a MADT */
 
 	struct hv_config cfg;

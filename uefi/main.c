@@ -130,6 +130,26 @@ static uint64_t alloc_aligned(uint64_t bytes, uint64_t align, bool low)
 	return (pa + align - 1) & ~(align - 1);
 }
 
+/*
+ * Reserves one page below 1 MiB (and above the real-mode IVT and BDA) for
+ * the APs' start-up code: a STARTUP IPI starts an AP in real mode at
+ * vector * 4096. Only asked for when the machine has more than one CPU.
+ * Returns 0 if there is none to be had (the hv then uses the BSP alone).
+ */
+static uint64_t alloc_ap_trampoline(void)
+{
+	EFI_PHYSICAL_ADDRESS pa = 0x9ffff;
+
+	if (boot_info.cpus.n < 2)
+		return 0;
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, EfiLoaderData, 1, &pa) !=
+	    EFI_SUCCESS || pa < 0x1000) {
+		Print(L"hv: no free page below 640 KiB for the APs' start-up code: the hv runs on CPU 0 alone\r\n");
+		return 0;
+	}
+	return pa;
+}
+
 /* Says why guest cg cannot boot, naming its hv.cfg line (0: its section's). Returns -1. */
 static int guest_error(const struct cfg_guest *cg, int line, const char *fmt, ...)
 {
@@ -512,6 +532,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		say("hv: cannot allocate the hv heap");
 		return boot_failed(EFI_OUT_OF_RESOURCES);
 	}
+	boot_info.ap_trampoline = alloc_ap_trampoline();
 	boot_info.magic = BOOT_INFO_MAGIC;
 	boot_info.version = BOOT_INFO_VERSION;
 	boot_info.size = sizeof(boot_info);

@@ -1,8 +1,9 @@
 """Several CPUs, the foundation (issue 11, items 3 and 7): under Bochs with
 `cpu: count=2` the boot stage learns the CPUs from UEFI's MP Services (OVMF
 under Bochs has no ACPI tables), the hv logs them, a guest placed on CPU 1
-runs on CPU 0 until the application processors run guests, and a config
-naming a CPU the machine lacks is refused at its line. Two Bochs boots.
+runs on CPU 1 (the hv starts that application processor with INIT-SIPI-SIPI),
+each CPU with its own share period, and a config naming a CPU the machine
+lacks is refused at its line. Two Bochs boots.
 Under QEMU (TCG: no VT-x, but the boot stage runs up to its CPU check) the
 MADT's interrupt controllers are read from the firmware's real tables."""
 
@@ -22,7 +23,7 @@ share   = 60%
 """
 
 
-def test_two_cpus_from_mp_services_and_a_guest_on_cpu_1_runs_on_cpu_0(tmp_path):
+def test_two_cpus_from_mp_services_and_a_guest_on_cpu_1_runs_there(tmp_path):
     run = hvtest.boot(tmp_path, TWO_ON_TWO_CPUS)       # cpu = 1: the run gives Bochs 2 CPUs
     with open(tmp_path / "bochsrc") as f:
         assert "count=2," in f.read()
@@ -30,16 +31,33 @@ def test_two_cpus_from_mp_services_and_a_guest_on_cpu_1_runs_on_cpu_0(tmp_path):
     assert "hv: CPUs: 2 (APIC IDs 0, 1; BSP 0) from MP Services" in run.log, run
     assert ("hv: no ACPI MADT: LAPIC and IOAPIC at their architectural addresses "
             "(0xfee00000, 0xfec00000), the 8259 pair") in run.log, run
-    line = ("hv: guest b: cpu = 1 (hv.cfg line 9), but the hv does not start "
-            "application processors yet: it runs on CPU 0")
-    assert run.log.split("\n").count(line) == 1, run
-    assert "hv: guest a: cpu =" not in run.log, run     # a is on CPU 0: nothing to say
-    # 60% on each CPU is fine; both on CPU 0 ask for 120% of it, and the hv says so.
-    assert ("hv: the shares of the guests, all on CPU 0, ask for 120.0% of it: "
-            "not every share is guaranteed") in run.log, run
+    assert "hv: CPU 1 (APIC ID 1) started" in run.log, run
+    assert "cannot be used" not in run.log and "runs on CPU 0 instead" not in run.log, run
+    # 60% on each CPU is fine: each CPU has its own period.
+    assert "hv: guest a: CPU share 60.0% (6000 us of every 10000 us) of CPU 0" in run.log, run
+    assert "hv: guest b: CPU share 60.0% (6000 us of every 10000 us) of CPU 1" in run.log, run
+    assert "not every share is guaranteed" not in run.log, run
     for g in ("a", "b"):
         assert "hv: guest %s exited with status 0" % g in run.log, run
         assert "hello: hypercall version 0x10000" in run.console(g), run
+    assert "hv: CPU 0: 1 guest(s), idle (halted)" in run.log, run
+    assert "hv: CPU 1: 1 guest(s), idle (halted)" in run.log, run
+    assert " on 2 CPUs, idle (halted) " in run.log, run
+    assert run.status == 0, run
+
+
+def test_two_guests_on_one_cpu_of_two_share_it_and_say_so(tmp_path):
+    """Both on CPU 1: CPU 0 has no guest and parks at once; 60% + 60% of
+    CPU 1 is more than it has, and the hv says so."""
+    config = TWO_ON_TWO_CPUS.replace("share   = 60%\n\n[guest b]", "share   = 60%\ncpu     = 1\n\n[guest b]")
+    run = hvtest.boot(tmp_path, config)
+    assert "hv: CPU 1 (APIC ID 1) started" in run.log, run
+    assert ("hv: the shares of the guests on CPU 1 ask for 120.0% of it: "
+            "not every share is guaranteed") in run.log, run
+    assert "hv: CPU 0: every guest on it has ended; it waits for the others" in run.log, run
+    for g in ("a", "b"):
+        assert "hv: guest %s: CPU share 60.0% (6000 us of every 10000 us) of CPU 1" % g in run.log, run
+        assert "hv: guest %s exited with status 0" % g in run.log, run
     assert run.status == 0, run
 
 

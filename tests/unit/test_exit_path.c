@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hvhost.h"
+#include "percpu.h"
 #include "exit.h"
 #include "hypercall.h"
 #include "irq.h"
@@ -649,15 +650,37 @@ static void test_nmi_in_root_mode_is_counted_not_fatal(void **state)
 static void test_armed_instruction_fault_resumes_after_it(void **state)
 {
 	struct frame f = { .vector = EXC_GP, .rip = 0x1000 };
+	struct cpu_fixup *fix = &this_pcpu()->fixup;
 
 	(void)state;
-	cpu_fixup.rip = 0x1000;
-	cpu_fixup.resume = 0x1003;
+	fix->rip = 0x1000;
+	fix->resume = 0x1003;
 	hv_exception(&f);
 	assert_int_equal(f.rip, 0x1003);
-	assert_int_equal(cpu_fixup.vector, EXC_GP + 1);
-	assert_int_equal(cpu_fixup.rip, 0);
+	assert_int_equal(fix->vector, EXC_GP + 1);
+	assert_int_equal(fix->rip, 0);
 	assert_false(fake.halted_forever);
+}
+
+/* Each CPU arms its own instruction: a fault on CPU 1 never resumes at CPU 0's fixup. */
+static void test_armed_instruction_fixups_are_per_cpu(void **state)
+{
+	struct frame f = { .vector = EXC_GP, .rip = 0x1000 };
+
+	(void)state;
+	pcpus[0].fixup.rip = 0x1000;
+	pcpus[0].fixup.resume = 0x1003;
+	percpu_host_cpu = 1;
+	pcpus[1].fixup.rip = 0x2000;
+	pcpus[1].fixup.resume = 0x2005;
+	f.rip = 0x2000;
+	hv_exception(&f);
+	assert_int_equal(f.rip, 0x2005);
+	assert_int_equal(pcpus[1].fixup.vector, EXC_GP + 1);
+	assert_int_equal(pcpus[0].fixup.rip, 0x1000);     /* CPU 0's armed instruction untouched */
+	assert_int_equal(pcpus[0].fixup.vector, 0);
+	percpu_host_cpu = 0;
+	pcpus[0].fixup.rip = 0;
 }
 
 static void test_unexpected_vectors_are_counted(void **state)
@@ -749,6 +772,7 @@ int main(void)
 		T(test_host_idt_has_256_gates),
 		T(test_nmi_in_root_mode_is_counted_not_fatal),
 		T(test_armed_instruction_fault_resumes_after_it),
+		T(test_armed_instruction_fixups_are_per_cpu),
 		T(test_unexpected_vectors_are_counted),
 		T(test_a_failed_vmwrite_names_the_field),
 		T(test_no_2mib_ept_leaves_without_the_capability),

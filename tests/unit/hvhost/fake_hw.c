@@ -514,3 +514,6 @@ void fake_reset(void)
 	fake_set_msr(MSR_IA32_EFER, EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE);
 	fake_set_msr(MSR_IA32_PAT, 0x0007040600070406ull);
 }
+
+/* hv/trampoline.asm's symbols: the host never starts an AP (boot_info.ap_trampoline is 0). */
+char ap_tramp_start[64], ap_tramp_params[64], ap_tramp_end[1], tramp_gdt[1], tramp_pm32[1], tramp_lm64[1];

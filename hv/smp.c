@@ -1,0 +1,304 @@
+/*
+ * Several CPUs: where each guest runs, starting the application
+ * processors, and how the hv ends when every CPU's guests have ended.
+ *
+ * Placement. hv.cfg's `cpu = N` places a guest on CPU N (boot_info.cpus
+ * index N) for its whole life; the boot stage has checked that the machine
+ * has it. A guest runs elsewhere (CPU 0, with a line saying why) only if
+ * its CPU could not be started.
+ *
+ * Start-up. The hv starts only the APs a guest is placed on, after
+ * ExitBootServices, with INIT-SIPI-SIPI (SDM "MP Initialization Protocol
+ * Algorithm"; what Linux does): UEFI's MP Services would have to be used
+ * before ExitBootServices, and at ExitBootServices the firmware takes its
+ * APs back (OVMF parks them with INIT and a STARTUP IPI of its own), so the
+ * hv could not keep them. The start-up code (hv/trampoline.asm) runs in
+ * the page below 1 MiB the boot stage reserved; one AP at a time. Each AP
+ * gets its own stack, GDT, TSS, IDT, IST stack and VMXON region, takes the
+ * BSP's control registers, EFER, PAT and XCR0, executes VMXON, adopts the
+ * VMCSs of its guests (the BSP built and released them) and enters its
+ * own run loop (hv/sched.c) once the BSP says go.
+ *
+ * The end. A CPU whose guests have all ended parks (interrupts off, HLT);
+ * the last CPU to finish prints the summary and ends the hv.
+ */
+#include "smp.h"
+#include "cpu.h"
+#include "log.h"
+#include "mem.h"
+#include "percpu.h"
+#include "sched.h"
+#include "setup.h"
+#include "vmx.h"
+#include "xstate.h"
+
+#define MSR_APIC_BASE        0x1b
+#define APIC_BASE_X2APIC     (1ull << 10)
+#define MSR_X2APIC_ICR       0x830
+#define MSR_IA32_PAT         0x277
+#define XAPIC_ICR_LOW        0x300
+#define XAPIC_ICR_HIGH       0x310
+#define ICR_DELIVERY_PENDING (1u << 12)
+#define ICR_INIT_ASSERT      0x0000c500u   /* INIT, level-triggered, assert */
+#define ICR_INIT_DEASSERT    0x00008500u   /* INIT, level-triggered, de-assert */
+#define ICR_STARTUP          0x00000600u   /* STARTUP, vector = the page number */
+
+#define AP_STACK_PAGES       4
+
+/* The parameter block at the end of hv/trampoline.asm, in its order. */
+struct ap_tramp_params {
+	uint16_t gdt_limit;
+	uint32_t gdt_base;
+	uint32_t far32_off;
+	uint16_t far32_sel;
+	uint32_t far64_off;
+	uint16_t far64_sel;
+	uint32_t cr3;
+	uint32_t efer;
+	uint32_t pad;
+	uint64_t stack;
+	uint64_t entry;
+	uint64_t cpu;
+} __attribute__((packed));
+
+extern char ap_tramp_start[], ap_tramp_params[], ap_tramp_end[];
+extern char tramp_gdt[], tramp_pm32[], tramp_lm64[];
+
+/* What every AP takes from the BSP. */
+static struct {
+	uint64_t cr0, cr4, efer, pat;
+} bsp_regs;
+
+static volatile bool smp_go;
+static volatile uint32_t cpus_running;   /* CPUs with a guest not yet ended */
+
+void smp_ap_entry(unsigned id) __attribute__((noreturn));
+
+/* ---- placement -------------------------------------------------------- */
+
+unsigned smp_place(const struct hv_config *c, unsigned ncpus, bool can_start_aps,
+		   int placed[CFG_MAX_GUESTS], char *why, size_t whylen)
+{
+	unsigned moved = 0;
+
+	why[0] = 0;
+	for (int i = 0; i < c->nguests; i++) {
+		int cpu = c->guests[i].cpu;
+
+		placed[i] = cpu;
+		if (cpu == 0)
+			continue;
+		if (cpu < 0 || (unsigned)cpu >= ncpus) {
+			/* The boot stage refuses this; a hand-made boot_info might not. */
+			placed[i] = 0;
+			fmt_snprintf(why, whylen, "the machine has no CPU %d", cpu);
+			moved++;
+		} else if (!can_start_aps) {
+			placed[i] = 0;
+			fmt_snprintf(why, whylen, "no page below 1 MiB for the APs' start-up code");
+			moved++;
+		} else if (c->guests[i].irqs) {
+			placed[i] = 0;
+			fmt_snprintf(why, whylen, "it owns device interrupt lines, and the 8259 pair "
+				 "delivers them to CPU 0 only");
+			moved++;
+		}
+	}
+	return moved;
+}
+
+/* ---- the local APIC's interrupt command register ---------------------- */
+
+/*
+ * Sends one IPI to the CPU with APIC ID dest (SDM "Issuing Interprocessor
+ * Interrupts"): xAPIC through the ICR's two halves, high first, then waits
+ * for the delivery status to clear; x2APIC through one WRMSR (no delivery
+ * status there). Returns 0, or -1 if the xAPIC never took it.
+ */
+static int smp_send_ipi(uint32_t dest, uint32_t icr)
+{
+	uint64_t base = cpu_rdmsr(MSR_APIC_BASE);
+
+	if (base & APIC_BASE_X2APIC) {
+		cpu_wrmsr(MSR_X2APIC_ICR, (uint64_t)dest << 32 | icr);
+		return 0;
+	}
+	volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)(base & ~0xfffull);
+	uint64_t until = cpu_rdtsc() + hv.tsc_hz / 100;
+
+	apic[XAPIC_ICR_HIGH / 4] = dest << 24;
+	apic[XAPIC_ICR_LOW / 4] = icr;
+	while (apic[XAPIC_ICR_LOW / 4] & ICR_DELIVERY_PENDING)
+		if (cpu_rdtsc() > until)
+			return -1;
+		else
+			cpu_pause();
+	return 0;
+}
+
+/* Waits us microseconds of TSC time. */
+static void smp_udelay(uint64_t us)
+{
+	uint64_t until = cpu_rdtsc() + hv.tsc_hz / 1000000 * us;
+
+	while (cpu_rdtsc() < until)
+		cpu_pause();
+}
+
+/* ---- starting an AP --------------------------------------------------- */
+
+/* Copies the start-up code to its page and fills in the parameters for CPU id. */
+static void smp_prepare_trampoline(uint64_t page, unsigned id, void *stack_top)
+{
+	uint8_t *dst = (uint8_t *)(uintptr_t)page;
+	struct ap_tramp_params *p;
+
+	memcpy(dst, ap_tramp_start, (size_t)(ap_tramp_end - ap_tramp_start));
+	p = (struct ap_tramp_params *)(dst + (ap_tramp_params - ap_tramp_start));
+	p->gdt_base = (uint32_t)(page + (uint64_t)(tramp_gdt - ap_tramp_start));
+	p->far32_off = (uint32_t)(page + (uint64_t)(tramp_pm32 - ap_tramp_start));
+	p->far32_sel = 0x18;
+	p->far64_off = (uint32_t)(page + (uint64_t)(tramp_lm64 - ap_tramp_start));
+	p->far64_sel = 0x08;
+	p->cr3 = (uint32_t)cpu_read_cr3();
+	p->efer = (uint32_t)(bsp_regs.efer & ~(1ull << 10));   /* LME (and NXE, SCE), not LMA */
+	p->stack = (uint64_t)(uintptr_t)stack_top;
+	p->entry = (uint64_t)(uintptr_t)smp_ap_entry;
+	p->cpu = id;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/*
+ * INIT, then two STARTUP IPIs 200 us apart (the second only if the first
+ * did not start it), then waits up to a second for the AP to say it runs
+ * (SDM "MP Initialization Protocol Algorithm"; the 10 ms after INIT is the
+ * SDM's). Returns 0, or -1 with *why set.
+ */
+static int smp_start_one(unsigned id, const char **why)
+{
+	struct pcpu *c = &pcpus[id];
+	uint32_t dest = c->apic_id;
+	uint64_t page = hv.bi->ap_trampoline;
+	uint64_t until;
+
+	c->tables = setup_ap_tables();
+	c->stack_top = (uint8_t *)mem_alloc_pages(AP_STACK_PAGES) + AP_STACK_PAGES * 4096;
+	smp_prepare_trampoline(page, id, c->stack_top);
+	if (smp_send_ipi(dest, ICR_INIT_ASSERT) < 0 || (smp_udelay(10), 0) ||
+	    smp_send_ipi(dest, ICR_INIT_DEASSERT) < 0) {
+		*why = "its local APIC did not take the INIT IPI";
+		return -1;
+	}
+	smp_udelay(10000);
+	for (int sipi = 0; sipi < 2 && !c->online; sipi++) {
+		if (smp_send_ipi(dest, ICR_STARTUP | (uint32_t)(page >> 12)) < 0) {
+			*why = "its local APIC did not take the STARTUP IPI";
+			return -1;
+		}
+		smp_udelay(200);
+	}
+	until = cpu_rdtsc() + hv.tsc_hz;
+	while (!c->online)
+		if (cpu_rdtsc() > until) {
+			*why = "it did not answer the STARTUP IPIs within a second";
+			return -1;
+		} else {
+			cpu_pause();
+		}
+	return 0;
+}
+
+/* The AP's first C code, on its own stack, in 64-bit mode with the hv's page tables. */
+void smp_ap_entry(unsigned id)
+{
+	struct pcpu *c = &pcpus[id];
+
+	percpu_enter(id, c->apic_id);
+	cpu_write_cr0(bsp_regs.cr0);            /* caches on: INIT left CD and NW set */
+	cpu_write_cr4(bsp_regs.cr4 & ~CR4_VMXE);
+	cpu_wrmsr(MSR_IA32_EFER, bsp_regs.efer);
+	cpu_wrmsr(MSR_IA32_PAT, bsp_regs.pat);
+	setup_ap_cpu(c->tables);
+	xstate_cpu_init();
+	vmx_cpu_init();
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&smp_go, __ATOMIC_ACQUIRE))
+		cpu_pause();
+	for (int i = 0; i < hv.nguests; i++)
+		if (hv.guests[i].cpu == id)
+			vmx_vcpu_adopt(&hv.guests[i].vcpu);
+	sched_run();
+}
+
+void smp_init(void)
+{
+	const struct boot_info *bi = hv.bi;
+	int placed[CFG_MAX_GUESTS];
+	char why[96];
+	unsigned ncpus = bi->cpus.n ? bi->cpus.n : 1;
+
+	if (ncpus > HV_MAX_CPUS)
+		ncpus = HV_MAX_CPUS;
+	cpus_running = 0;
+	smp_go = false;
+	for (unsigned i = 1; i < ncpus; i++)
+		pcpus[i].apic_id = bi->cpus.apic_id[i], pcpus[i].id = i;
+	smp_place(&bi->cfg, ncpus, bi->ap_trampoline != 0, placed, why, sizeof(why));
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		if (placed[i] != g->cfg->cpu)
+			log_printf("hv: guest %s: cpu = %d (hv.cfg line %u) cannot be used (%s): "
+				   "it runs on CPU 0\n", g->cfg->name, g->cfg->cpu, g->cfg->cpu_line, why);
+		g->cpu = (unsigned)placed[i];
+	}
+	bsp_regs.cr0 = cpu_read_cr0();
+	bsp_regs.cr4 = cpu_read_cr4();
+	bsp_regs.efer = cpu_rdmsr(MSR_IA32_EFER);
+	bsp_regs.pat = cpu_rdmsr(MSR_IA32_PAT);
+	for (unsigned id = 1; id < ncpus; id++) {
+		const char *fail = NULL;
+		bool wanted = false;
+
+		for (int i = 0; i < hv.nguests; i++)
+			wanted |= hv.guests[i].cpu == id;
+		if (!wanted)
+			continue;
+		if (smp_start_one(id, &fail) < 0) {
+			log_printf("hv: CPU %u (APIC ID %u) did not start: %s\n", id, pcpus[id].apic_id, fail);
+			for (int i = 0; i < hv.nguests; i++)
+				if (hv.guests[i].cpu == id) {
+					log_printf("hv: guest %s runs on CPU 0 instead\n", hv.guests[i].cfg->name);
+					hv.guests[i].cpu = 0;
+				}
+			continue;
+		}
+		pcpu_count++;
+		log_printf("hv: CPU %u (APIC ID %u) started\n", id, pcpus[id].apic_id);
+	}
+	for (int i = 0; i < hv.nguests; i++) {
+		struct guest *g = &hv.guests[i];
+		pcpus[g->cpu].nguests++;
+		if (g->cpu != 0)
+			vmx_vcpu_release(&g->vcpu);
+	}
+	for (unsigned id = 0; id < ncpus; id++)
+		if (pcpus[id].nguests || id == 0)
+			cpus_running++;
+}
+
+void smp_go_all(void)
+{
+	__atomic_store_n(&smp_go, true, __ATOMIC_RELEASE);
+}
+
+void smp_cpu_done(void)
+{
+	struct pcpu *c = this_pcpu();
+
+	c->done = true;
+	if (__atomic_sub_fetch(&cpus_running, 1, __ATOMIC_ACQ_REL) == 0)
+		hv_shutdown();
+	log_printf("hv: CPU %u: every guest on it has ended; it waits for the others\n", c->id);
+	log_drain(LOG_DRAIN_ALL);
+	cpu_halt_forever();
+}

@@ -1,0 +1,31 @@
+/*
+ * Several CPUs: placing guests, starting the application processors,
+ * ending the hv when every CPU's guests have ended (hv/smp.c).
+ */
+#ifndef HV_SMP_H
+#define HV_SMP_H
+
+#include "hv.h"
+
+/*
+ * Where each guest of c runs, given the machine's ncpus CPUs and whether
+ * APs can be started: placed[i] = its `cpu`, or 0 when that CPU cannot be
+ * used (why says the reason). Returns how many guests were moved to CPU 0.
+ */
+unsigned smp_place(const struct hv_config *c, unsigned ncpus, bool can_start_aps,
+		   int placed[CFG_MAX_GUESTS], char *why, size_t whylen);
+
+/*
+ * On the BSP once every guest is built: places the guests (g->cpu), starts
+ * the APs that have guests (each waits for smp_go_all) and hands them their
+ * guests' VMCSs.
+ */
+void smp_init(void);
+
+/* Lets the started APs enter their run loops. */
+void smp_go_all(void);
+
+/* This CPU's guests have all ended: park it, or end the hv if it was the last. */
+void smp_cpu_done(void) __attribute__((noreturn));
+
+#endif
