@@ -11,6 +11,7 @@
 #include "irq.h"
 #include "lapic.h"
 #include "log.h"
+#include "smp.h"
 #include "mbload.h"
 #include "pic.h"
 #include "sched.h"
@@ -208,6 +209,8 @@ enum exit_action exit_exception(struct vcpu *v, struct exit_info *x)
 	unsigned vec = info & 0xff;
 
 	if (INTR_TYPE(info) == INTR_TYPE_NMI) {
+		if (smp_panicking())
+			cpu_halt_forever();     /* another CPU panicked: stop here (hv/smp.c) */
 		if (v->guest->nmis++ < 4)
 			log_printf("hv: NMI while guest %s ran (counted, ignored)\n", v->guest->cfg->name);
 		return EXIT_RESUME;

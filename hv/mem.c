@@ -6,8 +6,10 @@
 #include "hv.h"
 #include "log.h"
 #include "mem.h"
+#include "spinlock.h"
 
 static uint64_t heap_next, heap_end, heap_base;
+static struct spinlock heap_lock;         /* an AP or a guest's first DMA may allocate at run time */
 
 void mem_init(uint64_t base, uint64_t bytes)
 {
@@ -19,11 +21,13 @@ void *mem_alloc_pages(unsigned npages)
 {
 	uint64_t bytes = (uint64_t)npages * 4096;
 
+	spin_lock(&heap_lock);
 	if (heap_next + bytes > heap_end)
 		panic("mem_alloc_pages: hv heap exhausted (%u pages wanted, %lu bytes left)",
 		      npages, heap_end - heap_next);
 	void *p = (void *)(uintptr_t)heap_next;
 	heap_next += bytes;
+	spin_unlock(&heap_lock);
 	memset(p, 0, bytes);
 	return p;
 }

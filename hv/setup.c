@@ -11,6 +11,7 @@
 #include "mem.h"
 #include "percpu.h"
 #include "setup.h"
+#include "smp.h"
 
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
@@ -128,6 +129,8 @@ void hv_exception(struct isr_frame *f)
 	const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "reserved";
 
 	if (f->vector == EXC_NMI) {
+		if (smp_panicking())
+			cpu_halt_forever();     /* another CPU panicked: stop here (hv/smp.c) */
 		/* PCH SERR/IOCHK, a watchdog or a BMC: not the hv's to act on. Count and go on. */
 		if (setup_nmis++ < 4)
 			log_printf("hv: NMI in root mode at rip %lx (counted, ignored)\n", f->rip);

@@ -42,6 +42,7 @@
 #define ICR_INIT_ASSERT      0x0000c500u   /* INIT, level-triggered, assert */
 #define ICR_INIT_DEASSERT    0x00008500u   /* INIT, level-triggered, de-assert */
 #define ICR_STARTUP          0x00000600u   /* STARTUP, vector = the page number */
+#define ICR_NMI              0x00004400u   /* NMI, edge, assert */
 
 #define AP_STACK_PAGES       4
 
@@ -70,6 +71,7 @@ static struct {
 } bsp_regs;
 
 static volatile bool smp_go;
+static volatile int panic_cpu = -1;      /* the CPU that panicked first, -1 if none */
 static volatile uint32_t cpus_running;   /* CPUs with a guest not yet ended */
 
 void smp_ap_entry(unsigned id) __attribute__((noreturn));
@@ -109,13 +111,14 @@ unsigned smp_place(const struct hv_config *c, unsigned ncpus, bool can_start_aps
 
 /* ---- the local APIC's interrupt command register ---------------------- */
 
+#ifndef HOST_TEST     /* the host tests' fake records IPIs (tests/unit/hvhost/fake_hw.c) */
 /*
  * Sends one IPI to the CPU with APIC ID dest (SDM "Issuing Interprocessor
  * Interrupts"): xAPIC through the ICR's two halves, high first, then waits
  * for the delivery status to clear; x2APIC through one WRMSR (no delivery
  * status there). Returns 0, or -1 if the xAPIC never took it.
  */
-static int smp_send_ipi(uint32_t dest, uint32_t icr)
+int smp_send_ipi(uint32_t dest, uint32_t icr)
 {
 	uint64_t base = cpu_rdmsr(MSR_APIC_BASE);
 
@@ -168,21 +171,25 @@ static void smp_prepare_trampoline(uint64_t page, unsigned id, void *stack_top)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
+#endif /* !HOST_TEST */
+
 /*
- * INIT, then two STARTUP IPIs 200 us apart (the second only if the first
- * did not start it), then waits up to a second for the AP to say it runs
- * (SDM "MP Initialization Protocol Algorithm"; the 10 ms after INIT is the
- * SDM's). Returns 0, or -1 with *why set.
+ * Wakes AP id: INIT, then two STARTUP IPIs 200 us apart (the second only
+ * if the first did not start it; SDM "MP Initialization Protocol
+ * Algorithm", and its 10 ms after INIT). Returns 0, or -1 with *why set.
  */
-static int smp_start_one(unsigned id, const char **why)
+static int smp_wake_ap(unsigned id, const char **why)
 {
+#ifdef HOST_TEST
+	/* The host tests run each CPU's loop on the test's thread: the AP is there at once. */
+	(void)why;
+	pcpus[id].online = true;
+	return 0;
+#else
 	struct pcpu *c = &pcpus[id];
 	uint32_t dest = c->apic_id;
 	uint64_t page = hv.bi->ap_trampoline;
-	uint64_t until;
 
-	c->tables = setup_ap_tables();
-	c->stack_top = (uint8_t *)mem_alloc_pages(AP_STACK_PAGES) + AP_STACK_PAGES * 4096;
 	smp_prepare_trampoline(page, id, c->stack_top);
 	if (smp_send_ipi(dest, ICR_INIT_ASSERT) < 0 || (smp_udelay(10), 0) ||
 	    smp_send_ipi(dest, ICR_INIT_DEASSERT) < 0) {
@@ -197,6 +204,20 @@ static int smp_start_one(unsigned id, const char **why)
 		}
 		smp_udelay(200);
 	}
+	return 0;
+#endif
+}
+
+/* Starts AP id and waits up to a second for it to say it runs. Returns 0, or -1 with *why set. */
+static int smp_start_one(unsigned id, const char **why)
+{
+	struct pcpu *c = &pcpus[id];
+	uint64_t until;
+
+	c->tables = setup_ap_tables();
+	c->stack_top = (uint8_t *)mem_alloc_pages(AP_STACK_PAGES) + AP_STACK_PAGES * 4096;
+	if (smp_wake_ap(id, why) < 0)
+		return -1;
 	until = cpu_rdtsc() + hv.tsc_hz;
 	while (!c->online)
 		if (cpu_rdtsc() > until) {
@@ -206,6 +227,14 @@ static int smp_start_one(unsigned id, const char **why)
 			cpu_pause();
 		}
 	return 0;
+}
+
+void smp_ap_run(void)
+{
+	for (int i = 0; i < hv.nguests; i++)
+		if (hv.guests[i].cpu == this_cpu())
+			vmx_vcpu_adopt(&hv.guests[i].vcpu);
+	sched_run();
 }
 
 /* The AP's first C code, on its own stack, in 64-bit mode with the hv's page tables. */
@@ -224,10 +253,7 @@ void smp_ap_entry(unsigned id)
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&smp_go, __ATOMIC_ACQUIRE))
 		cpu_pause();
-	for (int i = 0; i < hv.nguests; i++)
-		if (hv.guests[i].cpu == id)
-			vmx_vcpu_adopt(&hv.guests[i].vcpu);
-	sched_run();
+	smp_ap_run();
 }
 
 void smp_init(void)
@@ -241,6 +267,7 @@ void smp_init(void)
 		ncpus = HV_MAX_CPUS;
 	cpus_running = 0;
 	smp_go = false;
+	panic_cpu = -1;
 	for (unsigned i = 1; i < ncpus; i++)
 		pcpus[i].apic_id = bi->cpus.apic_id[i], pcpus[i].id = i;
 	smp_place(&bi->cfg, ncpus, bi->ap_trampoline != 0, placed, why, sizeof(why));
@@ -301,4 +328,23 @@ void smp_cpu_done(void)
 	log_printf("hv: CPU %u: every guest on it has ended; it waits for the others\n", c->id);
 	log_drain(LOG_DRAIN_ALL);
 	cpu_halt_forever();
+}
+
+int smp_panic_begin(void)
+{
+	int none = -1, me = (int)this_cpu();
+
+	if (!__atomic_compare_exchange_n(&panic_cpu, &none, me, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		cpu_halt_forever();     /* another CPU panics already: its message is the one */
+	/* The others stop where they are: an NMI reaches a CPU in a guest or halted, interrupts on or off. */
+	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
+		if (i != (unsigned)me && pcpus[i].online && !pcpus[i].done)
+			smp_send_ipi(pcpus[i].apic_id, ICR_NMI);
+	return me;
+}
+
+bool smp_panicking(void)
+{
+	return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) >= 0;
 }

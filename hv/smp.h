@@ -22,10 +22,26 @@ unsigned smp_place(const struct hv_config *c, unsigned ncpus, bool can_start_aps
  */
 void smp_init(void);
 
+/* An AP, once the BSP says go: adopts its guests' VMCSs and enters its run loop. */
+void smp_ap_run(void) __attribute__((noreturn));
+
+/* Sends an IPI (ICR low word icr) to the CPU with APIC ID dest. Returns 0, or -1 if it was not taken. */
+int smp_send_ipi(uint32_t dest, uint32_t icr);
+
 /* Lets the started APs enter their run loops. */
 void smp_go_all(void);
 
 /* This CPU's guests have all ended: park it, or end the hv if it was the last. */
 void smp_cpu_done(void) __attribute__((noreturn));
+
+/*
+ * A panic starts: the first CPU to call this stops every other CPU with an
+ * NMI IPI and returns its own index for the message; a CPU that calls it
+ * after another halts at once.
+ */
+int smp_panic_begin(void);
+
+/* Returns true once a CPU has panicked: an NMI then means "stop here". */
+bool smp_panicking(void);
 
 #endif

@@ -8,6 +8,7 @@
  * master (BAR4) is visible: the hv traps those ports (hv/vdma_io.c).
  */
 #include "vpci.h"
+#include "spinlock.h"
 #include "vpci_filter.h"
 #include "cpu.h"
 #include "log.h"
@@ -25,23 +26,43 @@ uint16_t vpci_bm_base(void)
 	return bm_base;
 }
 
+/*
+ * The physical configuration mechanism #1 is two ports with state between
+ * them: two CPUs must never interleave their 0xCF8 and 0xCFC accesses, so
+ * every configuration cycle the hv makes (for itself or on a guest's
+ * behalf) holds this lock from the address write to the data access.
+ */
+static struct spinlock pci_lock;
+
 static uint32_t pci_read32(uint32_t addr)
 {
+	uint32_t v;
+
+	spin_lock(&pci_lock);
 	outl(VPCI_ADDR_PORT, addr & ~3u);
-	return inl(VPCI_DATA_PORT);
+	v = inl(VPCI_DATA_PORT);
+	spin_unlock(&pci_lock);
+	return v;
 }
 
 /* Byte-wide configuration cycles: a byte write never touches its neighbours (status is write-1-to-clear). */
 static uint8_t vpci_phys_read8(void *ctx, uint32_t bdf, unsigned reg)
 {
+	uint8_t v;
+
+	spin_lock(&pci_lock);
 	outl(VPCI_ADDR_PORT, VPCI_ENABLE | bdf | (reg & 0xfc));
-	return inb((uint16_t)(VPCI_DATA_PORT + (reg & 3)));
+	v = inb((uint16_t)(VPCI_DATA_PORT + (reg & 3)));
+	spin_unlock(&pci_lock);
+	return v;
 }
 
 static void vpci_phys_write8(void *ctx, uint32_t bdf, unsigned reg, uint8_t val)
 {
+	spin_lock(&pci_lock);
 	outl(VPCI_ADDR_PORT, VPCI_ENABLE | bdf | (reg & 0xfc));
 	outb((uint16_t)(VPCI_DATA_PORT + (reg & 3)), val);
+	spin_unlock(&pci_lock);
 }
 
 static const struct vpci_filter_ops vpci_phys = { vpci_phys_read8, vpci_phys_write8, 0 };

@@ -245,12 +245,17 @@ void cpu_halt_forever(void)
 struct fvmcs {
 	void *region;
 	bool launched;
+	int active_on;               /* CPU + 1 it is active on since its VMPTRLD, 0: none (cleared) */
 	uint64_t f[FAKE_FIELDS];
 };
 
 static struct fvmcs *vmcs_pool[FAKE_MAX_VMCS];
-static struct fvmcs *cur;
-static bool vmxon_done;
+/* Each fake CPU's current VMCS and VMX operation (hv/percpu.h: percpu_host_cpu is the CPU). */
+extern unsigned percpu_host_cpu;
+static struct fvmcs *cur_of[64];
+static bool vmxon_done_of[64];
+#define cur (cur_of[percpu_host_cpu])
+#define vmxon_done (vmxon_done_of[percpu_host_cpu])
 
 static struct fvmcs *fake_vmcs_of(uint64_t pa, bool create)
 {
@@ -319,8 +324,10 @@ int vmx_vmclear(uint64_t pa)
 	struct fvmcs *v = fake_vmcs_of(pa, true);
 
 	v->launched = false;
-	if (cur == v)
-		cur = NULL;
+	v->active_on = 0;
+	for (unsigned c = 0; c < 64; c++)
+		if (cur_of[c] == v)
+			cur_of[c] = NULL;
 	return 0;
 }
 
@@ -331,6 +338,14 @@ int vmx_vmptrld(uint64_t pa)
 	/* SDM "VMPTRLD": the region must carry the VMCS revision identifier. */
 	if (!v || *(uint32_t *)v->region != (uint32_t)(fake_get_msr(MSR_IA32_VMX_BASIC) & 0x7fffffff))
 		return -1;
+	/*
+	 * SDM "VMCLEAR": a VMCS active on one logical processor must be
+	 * cleared there before another makes it current; the CPU does not
+	 * check (the result is undefined): this stricter CPU refuses it.
+	 */
+	if (v->active_on && v->active_on != (int)percpu_host_cpu + 1)
+		return -1;
+	v->active_on = (int)percpu_host_cpu + 1;
 	cur = v;
 	return 0;
 }
@@ -467,8 +482,8 @@ void fake_reset(void)
 		free(vmcs_pool[i]);
 		vmcs_pool[i] = NULL;
 	}
-	cur = NULL;
-	vmxon_done = false;
+	memset(cur_of, 0, sizeof(cur_of));
+	memset(vmxon_done_of, 0, sizeof(vmxon_done_of));
 	memset(&fake, 0, sizeof(fake));
 	memset(&fake_run, 0, sizeof(fake_run));
 	memset(fake_fpu, 0, sizeof(fake_fpu));
@@ -517,3 +532,12 @@ void fake_reset(void)
 
 /* hv/trampoline.asm's symbols: the host never starts an AP (boot_info.ap_trampoline is 0). */
 char ap_tramp_start[64], ap_tramp_params[64], ap_tramp_end[1], tramp_gdt[1], tramp_pm32[1], tramp_lm64[1];
+
+/* hv/smp.c's IPIs: recorded, in order. */
+int smp_send_ipi(uint32_t dest, uint32_t icr);
+int smp_send_ipi(uint32_t dest, uint32_t icr)
+{
+	if (fake.nipis < sizeof(fake.ipis) / sizeof(fake.ipis[0]))
+		fake.ipis[fake.nipis++] = (struct fake_ipi){ dest, icr };
+	return 0;
+}

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "hvhost.h"
+#include "percpu.h"
+#include "smp.h"
 #include "exit.h"
 #include "mbload.h"
 #include "multiboot.h"
@@ -41,9 +43,12 @@ static void host_image(uint8_t *img)
 	memcpy(img, h, sizeof(h));
 }
 
+unsigned host_cpus = 1;
+
 void host_boot(const char *cfg_text)
 {
 	struct cfg_error err;
+	unsigned ncpus = host_cpus;
 
 	fake_reset();
 	if (host_tweak)
@@ -62,6 +67,11 @@ void host_boot(const char *cfg_text)
 	heap = aligned_alloc(4096, HOST_HEAP);
 	bi->heap_base = (uintptr_t)heap;
 	bi->heap_bytes = HOST_HEAP;
+	host_cpus = 1;
+	bi->cpus.n = ncpus;
+	for (unsigned i = 0; i < ncpus; i++)
+		bi->cpus.apic_id[i] = i;
+	bi->ap_trampoline = ncpus > 1 ? 0x8000 : 0;
 	for (int i = 0; i < bi->cfg.nguests; i++) {
 		struct boot_guest *bg = &bi->guests[i];
 		struct mbload_result res;
@@ -113,6 +123,29 @@ bool host_run(void)
 		return true;
 	}
 	sched_run();
+}
+
+bool host_run_cpu(unsigned id)
+{
+	jmp_buf done, halted;
+	bool ended;
+
+	fake_run.done_jmp = &done;
+	fake.halt_jmp = &halted;
+	percpu_host_cpu = id;
+	if (setjmp(done)) {
+		ended = false;
+	} else if (setjmp(halted)) {
+		ended = true;
+	} else {
+		if (id)
+			smp_ap_run();
+		sched_run();
+	}
+	fake_run.done_jmp = NULL;
+	fake.halt_jmp = NULL;
+	percpu_host_cpu = 0;
+	return ended;
 }
 
 struct vcpu *host_vcpu(int i)

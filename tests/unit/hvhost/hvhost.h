@@ -45,6 +45,8 @@ struct fake_cpu {
 	unsigned machine_reset_writes;   /* writes to 0x64, 0x92, 0xcf9: would reset the machine */
 	uint32_t refuse_field;       /* a VMCS field this CPU lacks (VMREAD/VMWRITE fail), 0: none */
 	struct desc_ptr idtr;        /* what the hv loaded with LIDT */
+	struct fake_ipi { uint32_t dest, icr; } ipis[16];   /* IPIs sent (hv/smp.c) */
+	unsigned nipis;
 	bool halted_forever;
 	jmp_buf *halt_jmp;           /* cpu_halt_forever longjmps here if set */
 };
@@ -131,6 +133,13 @@ extern struct fake_run fake_run;
  */
 void host_boot(const char *cfg_text);
 
+/*
+ * The machine's CPUs for the next host_boot (default 1; reset by each
+ * host_boot). With more than one, the hv "starts" the APs its guests are
+ * placed on (they are online at once) and host_run_cpu runs one CPU's loop.
+ */
+extern unsigned host_cpus;
+
 /* If set, host_boot calls it after fake_reset(): a test's change to the host CPU. */
 extern void (*host_tweak)(void);
 
@@ -160,6 +169,13 @@ void host_long_mode(uint64_t cr0, uint64_t cr3, bool cs_l);
 
 /* Runs the hv's run loop until the script is used up or the hv ends. Returns true if the hv ended. */
 bool host_run(void);
+
+/*
+ * Runs CPU id's run loop (an AP's: it adopts its guests' VMCSs first) on
+ * the test's thread until the script is used up or that CPU is done.
+ * Returns true if it ended (parked or ended the hv). The current CPU is 0 again after.
+ */
+bool host_run_cpu(unsigned id);
 
 /* Makes guest i's VMCS current and returns its vCPU. */
 struct vcpu *host_vcpu(int i);

@@ -1,0 +1,219 @@
+/*
+ * Several CPUs on the host (issue 11): where guests are placed, the
+ * per-CPU run queues (each CPU enters only its own guests), the VMCS
+ * handed from the CPU that built it to the CPU that runs it, how the hv
+ * ends when the last CPU's guests end, and the panic's NMI to the others.
+ * The fake runs each CPU's loop in turn on the test's thread
+ * (host_run_cpu); its VMPTRLD refuses a VMCS still active on another CPU.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "hvhost.h"
+#include "exit.h"
+#include "percpu.h"
+#include "sched.h"
+#include "smp.h"
+
+#define HV   "[hv]\ntrace = off\n"
+#define GA   "[guest a]\nimage = \\a.elf\nmemory = 4M\n"
+#define GB   "[guest b]\nimage = \\b.elf\nmemory = 4M\n"
+#define GC   "[guest c]\nimage = \\c.elf\nmemory = 4M\n"
+#define GD   "[guest d]\nimage = \\d.elf\nmemory = 4M\n"
+
+/* The guest executes HLT with interrupts off: nothing can wake it, it has ended. */
+static void clear_if(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	fake_vmcs_set(GUEST_RFLAGS, fake_vmcs_get(GUEST_RFLAGS) & ~RFLAGS_IF);
+}
+
+static struct fake_exit cli_hlt(void)
+{
+	return (struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1, .before = clear_if };
+}
+
+static unsigned entries_of(int guest)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < fake_run.nentries; i++)
+		n += fake_run.entries[i].guest == guest;
+	return n;
+}
+
+/* ---- placement -------------------------------------------------------- */
+
+static void parse(const char *text, struct hv_config *c)
+{
+	struct cfg_error err;
+
+	assert_int_equal(cfg_parse(text, strlen(text), c, &err), 0);
+}
+
+static void test_guests_stay_on_the_cpu_hv_cfg_names(void **state)
+{
+	static struct hv_config c;
+	int placed[CFG_MAX_GUESTS];
+	char why[96];
+
+	(void)state;
+	parse(GA "cpu = 1\n" GB GC "cpu = 3\n", &c);
+	assert_int_equal(smp_place(&c, 4, true, placed, why, sizeof(why)), 0);
+	assert_int_equal(placed[0], 1);
+	assert_int_equal(placed[1], 0);
+	assert_int_equal(placed[2], 3);
+}
+
+static void test_a_guest_goes_to_cpu_0_only_with_a_reason(void **state)
+{
+	static struct hv_config c;
+	int placed[CFG_MAX_GUESTS];
+	char why[96];
+
+	(void)state;
+	parse(GA "cpu = 1\n" GB "cpu = 1\n", &c);
+	/* No page below 1 MiB for the start-up code: nothing can run elsewhere. */
+	assert_int_equal(smp_place(&c, 2, false, placed, why, sizeof(why)), 2);
+	assert_int_equal(placed[0], 0);
+	assert_int_equal(placed[1], 0);
+	assert_non_null(strstr(why, "below 1 MiB"));
+	/* A CPU the machine lacks (the boot stage refuses it; a hand-made boot_info might not). */
+	assert_int_equal(smp_place(&c, 1, true, placed, why, sizeof(why)), 2);
+	assert_non_null(strstr(why, "no CPU 1"));
+	/* Device lines come through the 8259 pair, wired to CPU 0. */
+	parse(GA "cpu = 1\nirqs = 5\n" GB "cpu = 1\n", &c);
+	assert_int_equal(smp_place(&c, 2, true, placed, why, sizeof(why)), 1);
+	assert_int_equal(placed[0], 0);
+	assert_int_equal(placed[1], 1);
+	assert_non_null(strstr(why, "8259"));
+}
+
+/* ---- per-CPU run queues ----------------------------------------------- */
+
+/* CPU 1 enters only b; CPU 0 only a; the last CPU to finish ends the hv. */
+static void test_each_cpu_enters_only_its_own_guests(void **state)
+{
+	(void)state;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\n");
+	assert_true(fake_log_has("hv: CPU 1 (APIC ID 1) started"));
+	assert_int_equal(hv.guests[1].cpu, 1);
+	assert_int_equal(pcpu_count, 2);
+
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(1));            /* b ended: CPU 1 parks */
+	assert_int_equal(entries_of(1), 1);
+	assert_int_equal(entries_of(0), 0);
+	assert_int_equal(hv.guests[0].state, GUEST_RUNNABLE);
+	assert_int_equal(hv.guests[1].state, GUEST_HALTED_OFF);
+	assert_true(fake_log_has("hv: CPU 1: every guest on it has ended; it waits for the others"));
+	assert_false(fake_log_has("hv: all guests ended"));
+
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(0));            /* a ended: the last CPU ends the hv */
+	assert_int_equal(entries_of(0), 1);
+	assert_int_equal(entries_of(1), 1);
+	assert_true(fake_log_has("hv: all guests ended; status 0"));
+	assert_true(fake_log_has("hv: CPU 1: 1 guest(s), idle (halted)"));
+	assert_true(fake_log_has(" on 2 CPUs, idle (halted) "));
+}
+
+/* Two guests per CPU: each CPU time-slices its own two, round robin, and never the others'. */
+static void test_two_guests_per_cpu_alternate_on_their_cpu(void **state)
+{
+	(void)state;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\n" GC GD "cpu = 1\n");
+	for (int i = 0; i < 4; i++)
+		host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER,
+						.tsc_advance = 20000000 });
+	assert_false(host_run_cpu(1));           /* the script ran out, both still running */
+	for (unsigned i = 0; i < fake_run.nentries; i++)
+		assert_true(fake_run.entries[i].guest == 1 || fake_run.entries[i].guest == 3);
+	assert_true(entries_of(1) >= 2 && entries_of(3) >= 2);
+	assert_int_equal(fake_run.entries[0].guest, 1);
+	assert_int_equal(fake_run.entries[1].guest, 3);
+	fake_run.nentries = 0;
+	for (int i = 0; i < 2; i++)
+		host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER,
+						.tsc_advance = 20000000 });
+	assert_false(host_run_cpu(0));
+	assert_true(entries_of(0) >= 1 && entries_of(2) >= 1);
+	assert_int_equal(entries_of(1) + entries_of(3), 0);
+}
+
+/*
+ * The BSP builds every VMCS; a guest on an AP runs only after the BSP
+ * released it (VMCLEAR): the fake's VMPTRLD refuses a VMCS still active
+ * on another CPU, and the guest's first entry on CPU 1 is a VMLAUNCH.
+ */
+static void test_a_vmcs_moves_to_its_cpu_cleared_and_is_launched_there(void **state)
+{
+	(void)state;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\n");
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(1));
+	assert_int_equal(fake_run.entries[0].guest, 1);
+	assert_true(fake_run.entries[0].launch);
+	assert_int_equal(fake_run.entries[0].rc, 0);
+}
+
+/* Each CPU's share period is its own: 60% on CPU 0 and 60% on CPU 1 fit. */
+static void test_shares_are_per_cpu(void **state)
+{
+	(void)state;
+	host_cpus = 2;
+	host_boot(HV GA "share = 60%\n" GB "cpu = 1\nshare = 60%\n");
+	assert_false(fake_log_has("not every share is guaranteed"));
+	assert_true(fake_log_has("hv: guest b: CPU share 60.0% (6000 us of every 10000 us) of CPU 1"));
+}
+
+/* A guest whose CPU could not be used runs on CPU 0, and the log says why. */
+static void test_a_guest_on_a_cpu_that_cannot_be_used_runs_on_cpu_0(void **state)
+{
+	(void)state;
+	host_boot(HV GA GB "cpu = 1\n");         /* one CPU: no start-up page either */
+	assert_int_equal(hv.guests[1].cpu, 0);
+	assert_true(fake_log_has("hv: guest b: cpu = 1 (hv.cfg line 9) cannot be used"));
+	assert_int_equal(pcpu_count, 1);
+}
+
+/* ---- panic ------------------------------------------------------------- */
+
+/* The first CPU to panic stops the others with an NMI IPI; an NMI then halts a CPU. */
+static void test_a_panic_stops_the_other_cpus_by_nmi(void **state)
+{
+	(void)state;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\n");
+	fake.nipis = 0;
+	percpu_host_cpu = 1;
+	assert_int_equal(smp_panic_begin(), 1);
+	percpu_host_cpu = 0;
+	assert_int_equal(fake.nipis, 1);
+	assert_int_equal(fake.ipis[0].dest, 0);              /* the BSP's APIC ID */
+	assert_int_equal(fake.ipis[0].icr & 0x700, 0x400);   /* delivery mode NMI */
+	assert_true(smp_panicking());
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_teardown(f, host_cmocka_teardown)
+		cmocka_unit_test(test_guests_stay_on_the_cpu_hv_cfg_names),
+		cmocka_unit_test(test_a_guest_goes_to_cpu_0_only_with_a_reason),
+		T(test_each_cpu_enters_only_its_own_guests),
+		T(test_two_guests_per_cpu_alternate_on_their_cpu),
+		T(test_a_vmcs_moves_to_its_cpu_cleared_and_is_launched_there),
+		T(test_shares_are_per_cpu),
+		T(test_a_guest_on_a_cpu_that_cannot_be_used_runs_on_cpu_0),
+		T(test_a_panic_stops_the_other_cpus_by_nmi),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
