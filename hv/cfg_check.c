@@ -392,11 +392,13 @@ int cfg_check_cpus(const struct hv_config *c, unsigned ncpus, struct cfg_error *
 	return 0;
 }
 
-unsigned cfg_shares_overcommit_one_cpu(const struct hv_config *c)
+unsigned cfg_shares_overcommit(const struct hv_config *c, const int *placed, int cpu)
 {
 	unsigned named = 0, unnamed = 0;
 
 	for (int i = 0; i < c->nguests; i++) {
+		if (placed[i] != cpu)
+			continue;
 		named += c->guests[i].share_permille;
 		unnamed += !c->guests[i].share_permille;
 	}

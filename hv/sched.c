@@ -99,6 +99,7 @@ bool sched_has_budget(const struct guest *g)
 void sched_init(void)
 {
 	uint32_t named[HV_MAX_CPUS] = { 0 }, unnamed[HV_MAX_CPUS] = { 0 };
+	int placed[CFG_MAX_GUESTS];
 	uint64_t now;
 	struct guest *g;
 
@@ -128,10 +129,12 @@ void sched_init(void)
 			log_printf(" of CPU %u", g->cpu);
 		log_printf("\n");
 	}
+	for (int i = 0; i < hv.nguests; i++)
+		placed[i] = (int)hv.guests[i].cpu;
 	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
-		unsigned ask = named[c] + 10 * unnamed[c];
+		unsigned ask = c < pcpu_count || sched_cpus[c].n ? cfg_shares_overcommit(&hv.bi->cfg, placed, (int)c) : 0;
 
-		if (named[c] > 1000 || (unnamed[c] && ask > 1000))
+		if (ask)
 			log_printf("hv: the shares of the guests on CPU %u ask for %u.%u%% of it: "
 				   "not every share is guaranteed\n", c, ask / 10, ask % 10);
 	}

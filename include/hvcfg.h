@@ -167,13 +167,13 @@ int cfg_check_machine_ports(const struct hv_config *c,
 int cfg_check_cpus(const struct hv_config *c, unsigned ncpus, struct cfg_error *err);
 
 /*
- * The shares of every guest of c as if all ran on one CPU (as they do
- * until the hv starts the application processors): returns 0 if they add
- * up to at most 100% and leave at least 1% for each guest without one,
- * else what they ask for in per mille (the named shares + 10 for each
- * guest without one). hv.cfg's own check is per cpu.
+ * The shares of the guests of c that run on CPU cpu, where guest i runs on
+ * placed[i] (the hv may move a guest whose CPU cannot be used to CPU 0):
+ * returns 0 if they add up to at most 100% and leave at least 1% for each
+ * guest without one, else what they ask for in per mille (the named
+ * shares + 10 for each guest without one).
  */
-unsigned cfg_shares_overcommit_one_cpu(const struct hv_config *c);
+unsigned cfg_shares_overcommit(const struct hv_config *c, const int *placed, int cpu);
 
 /* Returns the config name of one enum cfg_device bit ("com1"), or "?". */
 const char *cfg_device_name(uint32_t dev);

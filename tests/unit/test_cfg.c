@@ -546,17 +546,22 @@ static void test_cpu_the_machine_lacks_is_refused_at_its_line(void **state)
 
 static void test_shares_on_two_cpus_overcommit_one(void **state)
 {
+	static const int as_cfg[2] = { 0, 1 }, on_0[2] = { 0, 0 };
+
 	(void)state;
-	/* 80% on cpu 0 and 80% on cpu 1: each CPU is fine, one CPU is not. */
+	/* 80% on cpu 0 and 80% on cpu 1: each CPU is fine; both moved to CPU 0, it is not. */
 	expect_ok(GUEST_A "share = 80%\n" GUEST_B "cpu = 1\nshare = 80%\n");
-	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 1600);
+	assert_int_equal(cfg_shares_overcommit(&cfg, as_cfg, 0), 0);
+	assert_int_equal(cfg_shares_overcommit(&cfg, as_cfg, 1), 0);
+	assert_int_equal(cfg_shares_overcommit(&cfg, on_0, 0), 1600);
+	assert_int_equal(cfg_shares_overcommit(&cfg, on_0, 1), 0);
 	/* 100% named leaves nothing for the guest without a share; 99% leaves it 1%. */
 	expect_ok(GUEST_A "share = 100%\n" GUEST_B "cpu = 1\n");
-	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 1010);
+	assert_int_equal(cfg_shares_overcommit(&cfg, on_0, 0), 1010);
 	expect_ok(GUEST_A "share = 99%\n" GUEST_B "cpu = 1\n");
-	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 0);
+	assert_int_equal(cfg_shares_overcommit(&cfg, on_0, 0), 0);
 	expect_ok(GUEST_A "share = 50%\n" GUEST_B "cpu = 1\nshare = 50%\n");
-	assert_int_equal(cfg_shares_overcommit_one_cpu(&cfg), 0);
+	assert_int_equal(cfg_shares_overcommit(&cfg, on_0, 0), 0);
 }
 
 static void test_error_irq_given_to_two_guests(void **state)
