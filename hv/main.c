@@ -136,12 +136,18 @@ void hv_shutdown(void)
 	} else {
 		uint64_t idle = 0;
 
-		for (unsigned i = 0; i < HV_MAX_CPUS; i++)
-			if (pcpus[i].online) {
-				idle += pcpus[i].idle_tsc;
-				log_printf("hv: CPU %u: %u guest(s), idle (halted) %lu ms\n", i,
-					   pcpus[i].nguests, pcpus[i].idle_tsc / ms);
-			}
+		for (unsigned i = 0; i < HV_MAX_CPUS; i++) {
+			uint64_t exits = 0;
+
+			if (!pcpus[i].online)
+				continue;
+			for (int k = 0; k < hv.nguests; k++)
+				if (hv.guests[k].cpu == i)
+					exits += hv.guests[k].stats.total;
+			idle += pcpus[i].idle_tsc;
+			log_printf("hv: CPU %u: %u guest(s), %lu exits, idle (halted) %lu ms\n", i,
+				   pcpus[i].nguests, exits, pcpus[i].idle_tsc / ms);
+		}
 		log_printf("hv: ran %lu ms on %u CPUs, idle (halted) %lu ms in all\n", total / ms,
 			   pcpu_count, idle / ms);
 	}

@@ -40,8 +40,8 @@ def test_two_cpus_from_mp_services_and_a_guest_on_cpu_1_runs_there(tmp_path):
     for g in ("a", "b"):
         assert "hv: guest %s exited with status 0" % g in run.log, run
         assert "hello: hypercall version 0x10000" in run.console(g), run
-    assert "hv: CPU 0: 1 guest(s), idle (halted)" in run.log, run
-    assert "hv: CPU 1: 1 guest(s), idle (halted)" in run.log, run
+    assert "hv: CPU 0: 1 guest(s), " in run.log, run
+    assert "hv: CPU 1: 1 guest(s), " in run.log, run
     assert " on 2 CPUs, idle (halted) " in run.log, run
     assert run.status == 0, run
 

@@ -118,7 +118,8 @@ static void test_each_cpu_enters_only_its_own_guests(void **state)
 	assert_int_equal(entries_of(0), 1);
 	assert_int_equal(entries_of(1), 1);
 	assert_true(fake_log_has("hv: all guests ended; status 0"));
-	assert_true(fake_log_has("hv: CPU 1: 1 guest(s), idle (halted)"));
+	assert_true(fake_log_has("hv: CPU 1: 1 guest(s), 1 exits, idle (halted) "));
+	assert_true(fake_log_has("hv: CPU 0: 1 guest(s), 1 exits, idle (halted) "));
 	assert_true(fake_log_has(" on 2 CPUs, idle (halted) "));
 }
 
