@@ -405,6 +405,74 @@ static void test_tsc_deadline_feeds_the_wakeup(void **state)
 	assert_int_equal(virq_next_event(g, cpu_rdtsc()), UINT64_MAX);
 }
 
+/* ---- the entry path's summaries (issue 11 item 1) --------------------------- */
+
+/* The highest IRR vector by a scan of the register, as the model had it before its summary. */
+static int irr_scan(const struct vlapic *a)
+{
+	for (int i = 7; i >= 0; i--)
+		if (a->irr[i])
+			return i * 32 + 31 - __builtin_clz(a->irr[i]);
+	return -1;
+}
+
+/* The IRR/ISR summaries agree with the registers (they are what every entry reads). */
+static void assert_summary_fresh(const struct vlapic *a)
+{
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(!!(a->irr_words & (1u << i)), !!a->irr[i]);
+		assert_int_equal(!!(a->isr_words & (1u << i)), !!a->isr[i]);
+	}
+	assert_int_equal(vlapic_highest_irr(a), irr_scan(a));
+	assert_int_equal(vlapic_irr_pending(a), irr_scan(a) >= 0);
+}
+
+/*
+ * Vectors in several IRR words, taken in priority order, acknowledged,
+ * EOIed, and dropped by an APIC disable: the summary follows every
+ * change, so an entry never injects from an emptied word nor misses one.
+ */
+static void test_irr_summary_follows_every_change(void **state)
+{
+	static const uint8_t vecs[] = { 0x31, 0x5f, 0x60, 0x7e, 0xef, 0xf0 };
+	struct vlapic *a = &hv.guests[0].lapic;
+	uint64_t val;
+
+	(void)state;
+	assert_summary_fresh(a);
+	for (unsigned i = 0; i < sizeof(vecs); i++) {
+		apic_write(VLAPIC_ICR_LO, (1u << 18) | vecs[i]);
+		assert_summary_fresh(a);
+	}
+	for (int i = (int)sizeof(vecs) - 1; i >= 0; i--) {
+		assert_int_equal(enter(0), 0x80000000u | vecs[i]);
+		assert_summary_fresh(a);
+		apic_write(VLAPIC_EOI, 0);
+		assert_summary_fresh(a);
+	}
+	assert_int_equal(enter(0), 0);
+	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 0);
+	/* Two in service, two requested; the APIC disabled: every register empty, and the summary. */
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x41);
+	assert_int_equal(enter(0), 0x80000041u);
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0xc1);
+	assert_int_equal(enter(0), 0x800000c1u);       /* a higher class nests */
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x42);
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0xa2);
+	assert_summary_fresh(a);
+	val = 0xfee00100ull;                                       /* BSP, EN = 0 */
+	assert_int_equal(msr(EXIT_REASON_WRMSR, 0x1b, &val), 0);
+	assert_summary_fresh(a);
+	assert_int_equal(vlapic_ppr(a), 0);
+	val = 0xfee00900ull;
+	assert_int_equal(msr(EXIT_REASON_WRMSR, 0x1b, &val), 0);
+	apic_write(VLAPIC_SVR, 0x1ff);
+	assert_int_equal(enter(0), 0);
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x33);
+	assert_int_equal(enter(0), 0x80000033u);
+	assert_summary_fresh(a);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 
 int main(void)
@@ -428,6 +496,7 @@ int main(void)
 		T(test_apic_access_exits_are_decoded),
 		T(test_msrs_and_cpuid_follow_lapic),
 		T(test_tsc_deadline_feeds_the_wakeup),
+		T(test_irr_summary_follows_every_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
