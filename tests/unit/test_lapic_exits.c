@@ -473,6 +473,33 @@ static void test_irr_summary_follows_every_change(void **state)
 	assert_summary_fresh(a);
 }
 
+/*
+ * An entry with nothing pending does no LAPIC work, but a TPR the guest
+ * wrote without an exit (CR8, into the virtual-APIC page) still reaches
+ * the model at that entry, and the page's PPR follows it.
+ */
+static void test_clean_entry_still_takes_the_guests_tpr(void **state)
+{
+	struct guest *g = &hv.guests[0];
+	uint32_t *page = v->vapic;
+
+	(void)state;
+	assert_int_equal(enter(0), 0);
+	assert_false(g->apic.dirty);
+	page[VLAPIC_TPR / 4] = 0x50;
+	assert_int_equal(enter(0), 0);
+	assert_int_equal(vlapic_tpr(&g->lapic), 0x50);
+	assert_int_equal(page[VLAPIC_PPR / 4], 0x50);
+	assert_false(g->apic.dirty);
+	/* A vector at that class waits (threshold 5); one above it is taken. */
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x58);
+	assert_int_equal(enter(0), 0);
+	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 5);
+	page[VLAPIC_TPR / 4] = 0x40;
+	assert_int_equal(enter(0), 0x80000058u);
+	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 
 int main(void)
@@ -497,6 +524,7 @@ int main(void)
 		T(test_msrs_and_cpuid_follow_lapic),
 		T(test_tsc_deadline_feeds_the_wakeup),
 		T(test_irr_summary_follows_every_change),
+		T(test_clean_entry_still_takes_the_guests_tpr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
