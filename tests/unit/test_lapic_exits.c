@@ -22,6 +22,7 @@
 #include "virq.h"
 #include "vmx.h"
 #include "vmxcap.h"
+#include "vpit.h"
 
 #define HV   "[hv]\ntrace = off\n"
 #define GA   "[guest a]\nimage = \\a.elf\nmemory = 4M\n"
@@ -500,6 +501,69 @@ static void test_clean_entry_still_takes_the_guests_tpr(void **state)
 	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 0);
 }
 
+/* What the PIT itself says of IRQ 0 at now; the entry path's snapshot must agree. */
+static void assert_pit_snapshot_agrees(struct guest *g, uint64_t now)
+{
+	struct vpit copy = g->pit;
+
+	assert_int_equal(virq_next_event(g, now), vpit_next_irq0(&g->pit, now));
+	assert_int_equal(vpit_irq0_pending(&copy, now), 0);
+}
+
+/*
+ * The entry path skips the PIT's arithmetic until the next IRQ 0 edge it
+ * computed. A reprogrammed PIT, by a port exit or by a direct write
+ * (as the hv's own code might), is seen at the next entry: its first
+ * edge, long before the old next edge, is injected on time.
+ */
+static void test_pit_reprogrammed_before_the_edge_it_was_waiting_for(void **state)
+{
+	struct guest *g = &hv.guests[0];
+	uint64_t t0, ms = hv.tsc_hz / 1000;
+
+	(void)state;
+	vpic_write(&g->pic, 0x20, 0x11);            /* ICW1..4: base 0x20, cascade */
+	vpic_write(&g->pic, 0x21, 0x20);
+	vpic_write(&g->pic, 0x21, 0x04);
+	vpic_write(&g->pic, 0x21, 0x01);
+	vpic_write(&g->pic, 0x21, 0xfe);            /* IRQ 0 only */
+	assert_int_equal(enter(0), 0);              /* the BIOS rate: the next edge ~55 ms on */
+	t0 = fake.tsc;
+	assert_true(virq_next_event(g, t0) > t0 + 50 * ms);
+	assert_pit_snapshot_agrees(g, t0);
+	host_port_out(v, 0x43, 0x34);               /* channel 0, mode 2, count 1193: 1 ms */
+	host_port_out(v, 0x40, 1193 & 0xff);
+	host_port_out(v, 0x40, 1193 >> 8);
+	assert_true(virq_next_event(g, fake.tsc) <= fake.tsc + ms);
+	assert_int_equal(enter(0), 0);
+	fake.tsc += ms + ms / 2;
+	assert_int_equal(enter(0), 0x80000020u);
+	vpic_write(&g->pic, 0x20, 0x20);            /* EOI */
+	assert_pit_snapshot_agrees(g, fake.tsc);
+	/* The same by a direct write of the model: 10 ms; nothing until then. */
+	vpit_write(&g->pit, 0x43, 0x34, fake.tsc);
+	vpit_write(&g->pit, 0x40, 11932 & 0xff, fake.tsc);
+	vpit_write(&g->pit, 0x40, 11932 >> 8, fake.tsc);
+	t0 = fake.tsc;
+	fake.tsc += 2 * ms;
+	assert_int_equal(enter(0), 0);
+	assert_pit_snapshot_agrees(g, fake.tsc);
+	fake.tsc = t0 + 10 * ms + ms / 10;
+	assert_int_equal(enter(0), 0x80000020u);
+	vpic_write(&g->pic, 0x20, 0x20);
+	/* Only the count differs (the same start TSC): 2 ms instead of 10 is seen too. */
+	t0 = fake.tsc;
+	vpit_write(&g->pit, 0x40, 11932 & 0xff, t0);
+	vpit_write(&g->pit, 0x40, 11932 >> 8, t0);
+	fake.tsc += ms;
+	assert_int_equal(enter(0), 0);
+	vpit_write(&g->pit, 0x40, 2386 & 0xff, t0);
+	vpit_write(&g->pit, 0x40, 2386 >> 8, t0);
+	fake.tsc = t0 + 2 * ms + ms / 10;
+	assert_int_equal(enter(0), 0x80000020u);
+	assert_int_equal(g->ticks_lost, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 
 int main(void)
@@ -525,6 +589,7 @@ int main(void)
 		T(test_tsc_deadline_feeds_the_wakeup),
 		T(test_irr_summary_follows_every_change),
 		T(test_clean_entry_still_takes_the_guests_tpr),
+		T(test_pit_reprogrammed_before_the_edge_it_was_waiting_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
