@@ -76,32 +76,19 @@ static void vec_clear(uint32_t *r, unsigned v)
  * IRR and ISR keep a summary beside them (irr_words, isr_words: bit i set
  * while word i is not 0), so that the highest vector, asked for on every
  * VM entry, costs two bit scans and nothing when the register is empty.
- * Every change of IRR or ISR goes through these four.
+ * Every change of IRR or ISR goes through these two.
  */
-static void irr_set(struct vlapic *a, unsigned v)
+static void vec_set_sum(uint32_t *r, uint8_t *words, unsigned v)
 {
-	vec_set(a->irr, v);
-	a->irr_words |= (uint8_t)(1u << (v >> 5));
+	vec_set(r, v);
+	*words |= (uint8_t)(1u << (v >> 5));
 }
 
-static void irr_clear(struct vlapic *a, unsigned v)
+static void vec_clear_sum(uint32_t *r, uint8_t *words, unsigned v)
 {
-	vec_clear(a->irr, v);
-	if (!a->irr[v >> 5])
-		a->irr_words &= (uint8_t)~(1u << (v >> 5));
-}
-
-static void isr_set(struct vlapic *a, unsigned v)
-{
-	vec_set(a->isr, v);
-	a->isr_words |= (uint8_t)(1u << (v >> 5));
-}
-
-static void isr_clear(struct vlapic *a, unsigned v)
-{
-	vec_clear(a->isr, v);
-	if (!a->isr[v >> 5])
-		a->isr_words &= (uint8_t)~(1u << (v >> 5));
+	vec_clear(r, v);
+	if (!r[v >> 5])
+		*words &= (uint8_t)~(1u << (v >> 5));
 }
 
 /* The highest vector set in a 256-bit register whose summary is words, or -1. */
@@ -247,15 +234,15 @@ int vlapic_ack(struct vlapic *a)
 
 	if (v < 0)
 		return a->svr & 0xff;
-	irr_clear(a, (unsigned)v);
-	isr_set(a, (unsigned)v);
+	vec_clear_sum(a->irr, &a->irr_words, (unsigned)v);
+	vec_set_sum(a->isr, &a->isr_words, (unsigned)v);
 	return v;
 }
 
 /* Sets the IRR bit of vector (16..255) and its TMR bit to the trigger mode. */
 static void vlapic_set_irr(struct vlapic *a, uint8_t vector, bool level)
 {
-	irr_set(a, vector);
+	vec_set_sum(a->irr, &a->irr_words, vector);
 	if (level)
 		vec_set(a->tmr, vector);
 	else
@@ -362,7 +349,7 @@ static void vlapic_eoi(struct vlapic *a)
 
 	if (v < 0)
 		return;
-	isr_clear(a, (unsigned)v);
+	vec_clear_sum(a->isr, &a->isr_words, (unsigned)v);
 	if (!vec_test(a->tmr, (unsigned)v))
 		return;
 	if (!(a->svr & SVR_EOI_SUPPRESS))

@@ -230,17 +230,23 @@ static void test_routed_level_line_through_the_ioapic(void **state)
 
 /* ---- delivery ---------------------------------------------------------------- */
 
+/* g's 8259 pair as a kernel sets it up (ICW1..4: base 0x20, cascade), IRQ 0 alone unmasked. */
+static void pic_irq0_only(struct guest *g)
+{
+	vpic_write(&g->pic, 0x20, 0x11);
+	vpic_write(&g->pic, 0x21, 0x20);
+	vpic_write(&g->pic, 0x21, 0x04);
+	vpic_write(&g->pic, 0x21, 0x01);
+	vpic_write(&g->pic, 0x21, 0xfe);
+}
+
 /* A guest that never touches its APIC gets its 8259 through LINT0 (virtual wire), as before. */
 static void test_8259_through_lint0_extint(void **state)
 {
 	struct guest *g = &hv.guests[0];
 
 	(void)state;
-	vpic_write(&g->pic, 0x20, 0x11);            /* ICW1..4: base 0x20, cascade */
-	vpic_write(&g->pic, 0x21, 0x20);
-	vpic_write(&g->pic, 0x21, 0x04);
-	vpic_write(&g->pic, 0x21, 0x01);
-	vpic_write(&g->pic, 0x21, 0xfe);            /* IRQ 0 only */
+	pic_irq0_only(g);
 	vpic_pulse_irq(&g->pic, 0);
 	assert_int_equal(enter(0), 0x80000020u);
 	/* LINT0 masked: the 8259's INTR no longer reaches the CPU. */
@@ -522,11 +528,7 @@ static void test_pit_reprogrammed_before_the_edge_it_was_waiting_for(void **stat
 	uint64_t t0, ms = hv.tsc_hz / 1000;
 
 	(void)state;
-	vpic_write(&g->pic, 0x20, 0x11);            /* ICW1..4: base 0x20, cascade */
-	vpic_write(&g->pic, 0x21, 0x20);
-	vpic_write(&g->pic, 0x21, 0x04);
-	vpic_write(&g->pic, 0x21, 0x01);
-	vpic_write(&g->pic, 0x21, 0xfe);            /* IRQ 0 only */
+	pic_irq0_only(g);
 	assert_int_equal(enter(0), 0);              /* the BIOS rate: the next edge ~55 ms on */
 	t0 = fake.tsc;
 	assert_true(virq_next_event(g, t0) > t0 + 50 * ms);
