@@ -19,7 +19,6 @@
 #include "vmcs.h"
 #include "vmx.h"
 #include "lapic.h"
-#include "lapic.h"
 
 static const exit_handler_fn exit_handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI]       = exit_exception,
@@ -186,7 +185,8 @@ enum exit_action exit_dispatch(struct vcpu *v)
 		else
 			act = exit_unhandled(v, &x);
 	}
-	irq_guest_eois(v->guest);
+	if (v->guest->pic.eoi_pending)       /* else vpic_take_eois has no line to give */
+		irq_guest_eois(v->guest);
 	trace_poll();
 	return act;
 }

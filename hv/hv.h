@@ -188,6 +188,13 @@ struct guest {
 	struct sched_share sched;
 	uint64_t virqs_injected;
 	unsigned tick_backlog;       /* PIT edges due but not yet raised (hv/virq.c) */
+	struct virq_pit_seen {       /* hv/virq.c: PIT channel 0 when its next IRQ0 edge was computed */
+		uint64_t from, next;     /* at TSC from, after its edges were taken: none before next */
+		uint64_t start_tsc, base_ticks, edges_done;
+		uint32_t reload;
+		uint8_t mode;
+		bool loaded, running;
+	} pit_seen;
 	uint64_t ticks_lost;         /* edges that never reached the guest as an interrupt */
 	uint64_t ticks_over_backlog; /* of those, edges beyond the backlog's bound */
 

@@ -14,8 +14,6 @@
 #include "vmx.h"
 #include "vmxcap.h"
 
-#define VTPR_OFFSET 0x80        /* TPR in the virtual-APIC page ("Virtual-APIC Page") */
-
 int lapic_guest_setup(struct guest *g)
 {
 	void *page;
@@ -52,22 +50,10 @@ void lapic_reset(struct guest *g)
 	g->apic.mmio = 0;
 }
 
-/* The virtual-APIC page's TPR, or NULL without a TPR shadow. */
-static volatile uint32_t *lapic_vtpr(struct guest *g)
+void lapic_tpr_changed(struct guest *g, uint8_t tpr)
 {
-	uint8_t *page = g->vcpu.vapic;
-
-	return page ? (volatile uint32_t *)(page + VTPR_OFFSET) : NULL;
-}
-
-void lapic_tpr_in(struct guest *g)
-{
-	volatile uint32_t *vtpr = lapic_vtpr(g);
-
-	if (vtpr && (uint8_t)*vtpr != vlapic_tpr(&g->lapic)) {
-		vlapic_set_tpr(&g->lapic, (uint8_t)*vtpr);
-		g->apic.dirty = true;            /* PPR follows */
-	}
+	vlapic_set_tpr(&g->lapic, tpr);
+	g->apic.dirty = true;                /* PPR follows */
 }
 
 /* Copies the model's TPR into the virtual-APIC page (CR8 reads it there). */
@@ -102,17 +88,6 @@ void lapic_timer_due(struct guest *g, uint64_t gnow)
 	g->apic.dirty = true;
 }
 
-uint64_t lapic_next_event(const struct guest *g, uint64_t now)
-{
-	uint64_t next = g->apic.next;
-
-	if (!g->apic.on || next == UINT64_MAX)
-		return UINT64_MAX;
-	if (lapic_guest_tsc(g, now) >= next)
-		return now;
-	return next - g->vcpu.tsc_offset;     /* host TSC = guest TSC - offset */
-}
-
 /* The IOAPIC pin of ISA IRQ irq (the MADT's override: IRQ 0 is pin 2). */
 static unsigned lapic_pin_of(unsigned irq)
 {
@@ -138,11 +113,6 @@ void lapic_pit_edge(struct guest *g)
 	lapic_commit(g);
 }
 
-bool lapic_pin_open(const struct guest *g, unsigned pin)
-{
-	return g->apic.on && pin < VIOAPIC_PINS && !(g->ioapic.rte[pin] & VIOAPIC_RTE_MASKED);
-}
-
 /*
  * The TPR threshold ("TPR Threshold", "Virtualizing CR8-Based TPR
  * Accesses"): the class of the highest vector in IRR when TPR is what
@@ -150,7 +120,7 @@ bool lapic_pin_open(const struct guest *g, unsigned pin)
  * entry path delivers it; 0 otherwise. It never exceeds VTPR[7:4], as
  * VM entry requires without APIC-access virtualization.
  */
-void lapic_finish_entry(struct vcpu *v)
+void lapic_finish_entry_slow(struct vcpu *v)
 {
 	struct guest *g = v->guest;
 	int irr = vlapic_highest_irr(&g->lapic);

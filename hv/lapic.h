@@ -54,8 +54,33 @@ static inline uint64_t lapic_guest_tsc(const struct guest *g, uint64_t tsc)
 	return tsc + g->vcpu.tsc_offset;
 }
 
-/* Copies the guest's TPR from the virtual-APIC page (where CR8 writes land) into the model. */
-void lapic_tpr_in(struct guest *g);
+#define LAPIC_VTPR_OFFSET 0x80       /* TPR in the virtual-APIC page ("Virtual-APIC Page") */
+
+/* The virtual-APIC page's TPR, or NULL without a TPR shadow. */
+static inline volatile uint32_t *lapic_vtpr(struct guest *g)
+{
+	uint8_t *page = g->vcpu.vapic;
+
+	return page ? (volatile uint32_t *)(page + LAPIC_VTPR_OFFSET) : NULL;
+}
+
+/* The guest changed its TPR to tpr behind the hv's back (CR8 or a virtualized write): the model follows. */
+void lapic_tpr_changed(struct guest *g, uint8_t tpr);
+
+/*
+ * Copies the guest's TPR from the virtual-APIC page (where CR8 writes
+ * land without an exit, "Virtualizing CR8-Based TPR Accesses") into the
+ * model; a change makes the LAPIC dirty (PPR follows). One load and a
+ * compare when the TPR is unchanged.
+ */
+static inline void lapic_tpr_in(struct guest *g)
+{
+	volatile uint32_t *vtpr = lapic_vtpr(g);
+	uint8_t tpr;
+
+	if (vtpr && (tpr = (uint8_t)*vtpr) != vlapic_tpr(&g->lapic))
+		lapic_tpr_changed(g, tpr);
+}
 
 /*
  * After anything that changed the models (an access, an MSR, a line, the
@@ -81,7 +106,16 @@ static inline void lapic_update_timer(struct guest *g, uint64_t now)
 }
 
 /* Host TSC of the timer's next interrupt (UINT64_MAX: none), seen at host TSC now. */
-uint64_t lapic_next_event(const struct guest *g, uint64_t now);
+static inline uint64_t lapic_next_event(const struct guest *g, uint64_t now)
+{
+	uint64_t next = g->apic.next;
+
+	if (!g->apic.on || next == UINT64_MAX)
+		return UINT64_MAX;
+	if (lapic_guest_tsc(g, now) >= next)
+		return now;
+	return next - g->vcpu.tsc_offset;     /* host TSC = guest TSC - offset */
+}
 
 /*
  * A routed device line of g (ISA IRQ irq, 1-15) at the IOAPIC pin the
@@ -93,10 +127,26 @@ void lapic_line(struct guest *g, unsigned irq, int level, bool pulse);
 void lapic_pit_edge(struct guest *g);
 
 /* Returns true if the IOAPIC passes pin's interrupts (its entry unmasked). */
-bool lapic_pin_open(const struct guest *g, unsigned pin);
+static inline bool lapic_pin_open(const struct guest *g, unsigned pin)
+{
+	return g->apic.on && pin < VIOAPIC_PINS && !(g->ioapic.rte[pin] & VIOAPIC_RTE_MASKED);
+}
 
-/* Entry path, after the injection decision: the TPR threshold for a vector TPR holds off. */
-void lapic_finish_entry(struct vcpu *v);
+void lapic_finish_entry_slow(struct vcpu *v);
+
+/*
+ * Entry path, after the injection decision (lapic = on): the virtual-APIC
+ * page refilled if the LAPIC is dirty, and the TPR threshold for a vector
+ * TPR holds off. Nothing to do, and nothing done, while the page is clean,
+ * IRR is empty and the threshold is 0 (what the work would leave).
+ */
+static inline void lapic_finish_entry(struct vcpu *v)
+{
+	struct guest *g = v->guest;
+
+	if (g->apic.dirty || vlapic_irr_pending(&g->lapic) || g->apic.tpr_threshold)
+		lapic_finish_entry_slow(v);
+}
 
 /* MOV from/to CR8 without a TPR shadow (CR8 exiting), lapic = on: the model's TPR[7:4]. */
 uint64_t lapic_read_cr8(struct guest *g);

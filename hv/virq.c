@@ -58,9 +58,53 @@ static void virq_pit_ioapic(struct guest *g, unsigned due)
 	g->tick_backlog = 0;
 }
 
+/*
+ * The PIT's IRQ 0 without its arithmetic on every entry. Channel 0's edges
+ * are a pure function of its timing fields and the TSC (hv/vpit.c), so
+ * g->pit_seen keeps those fields as they were when the edges due were last
+ * taken (at TSC from) and the TSC of the next edge then. While the fields
+ * are unchanged and from <= now < next, vpit_irq0_pending(now) would find
+ * no edge and change nothing, and vpit_next_irq0(now) would return next:
+ * the snapshot answers instead. Any change to the channel (a port write,
+ * a reset) differs from the snapshot, so nothing has to invalidate it.
+ */
+static inline bool virq_pit_seen_holds(const struct guest *g, uint64_t now)
+{
+	const struct vpit_channel *c = &g->pit.ch[0];
+	const struct virq_pit_seen *s = &g->pit_seen;
+
+	return now < s->next && now >= s->from && c->start_tsc == s->start_tsc &&
+	       c->edges_done == s->edges_done && c->base_ticks == s->base_ticks &&
+	       c->reload == s->reload && c->mode == s->mode && c->loaded == s->loaded &&
+	       c->running == s->running;
+}
+
+/* vpit_irq0_pending(&g->pit, now), and the snapshot taken afresh when it had to be asked. */
+static unsigned virq_pit_due(struct guest *g, uint64_t now)
+{
+	const struct vpit_channel *c = &g->pit.ch[0];
+	unsigned due;
+
+	if (virq_pit_seen_holds(g, now))
+		return 0;
+	due = vpit_irq0_pending(&g->pit, now);
+	g->pit_seen = (struct virq_pit_seen){
+		.from = now, .next = vpit_next_irq0(&g->pit, now),
+		.start_tsc = c->start_tsc, .base_ticks = c->base_ticks, .edges_done = c->edges_done,
+		.reload = c->reload, .mode = c->mode, .loaded = c->loaded, .running = c->running,
+	};
+	return due;
+}
+
+/* vpit_next_irq0(&g->pit, now), from the snapshot while it holds. */
+static inline uint64_t virq_pit_next(const struct guest *g, uint64_t now)
+{
+	return virq_pit_seen_holds(g, now) ? g->pit_seen.next : vpit_next_irq0(&g->pit, now);
+}
+
 void virq_update_timer(struct guest *g, uint64_t now, bool catch_up)
 {
-	unsigned due = vpit_irq0_pending(&g->pit, now);
+	unsigned due = virq_pit_due(g, now);
 	bool latched = g->pic.chip[0].irr & 1;
 
 	if (g->apic.on) {
@@ -100,36 +144,71 @@ void virq_update_timer(struct guest *g, uint64_t now, bool catch_up)
 }
 
 /* Returns true if the 8259's INTR reaches the CPU: no LAPIC, or LINT0 in ExtINT mode (virtual wire). */
-static bool virq_extint_open(const struct guest *g)
+static inline bool virq_extint_open(const struct guest *g)
 {
 	return !g->apic.on || vlapic_extint_open(&g->lapic);
 }
 
-/* Returns true if g has an external interrupt it could take with IF = 1 (8259 or LAPIC above PPR). */
-static bool virq_intr_pending(struct guest *g)
+/*
+ * Returns true if the 8259 pair signals INTR (vpic_has_interrupt). It
+ * cannot without an unmasked request in the master's IRR, which most
+ * entries do not have: that is tested first, inline.
+ */
+static inline bool virq_pic_pending(const struct guest *g)
 {
-	if (virq_extint_open(g) && vpic_has_interrupt(&g->pic))
+	const struct vpic_chip *m = &g->pic.chip[0];
+
+	return (m->irr & ~m->imr) && vpic_has_interrupt(&g->pic);
+}
+
+/*
+ * Returns true if g has an external interrupt it could take with IF = 1
+ * (8259 or LAPIC above PPR). The model's TPR must be the page's
+ * (lapic_tpr_in). An empty IRR holds nothing above PPR.
+ */
+static inline bool virq_intr_pending(const struct guest *g)
+{
+	if (virq_pic_pending(g) && virq_extint_open(g))
 		return true;
-	if (!g->apic.on)
-		return false;
-	lapic_tpr_in(g);
-	return vlapic_pending_vector(&g->lapic) >= 0;
+	return g->apic.on && vlapic_irr_pending(&g->lapic) && vlapic_pending_vector(&g->lapic) >= 0;
 }
 
 bool virq_pending(struct guest *g)
 {
-	return virq_intr_pending(g) || (g->apic.on && vlapic_nmi_pending(&g->lapic));
+	if (virq_pic_pending(g) && virq_extint_open(g))
+		return true;
+	if (!g->apic.on)
+		return false;
+	lapic_tpr_in(g);
+	return (vlapic_irr_pending(&g->lapic) && vlapic_pending_vector(&g->lapic) >= 0) ||
+	       vlapic_nmi_pending(&g->lapic);
+}
+
+/*
+ * Returns true if an IRQ 0 edge would make the 8259 interrupt
+ * (vpic_edge_would_interrupt): never while IRQ 0 is masked or latched.
+ */
+static inline bool virq_pic_edge0_interrupts(const struct guest *g)
+{
+	const struct vpic_chip *m = &g->pic.chip[0];
+
+	return !((m->imr | m->irr) & 1) && vpic_edge_would_interrupt(&g->pic, 0);
+}
+
+static inline uint64_t virq_next_event_inline(const struct guest *g, uint64_t now)
+{
+	uint64_t pit = UINT64_MAX, apic = lapic_next_event(g, now);
+
+	if (lapic_pin_open(g, LAPIC_PIT_PIN))
+		pit = virq_pit_next(g, now);
+	else if (virq_pic_edge0_interrupts(g) && virq_extint_open(g))
+		pit = g->tick_backlog ? now : virq_pit_next(g, now);   /* a backlogged tick at once */
+	return MIN(pit, apic);
 }
 
 uint64_t virq_next_event(struct guest *g, uint64_t now)
 {
-	uint64_t pit = UINT64_MAX;
-
-	if (lapic_pin_open(g, LAPIC_PIT_PIN))
-		pit = vpit_next_irq0(&g->pit, now);
-	else if (virq_extint_open(g) && vpic_edge_would_interrupt(&g->pic, 0))
-		pit = g->tick_backlog ? now : vpit_next_irq0(&g->pit, now);   /* a backlogged tick at once */
-	return MIN(pit, lapic_next_event(g, now));
+	return virq_next_event_inline(g, now);
 }
 
 /* Returns true if the guest can take an external interrupt on this entry. */
@@ -150,7 +229,7 @@ static void virq_window_exiting(struct vcpu *v, bool on, bool nmi)
 	uint32_t proc = vmcs_read32(CPU_BASED_VM_EXEC_CONTROL);
 	uint32_t want = on ? proc | PROC_INTR_WINDOW_EXITING : proc & ~PROC_INTR_WINDOW_EXITING;
 
-	if (!(vmx_controls()->pin & PIN_VIRTUAL_NMIS))
+	if (nmi && !(vmx_controls()->pin & PIN_VIRTUAL_NMIS))
 		nmi = false;
 	want = nmi ? want | PROC_NMI_WINDOW_EXITING : want & ~PROC_NMI_WINDOW_EXITING;
 	if (want != proc)
@@ -193,12 +272,25 @@ static bool virq_redeliver(void)
 
 static void virq_arm_preemption(struct vcpu *v, uint64_t now, uint64_t deadline)
 {
-	uint64_t ticks;
+	uint64_t next = virq_next_event_inline(v->guest, now), ticks;
 
-	deadline = MIN(deadline, virq_next_event(v->guest, now));
+	deadline = MIN(deadline, next);         /* not MIN(deadline, call): MIN evaluates it twice */
 	/* Rounded up: the exit comes at the deadline or just after, never a few ticks before it. */
 	ticks = deadline > now ? (deadline - now + (1ull << preempt_shift) - 1) >> preempt_shift : 0;
 	vmcs_write32(VMX_PREEMPTION_TIMER_VALUE, (uint32_t)MIN(ticks, 0xffffffffull));
+}
+
+/*
+ * virq_update_timer(g, now, false) at an entry: nothing to do, and nothing
+ * done, while no PIT edge is due (the snapshot holds), no tick waits in
+ * the backlog and the LAPIC timer's next expiry is still ahead.
+ */
+static inline void virq_update_timer_entry(struct guest *g, uint64_t now)
+{
+	if (virq_pit_seen_holds(g, now) && !g->tick_backlog &&
+	    (!g->apic.on || lapic_guest_tsc(g, now) < g->apic.next))
+		return;
+	virq_update_timer(g, now, false);
 }
 
 void virq_prepare_entry(struct vcpu *v, uint64_t now, uint64_t deadline)
@@ -206,7 +298,7 @@ void virq_prepare_entry(struct vcpu *v, uint64_t now, uint64_t deadline)
 	struct guest *g = v->guest;
 	bool want, nmi;
 
-	virq_update_timer(g, now, false);
+	virq_update_timer_entry(g, now);
 	if (g->apic.on)
 		lapic_tpr_in(g);
 	want = v->reinject_vector >= 0 || virq_intr_pending(g);

@@ -72,15 +72,34 @@ static void vec_clear(uint32_t *r, unsigned v)
 	r[v >> 5] &= ~(1u << (v & 31));
 }
 
-/* The highest vector set in a 256-bit register, or -1. */
-static int vec_highest(const uint32_t *r)
+/*
+ * IRR and ISR keep a summary beside them (irr_words, isr_words: bit i set
+ * while word i is not 0), so that the highest vector, asked for on every
+ * VM entry, costs two bit scans and nothing when the register is empty.
+ * Every change of IRR or ISR goes through these two.
+ */
+static void vec_set_sum(uint32_t *r, uint8_t *words, unsigned v)
+{
+	vec_set(r, v);
+	*words |= (uint8_t)(1u << (v >> 5));
+}
+
+static void vec_clear_sum(uint32_t *r, uint8_t *words, unsigned v)
+{
+	vec_clear(r, v);
+	if (!r[v >> 5])
+		*words &= (uint8_t)~(1u << (v >> 5));
+}
+
+/* The highest vector set in a 256-bit register whose summary is words, or -1. */
+static int vec_highest(const uint32_t *r, uint8_t words)
 {
 	int i;
 
-	for (i = 7; i >= 0; i--)
-		if (r[i])
-			return i * 32 + 31 - __builtin_clz(r[i]);
-	return -1;
+	if (!words)
+		return -1;
+	i = 31 - __builtin_clz(words);
+	return i * 32 + 31 - __builtin_clz(r[i]);
 }
 
 static uint64_t vlapic_gcd(uint64_t a, uint64_t b)
@@ -92,11 +111,6 @@ static uint64_t vlapic_gcd(uint64_t a, uint64_t b)
 		b = t;
 	}
 	return a;
-}
-
-bool vlapic_hw_enabled(const struct vlapic *a)
-{
-	return a->apic_base & VLAPIC_BASE_EN;
 }
 
 bool vlapic_x2apic_mode(const struct vlapic *a)
@@ -147,6 +161,7 @@ static void vlapic_reset_regs(struct vlapic *a)
 
 	for (i = 0; i < 8; i++)
 		a->irr[i] = a->isr[i] = a->tmr[i] = 0;
+	a->irr_words = a->isr_words = 0;
 	for (i = 0; i < VLAPIC_LVT_COUNT; i++)
 		a->lvt[i] = VLAPIC_LVT_MASKED;
 	a->tpr = a->ldr = 0;
@@ -195,7 +210,7 @@ int vlapic_init(struct vlapic *a, const struct vlapic_config *cfg)
 
 uint8_t vlapic_ppr(const struct vlapic *a)
 {
-	int isrv = vec_highest(a->isr);
+	int isrv = vec_highest(a->isr, a->isr_words);
 	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
 
 	/* "Processor Priority Register (PPR)": TPR if its class is not lower, else ISRV's class. */
@@ -206,7 +221,7 @@ uint8_t vlapic_ppr(const struct vlapic *a)
 
 int vlapic_pending_vector(const struct vlapic *a)
 {
-	int v = vec_highest(a->irr);
+	int v = vec_highest(a->irr, a->irr_words);
 
 	if (!vlapic_hw_enabled(a) || v < 0)
 		return -1;
@@ -219,15 +234,15 @@ int vlapic_ack(struct vlapic *a)
 
 	if (v < 0)
 		return a->svr & 0xff;
-	vec_clear(a->irr, (unsigned)v);
-	vec_set(a->isr, (unsigned)v);
+	vec_clear_sum(a->irr, &a->irr_words, (unsigned)v);
+	vec_set_sum(a->isr, &a->isr_words, (unsigned)v);
 	return v;
 }
 
 /* Sets the IRR bit of vector (16..255) and its TMR bit to the trigger mode. */
 static void vlapic_set_irr(struct vlapic *a, uint8_t vector, bool level)
 {
-	vec_set(a->irr, vector);
+	vec_set_sum(a->irr, &a->irr_words, vector);
 	if (level)
 		vec_set(a->tmr, vector);
 	else
@@ -323,15 +338,6 @@ void vlapic_set_lint(struct vlapic *a, int pin, int level)
 	vlapic_lint_deliver(a, pin, level && !was);
 }
 
-bool vlapic_extint_open(const struct vlapic *a)
-{
-	uint32_t lint0 = a->lvt[VLAPIC_LVT_LINT0_IDX];
-
-	if (!vlapic_hw_enabled(a))
-		return true;
-	return !(lint0 & VLAPIC_LVT_MASKED) && (lint0 >> 8 & 7) == VLAPIC_DM_EXTINT;
-}
-
 /*
  * "End-of-Interrupt (EOI)": clears the highest ISR bit. A level-triggered
  * vector (TMR set) is broadcast to the IOAPICs unless SVR suppresses it
@@ -339,11 +345,11 @@ bool vlapic_extint_open(const struct vlapic *a)
  */
 static void vlapic_eoi(struct vlapic *a)
 {
-	int v = vec_highest(a->isr), pin;
+	int v = vec_highest(a->isr, a->isr_words), pin;
 
 	if (v < 0)
 		return;
-	vec_clear(a->isr, (unsigned)v);
+	vec_clear_sum(a->isr, &a->isr_words, (unsigned)v);
 	if (!vec_test(a->tmr, (unsigned)v))
 		return;
 	if (!(a->svr & SVR_EOI_SUPPRESS))
@@ -373,11 +379,6 @@ int vlapic_take_eoi(struct vlapic *a)
 	return -1;
 }
 
-bool vlapic_nmi_pending(const struct vlapic *a)
-{
-	return a->nmi_pending;
-}
-
 bool vlapic_take_nmi(struct vlapic *a)
 {
 	bool was = a->nmi_pending;
@@ -396,11 +397,6 @@ void vlapic_write_cr8(struct vlapic *a, uint64_t cr8)
 	a->tpr = (uint32_t)(cr8 & 0xf) << 4;
 }
 
-uint8_t vlapic_tpr(const struct vlapic *a)
-{
-	return (uint8_t)a->tpr;
-}
-
 void vlapic_set_tpr(struct vlapic *a, uint8_t tpr)
 {
 	a->tpr = tpr;
@@ -408,7 +404,7 @@ void vlapic_set_tpr(struct vlapic *a, uint8_t tpr)
 
 int vlapic_highest_irr(const struct vlapic *a)
 {
-	return vec_highest(a->irr);
+	return vec_highest(a->irr, a->irr_words);
 }
 
 /* ---- Destinations and IPIs ---- */

@@ -157,6 +157,7 @@ struct vlapic {
 	uint64_t apic_base;             /* IA32_APIC_BASE */
 	uint32_t tpr, ldr, dfr, svr;    /* ldr/dfr: the xAPIC registers */
 	uint32_t irr[8], isr[8], tmr[8];
+	uint8_t irr_words, isr_words;   /* bit i: irr[i] / isr[i] is not 0 (kept by vlapic.c) */
 	uint32_t esr;                   /* what ESR reads (latched by a write) */
 	uint32_t esr_pending;           /* errors since the last ESR write */
 	uint64_t icr;                   /* xAPIC: high dword is ICR_HI */
@@ -195,7 +196,10 @@ int vlapic_init(struct vlapic *a, const struct vlapic_config *cfg);
 void vlapic_reset(struct vlapic *a);
 
 /* Returns true if IA32_APIC_BASE.EN is set (CPUID.1:EDX.APIC follows it). */
-bool vlapic_hw_enabled(const struct vlapic *a);
+static inline bool vlapic_hw_enabled(const struct vlapic *a)
+{
+	return a->apic_base & VLAPIC_BASE_EN;
+}
 
 /* Returns true in xAPIC mode (enabled, not x2APIC): the MMIO page decodes. */
 bool vlapic_xapic_mode(const struct vlapic *a);
@@ -248,7 +252,10 @@ uint64_t vlapic_read_cr8(const struct vlapic *a);
 void vlapic_write_cr8(struct vlapic *a, uint64_t cr8);
 
 /* Returns TPR (bits 7:0). */
-uint8_t vlapic_tpr(const struct vlapic *a);
+static inline uint8_t vlapic_tpr(const struct vlapic *a)
+{
+	return (uint8_t)a->tpr;
+}
 
 /*
  * Sets TPR to tpr as a write of the TPR register would (the hv's copy
@@ -258,6 +265,15 @@ void vlapic_set_tpr(struct vlapic *a, uint8_t tpr);
 
 /* Returns the highest vector in IRR, whatever PPR says, or -1 if IRR is empty. */
 int vlapic_highest_irr(const struct vlapic *a);
+
+/*
+ * Returns true if IRR holds any vector, whatever PPR says: the entry
+ * path's test, one load (vlapic_highest_irr(a) >= 0 says the same).
+ */
+static inline bool vlapic_irr_pending(const struct vlapic *a)
+{
+	return a->irr_words != 0;
+}
 
 /*
  * Writes the xAPIC register page as a read of each register at its
@@ -306,7 +322,14 @@ void vlapic_set_lint(struct vlapic *a, int pin, int level);
  * Returns true if the 8259's INTR reaches the CPU: the APIC globally
  * disabled, or LVT LINT0 unmasked in ExtINT mode.
  */
-bool vlapic_extint_open(const struct vlapic *a);
+static inline bool vlapic_extint_open(const struct vlapic *a)
+{
+	uint32_t lint0 = a->lvt[VLAPIC_LVT_LINT0_IDX];
+
+	if (!vlapic_hw_enabled(a))
+		return true;
+	return !(lint0 & VLAPIC_LVT_MASKED) && (lint0 >> 8 & 7) == VLAPIC_DM_EXTINT;
+}
 
 /* Returns the highest IRR vector whose class is above PPR's, or -1 ("Interrupt Acceptance"). */
 int vlapic_pending_vector(const struct vlapic *a);
@@ -319,7 +342,10 @@ int vlapic_pending_vector(const struct vlapic *a);
 int vlapic_ack(struct vlapic *a);
 
 /* Returns true if an NMI is pending. */
-bool vlapic_nmi_pending(const struct vlapic *a);
+static inline bool vlapic_nmi_pending(const struct vlapic *a)
+{
+	return a->nmi_pending;
+}
 
 /* Returns true and clears it if an NMI was pending (the hv injects it). */
 bool vlapic_take_nmi(struct vlapic *a);

@@ -4,7 +4,11 @@
  * instructions: the figures are path lengths, not real time). Prints one
  * line per exit kind; `make bench` collects them.
  *
- *   test=bench n=N      N iterations per kind (default 2000); with a LAPIC
+ *   test=bench n=N [delay_ms=D]
+ *                       N iterations per kind (default 2000), after D ms
+ *                       of spinning (default 0; configs/bench2.cfg and
+ *                       bench8.cfg let the guests beside it boot first);
+ *                       with a LAPIC
  *                       (CPUID.1:EDX.APIC) also xAPIC and IOAPIC accesses:
  *                       the version and TPR (virtualized with APIC-register
  *                       virtualization), EOI (an APIC-write exit there),
@@ -40,10 +44,13 @@ static void op_apic_base(void) { uint64_t v; (void)safe_rdmsr(0x1b, &v); }
 
 void test_bench(void)
 {
-	uint32_t n = arg_u32("n", 2000), a, b, c, d;
+	uint32_t n = arg_u32("n", 2000), delay = arg_u32("delay_ms", 0), a, b, c, d;
+	uint64_t end;
 
 	if (!tg_under_hv)
 		tg_fail_exit(2, "bench: needs the hv\n");
+	for (end = rdtsc() + tsc_from_us((uint64_t)delay * 1000); rdtsc() < end;)
+		cpu_relax();
 	bench_loop("loop", n, op_nop);
 	bench_loop("cpuid", n, op_cpuid);
 	bench_loop("out-0x80", n, op_port_post);

@@ -107,6 +107,12 @@ static void check_state(const struct vlapic *a, uint64_t now)
 		   "PPR 0x%x, TPR 0x%x, ISRV 0x%x", ppr, a->tpr, isrv);
 	v = vlapic_pending_vector(a);
 	FUZZ_CHECK(v == ref_pending(a), "pending 0x%x, want 0x%x", v, ref_pending(a));
+	for (i = 0; i < 8; i++)
+		FUZZ_CHECK(!(a->irr_words >> i & 1) == !a->irr[i] && !(a->isr_words >> i & 1) == !a->isr[i],
+			   "stale summary at word %u: irr 0x%x (0x%x) isr 0x%x (0x%x)", i, a->irr[i],
+			   a->irr_words, a->isr[i], a->isr_words);
+	FUZZ_CHECK(vlapic_highest_irr(a) == highest(a->irr) && vlapic_irr_pending(a) == (highest(a->irr) >= 0),
+		   "highest IRR %d, want %d", vlapic_highest_irr(a), highest(a->irr));
 	if (!(a->apic_base & VLAPIC_BASE_EN))
 		for (i = 0; i < 8; i++)
 			FUZZ_CHECK(!a->irr[i] && !a->isr[i] && !a->tmr[i], "disabled APIC holds vectors");
@@ -320,6 +326,7 @@ static void check_illegal_access(const struct vlapic *a, const struct vlapic *ol
 	b.esr_pending = old->esr_pending;
 	b.irr[ev >> 5] = (b.irr[ev >> 5] & ~(1u << (ev & 31))) | (old->irr[ev >> 5] & 1u << (ev & 31));
 	b.tmr[ev >> 5] = (b.tmr[ev >> 5] & ~(1u << (ev & 31))) | (old->tmr[ev >> 5] & 1u << (ev & 31));
+	b.irr_words = old->irr_words;          /* follows IRR (check_state) */
 	FUZZ_CHECK(!memcmp(&b, old, sizeof(b)), "access to 0x%x changed more than ESR", off);
 }
 

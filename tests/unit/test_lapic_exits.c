@@ -22,6 +22,7 @@
 #include "virq.h"
 #include "vmx.h"
 #include "vmxcap.h"
+#include "vpit.h"
 
 #define HV   "[hv]\ntrace = off\n"
 #define GA   "[guest a]\nimage = \\a.elf\nmemory = 4M\n"
@@ -229,17 +230,23 @@ static void test_routed_level_line_through_the_ioapic(void **state)
 
 /* ---- delivery ---------------------------------------------------------------- */
 
+/* g's 8259 pair as a kernel sets it up (ICW1..4: base 0x20, cascade), IRQ 0 alone unmasked. */
+static void pic_irq0_only(struct guest *g)
+{
+	vpic_write(&g->pic, 0x20, 0x11);
+	vpic_write(&g->pic, 0x21, 0x20);
+	vpic_write(&g->pic, 0x21, 0x04);
+	vpic_write(&g->pic, 0x21, 0x01);
+	vpic_write(&g->pic, 0x21, 0xfe);
+}
+
 /* A guest that never touches its APIC gets its 8259 through LINT0 (virtual wire), as before. */
 static void test_8259_through_lint0_extint(void **state)
 {
 	struct guest *g = &hv.guests[0];
 
 	(void)state;
-	vpic_write(&g->pic, 0x20, 0x11);            /* ICW1..4: base 0x20, cascade */
-	vpic_write(&g->pic, 0x21, 0x20);
-	vpic_write(&g->pic, 0x21, 0x04);
-	vpic_write(&g->pic, 0x21, 0x01);
-	vpic_write(&g->pic, 0x21, 0xfe);            /* IRQ 0 only */
+	pic_irq0_only(g);
 	vpic_pulse_irq(&g->pic, 0);
 	assert_int_equal(enter(0), 0x80000020u);
 	/* LINT0 masked: the 8259's INTR no longer reaches the CPU. */
@@ -405,6 +412,160 @@ static void test_tsc_deadline_feeds_the_wakeup(void **state)
 	assert_int_equal(virq_next_event(g, cpu_rdtsc()), UINT64_MAX);
 }
 
+/* ---- the entry path's summaries (issue 11 item 1) --------------------------- */
+
+/* The highest IRR vector by a scan of the register, as the model had it before its summary. */
+static int irr_scan(const struct vlapic *a)
+{
+	for (int i = 7; i >= 0; i--)
+		if (a->irr[i])
+			return i * 32 + 31 - __builtin_clz(a->irr[i]);
+	return -1;
+}
+
+/* The IRR/ISR summaries agree with the registers (they are what every entry reads). */
+static void assert_summary_fresh(const struct vlapic *a)
+{
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(!!(a->irr_words & (1u << i)), !!a->irr[i]);
+		assert_int_equal(!!(a->isr_words & (1u << i)), !!a->isr[i]);
+	}
+	assert_int_equal(vlapic_highest_irr(a), irr_scan(a));
+	assert_int_equal(vlapic_irr_pending(a), irr_scan(a) >= 0);
+}
+
+/*
+ * Vectors in several IRR words, taken in priority order, acknowledged,
+ * EOIed, and dropped by an APIC disable: the summary follows every
+ * change, so an entry never injects from an emptied word nor misses one.
+ */
+static void test_irr_summary_follows_every_change(void **state)
+{
+	static const uint8_t vecs[] = { 0x31, 0x5f, 0x60, 0x7e, 0xef, 0xf0 };
+	struct vlapic *a = &hv.guests[0].lapic;
+	uint64_t val;
+
+	(void)state;
+	assert_summary_fresh(a);
+	for (unsigned i = 0; i < sizeof(vecs); i++) {
+		apic_write(VLAPIC_ICR_LO, (1u << 18) | vecs[i]);
+		assert_summary_fresh(a);
+	}
+	for (int i = (int)sizeof(vecs) - 1; i >= 0; i--) {
+		assert_int_equal(enter(0), 0x80000000u | vecs[i]);
+		assert_summary_fresh(a);
+		apic_write(VLAPIC_EOI, 0);
+		assert_summary_fresh(a);
+	}
+	assert_int_equal(enter(0), 0);
+	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 0);
+	/* Two in service, two requested; the APIC disabled: every register empty, and the summary. */
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x41);
+	assert_int_equal(enter(0), 0x80000041u);
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0xc1);
+	assert_int_equal(enter(0), 0x800000c1u);       /* a higher class nests */
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x42);
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0xa2);
+	assert_summary_fresh(a);
+	val = 0xfee00100ull;                                       /* BSP, EN = 0 */
+	assert_int_equal(msr(EXIT_REASON_WRMSR, 0x1b, &val), 0);
+	assert_summary_fresh(a);
+	assert_int_equal(vlapic_ppr(a), 0);
+	val = 0xfee00900ull;
+	assert_int_equal(msr(EXIT_REASON_WRMSR, 0x1b, &val), 0);
+	apic_write(VLAPIC_SVR, 0x1ff);
+	assert_int_equal(enter(0), 0);
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x33);
+	assert_int_equal(enter(0), 0x80000033u);
+	assert_summary_fresh(a);
+}
+
+/*
+ * An entry with nothing pending does no LAPIC work, but a TPR the guest
+ * wrote without an exit (CR8, into the virtual-APIC page) still reaches
+ * the model at that entry, and the page's PPR follows it.
+ */
+static void test_clean_entry_still_takes_the_guests_tpr(void **state)
+{
+	struct guest *g = &hv.guests[0];
+	uint32_t *page = v->vapic;
+
+	(void)state;
+	assert_int_equal(enter(0), 0);
+	assert_false(g->apic.dirty);
+	page[VLAPIC_TPR / 4] = 0x50;
+	assert_int_equal(enter(0), 0);
+	assert_int_equal(vlapic_tpr(&g->lapic), 0x50);
+	assert_int_equal(page[VLAPIC_PPR / 4], 0x50);
+	assert_false(g->apic.dirty);
+	/* A vector at that class waits (threshold 5); one above it is taken. */
+	apic_write(VLAPIC_ICR_LO, (1u << 18) | 0x58);
+	assert_int_equal(enter(0), 0);
+	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 5);
+	page[VLAPIC_TPR / 4] = 0x40;
+	assert_int_equal(enter(0), 0x80000058u);
+	assert_int_equal(fake_vmcs_get(TPR_THRESHOLD), 0);
+}
+
+/* What the PIT itself says of IRQ 0 at now; the entry path's snapshot must agree. */
+static void assert_pit_snapshot_agrees(struct guest *g, uint64_t now)
+{
+	struct vpit copy = g->pit;
+
+	assert_int_equal(virq_next_event(g, now), vpit_next_irq0(&g->pit, now));
+	assert_int_equal(vpit_irq0_pending(&copy, now), 0);
+}
+
+/*
+ * The entry path skips the PIT's arithmetic until the next IRQ 0 edge it
+ * computed. A reprogrammed PIT, by a port exit or by a direct write
+ * (as the hv's own code might), is seen at the next entry: its first
+ * edge, long before the old next edge, is injected on time.
+ */
+static void test_pit_reprogrammed_before_the_edge_it_was_waiting_for(void **state)
+{
+	struct guest *g = &hv.guests[0];
+	uint64_t t0, ms = hv.tsc_hz / 1000;
+
+	(void)state;
+	pic_irq0_only(g);
+	assert_int_equal(enter(0), 0);              /* the BIOS rate: the next edge ~55 ms on */
+	t0 = fake.tsc;
+	assert_true(virq_next_event(g, t0) > t0 + 50 * ms);
+	assert_pit_snapshot_agrees(g, t0);
+	host_port_out(v, 0x43, 0x34);               /* channel 0, mode 2, count 1193: 1 ms */
+	host_port_out(v, 0x40, 1193 & 0xff);
+	host_port_out(v, 0x40, 1193 >> 8);
+	assert_true(virq_next_event(g, fake.tsc) <= fake.tsc + ms);
+	assert_int_equal(enter(0), 0);
+	fake.tsc += ms + ms / 2;
+	assert_int_equal(enter(0), 0x80000020u);
+	vpic_write(&g->pic, 0x20, 0x20);            /* EOI */
+	assert_pit_snapshot_agrees(g, fake.tsc);
+	/* The same by a direct write of the model: 10 ms; nothing until then. */
+	vpit_write(&g->pit, 0x43, 0x34, fake.tsc);
+	vpit_write(&g->pit, 0x40, 11932 & 0xff, fake.tsc);
+	vpit_write(&g->pit, 0x40, 11932 >> 8, fake.tsc);
+	t0 = fake.tsc;
+	fake.tsc += 2 * ms;
+	assert_int_equal(enter(0), 0);
+	assert_pit_snapshot_agrees(g, fake.tsc);
+	fake.tsc = t0 + 10 * ms + ms / 10;
+	assert_int_equal(enter(0), 0x80000020u);
+	vpic_write(&g->pic, 0x20, 0x20);
+	/* Only the count differs (the same start TSC): 2 ms instead of 10 is seen too. */
+	t0 = fake.tsc;
+	vpit_write(&g->pit, 0x40, 11932 & 0xff, t0);
+	vpit_write(&g->pit, 0x40, 11932 >> 8, t0);
+	fake.tsc += ms;
+	assert_int_equal(enter(0), 0);
+	vpit_write(&g->pit, 0x40, 2386 & 0xff, t0);
+	vpit_write(&g->pit, 0x40, 2386 >> 8, t0);
+	fake.tsc = t0 + 2 * ms + ms / 10;
+	assert_int_equal(enter(0), 0x80000020u);
+	assert_int_equal(g->ticks_lost, 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, host_cmocka_teardown)
 
 int main(void)
@@ -428,6 +589,9 @@ int main(void)
 		T(test_apic_access_exits_are_decoded),
 		T(test_msrs_and_cpuid_follow_lapic),
 		T(test_tsc_deadline_feeds_the_wakeup),
+		T(test_irr_summary_follows_every_change),
+		T(test_clean_entry_still_takes_the_guests_tpr),
+		T(test_pit_reprogrammed_before_the_edge_it_was_waiting_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
