@@ -10,6 +10,13 @@
 /* Loads the hv's GDT, TSS, IDT and page tables (identity map of [0, max(max_phys, 4 GiB))). */
 void setup_host_cpu(uint64_t max_phys);
 
+/*
+ * Makes the 2 MiB page of the identity map that holds pa uncacheable
+ * (PCD and PWT: PAT entry 3, UC in the power-up PAT), for the APICs'
+ * registers. Returns 0, or -1 if pa is beyond the identity map.
+ */
+int setup_map_uncached(uint64_t pa);
+
 /* Returns the host TR base for the VMCS host-state area. */
 uint64_t setup_tss_base(void);
 
