@@ -42,7 +42,7 @@
 #include "guest.h"
 #include "irq.h"
 #include "log.h"
-#include "pic.h"
+#include "pirq.h"
 #include "tracer.h"
 #include "virq.h"
 #include "vmx.h"
@@ -423,7 +423,7 @@ static void sched_idle(uint64_t now)
 	if (wake <= now)
 		return;
 	if (wake != UINT64_MAX)
-		pit_oneshot(wake - now, hv.tsc_hz);
+		pirq_wake_at(wake, now);
 	cpu_idle_until_interrupt();
 	sched.mark = cpu_rdtsc();
 	hv.idle_tsc += sched.mark - now;
