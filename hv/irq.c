@@ -19,6 +19,7 @@
  * CPU's (irq_cpu_online moves the lines when an AP comes up).
  */
 #include "irq.h"
+#include "cpu.h"
 #include "lapic.h"
 #include "log.h"
 #include "percpu.h"
@@ -117,6 +118,15 @@ void irq_guest_apic_eoi(struct guest *g, uint8_t vector)
 	}
 }
 
+/* Returns true if no guest can run again (each has exited, stopped or halted for good). */
+static bool irq_all_ended(void)
+{
+	for (int i = 0; i < hv.nguests; i++)
+		if (hv.guests[i].state == GUEST_RUNNABLE || hv.guests[i].state == GUEST_HALTED)
+			return false;
+	return true;
+}
+
 void irq_guest_stopped(struct guest *g)
 {
 	/* Nobody serves its devices now: their lines stay masked until it boots again. */
@@ -126,6 +136,8 @@ void irq_guest_stopped(struct guest *g)
 			log_printf("hv: guest %s: physical IRQ %u arrived %lu times (%s)\n", g->cfg->name,
 				   irq, irq_count[irq], pirq_backend_name(pirq_backend()));
 		}
+	if (irq_all_ended())
+		pirq_log_timers();
 }
 
 void irq_guest_started(struct guest *g)
@@ -168,6 +180,7 @@ void hv_irq(unsigned vector)
 		__atomic_fetch_add(&irq_spurious, 1, __ATOMIC_RELAXED);
 		return;                          /* nothing in service: no EOI */
 	case PIRQ_EV_TIMER:
+		pirq_timer_taken(cpu_rdtsc());
 		__atomic_fetch_add(&irq_timer_wakeups, 1, __ATOMIC_RELAXED);
 		break;
 	case PIRQ_EV_IPI:

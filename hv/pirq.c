@@ -34,6 +34,14 @@ static unsigned pirq_nchips;
 static struct pirq_line pirq_lines[PIRQ_LINES];
 static struct spinlock pirq_lock;      /* pirq_lines[].low and the entry it shadows */
 
+/* Each CPU's wake-up timer: the deadline armed, and how its interrupts kept it. */
+struct pirq_timer {
+	uint64_t armed;            /* TSC pirq_wake_at asked for, 0 once taken */
+	uint64_t taken, early;     /* interrupts with a deadline armed; before it (the PIT's 55 ms) */
+	uint64_t late_sum, late_max;   /* TSC ticks from the deadline to pirq_timer_taken */
+};
+static struct pirq_timer pirq_timers[HV_MAX_CPUS];
+
 static const char *const pirq_names[] = { "none", "8259 pair", "IOAPIC + local APIC" };
 
 const char *pirq_backend_name(enum pirq_backend b)
@@ -139,6 +147,7 @@ void pirq_init(const struct boot_info *bi, enum pirq_want want)
 	pirq_madt = m;
 	pirq_tsc_hz = bi->tsc_hz;
 	memset(pirq_lines, 0, sizeof(pirq_lines));
+	memset(pirq_timers, 0, sizeof(pirq_timers));
 	if (plapic_probe(bi->tsc_hz) == PLAPIC_XAPIC && setup_map_uncached(plapic.base) < 0) {
 		log_printf("hv: local APIC at 0x%lx is beyond the identity map: not used\n", plapic.base);
 		plapic.mode = PLAPIC_NONE;
@@ -329,12 +338,46 @@ uint32_t pirq_error_status(void)
 
 void pirq_wake_at(uint64_t wake, uint64_t now)
 {
+	pirq_timers[this_cpu()].armed = wake == UINT64_MAX ? 0 : wake;
 	if (pirq_be == PIRQ_PIC && this_cpu() == 0) {
 		if (wake != UINT64_MAX)
 			pit_oneshot(wake > now ? wake - now : 0, pirq_tsc_hz);
 		return;
 	}
 	plapic_timer_arm(wake, now);
+}
+
+void pirq_timer_taken(uint64_t now)
+{
+	struct pirq_timer *t = &pirq_timers[this_cpu()];
+
+	if (!t->armed)
+		return;                           /* none armed: a stale interrupt */
+	t->taken++;
+	if (now < t->armed) {
+		t->early++;
+	} else {
+		t->late_sum += now - t->armed;
+		t->late_max = MAX(t->late_max, now - t->armed);
+	}
+	t->armed = 0;
+}
+
+void pirq_log_timers(void)
+{
+	for (unsigned cpu = 0; cpu < HV_MAX_CPUS; cpu++) {
+		const struct pirq_timer *t = &pirq_timers[cpu];
+		uint64_t on_time = t->taken - t->early, avg = on_time ? t->late_sum / on_time : 0;
+
+		if (!t->taken)
+			continue;
+		log_printf("hv: CPU %u wake-up timer (%s): %lu interrupts, %lu before their deadline; "
+			   "the others late by %lu TSC ticks on average (%lu ns), %lu at most (%lu ns)\n", cpu,
+			   pirq_be == PIRQ_PIC && cpu == 0 ? "PIT" :
+			   plapic.tsc_deadline ? "LAPIC TSC-deadline" : "LAPIC one-shot",
+			   t->taken, t->early, avg, avg * 1000000 / (pirq_tsc_hz / 1000),
+			   t->late_max, t->late_max * 1000000 / (pirq_tsc_hz / 1000));
+	}
 }
 
 int pirq_kick(uint32_t apic_id)

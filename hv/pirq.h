@@ -135,6 +135,14 @@ uint32_t pirq_error_status(void);
  */
 void pirq_wake_at(uint64_t wake, uint64_t now);
 
+/*
+ * A PIRQ_EV_TIMER arrived on this CPU at TSC now: counts it against the
+ * deadline armed (how late, or whether before it); pirq_log_timers logs
+ * each CPU's figures.
+ */
+void pirq_timer_taken(uint64_t now);
+void pirq_log_timers(void);
+
 /* Sends PIRQ_VECTOR_IPI to the CPU with APIC ID apic_id. Returns 0, or -1 (plapic_send_fixed). */
 int pirq_kick(uint32_t apic_id);
 
