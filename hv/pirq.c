@@ -203,23 +203,15 @@ void pirq_cpu_init(void)
 		   pit_cpu ? "the PIT (the LAPIC in virtual wire mode)" : timer);
 }
 
-int pirq_route(unsigned irq, uint32_t dest_apic, char *where, size_t len)
+/* The IOAPIC backend's pirq_route: line irq's GSI, its entry, masked unless it was open. */
+static int pirq_route_ioapic(unsigned irq, uint32_t dest_apic, char *where, size_t len)
 {
 	struct pirq_line *p = &pirq_lines[irq];
 	struct ioapic_line l;
 	unsigned pin;
+	uint64_t rte;
 	int c;
 
-	if (irq == 0 || irq >= PIRQ_LINES) {
-		fmt_snprintf(where, len, "IRQ %u cannot be routed", irq);
-		return -1;
-	}
-	if (pirq_be == PIRQ_PIC) {
-		p->routed = true;
-		fmt_snprintf(where, len, "8259 IR%u, vector 0x%x%s", irq, PIRQ_VECTOR_BASE + irq,
-			     dest_apic == pcpus[0].apic_id ? "" : ", to CPU 0: the 8259 reaches no other");
-		return 0;
-	}
 	ioapic_isa_line(pirq_madt, irq, pic_is_level(irq), &l);
 	c = ioapic_find(pirq_chips, pirq_nchips, l.gsi, &pin);
 	if (c < 0) {
@@ -236,10 +228,8 @@ int pirq_route(unsigned irq, uint32_t dest_apic, char *where, size_t len)
 			return -1;
 		}
 	spin_lock(&pirq_lock);
-	bool masked = !p->routed || (p->low & IOAPIC_RTE_MASKED);
-	uint64_t rte = ioapic_rte((uint8_t)(PIRQ_VECTOR_BASE + irq), (uint8_t)dest_apic, l.level,
-				  l.active_low, masked);
-
+	rte = ioapic_rte((uint8_t)(PIRQ_VECTOR_BASE + irq), (uint8_t)dest_apic, l.level, l.active_low,
+			 !p->routed || (p->low & IOAPIC_RTE_MASKED));
 	*p = (struct pirq_line){ .routed = true, .level = l.level, .active_low = l.active_low,
 				 .chip = c, .pin = pin, .gsi = l.gsi, .dest = dest_apic, .low = (uint32_t)rte };
 	ioapic_write_rte(&pirq_chips[c], pin, rte);
@@ -250,13 +240,28 @@ int pirq_route(unsigned irq, uint32_t dest_apic, char *where, size_t len)
 	return 0;
 }
 
+int pirq_route(unsigned irq, uint32_t dest_apic, char *where, size_t len)
+{
+	if (irq == 0 || irq >= PIRQ_LINES) {
+		fmt_snprintf(where, len, "IRQ %u cannot be routed", irq);
+		return -1;
+	}
+	if (pirq_be != PIRQ_PIC)
+		return pirq_route_ioapic(irq, dest_apic, where, len);
+	pirq_lines[irq].routed = true;
+	fmt_snprintf(where, len, "8259 IR%u, vector 0x%x%s", irq, PIRQ_VECTOR_BASE + irq,
+		     dest_apic == pcpus[0].apic_id ? "" : ", to CPU 0: the 8259 reaches no other");
+	return 0;
+}
+
 /* Sets or clears the mask bit of routed line irq's redirection entry. */
 static void pirq_ioapic_mask(unsigned irq, bool masked)
 {
-	struct pirq_line *p = &pirq_lines[irq];
+	struct pirq_line *p;
 
-	if (irq >= PIRQ_LINES || !p->routed)
+	if (irq >= PIRQ_LINES || !pirq_lines[irq].routed)
 		return;
+	p = &pirq_lines[irq];
 	spin_lock(&pirq_lock);
 	p->low = masked ? p->low | IOAPIC_RTE_MASKED : p->low & ~IOAPIC_RTE_MASKED;
 	ioapic_write_rte_low(&pirq_chips[p->chip], p->pin, p->low);
