@@ -560,6 +560,23 @@ static int cfg_set_lapic_access(struct cfg_parser *ps, struct cfg_str v)
 	return 0;
 }
 
+/*
+ * [hv] irq_backend = auto | pic | ioapic: the physical interrupt
+ * controllers the hv drives (hv/pirq.h chooses for auto).
+ */
+static int cfg_set_irq_backend(struct cfg_parser *ps, struct cfg_str v)
+{
+	if (cfg_eq(v, "auto"))
+		ps->cfg->irq_backend = CFG_IRQ_AUTO;
+	else if (cfg_eq(v, "pic"))
+		ps->cfg->irq_backend = CFG_IRQ_PIC;
+	else if (cfg_eq(v, "ioapic"))
+		ps->cfg->irq_backend = CFG_IRQ_IOAPIC;
+	else
+		return cfg_fail(ps, ps->line, "bad irq_backend value '%s' (auto | pic | ioapic)", CFG_SHOW(v));
+	return 0;
+}
+
 /* Indexed by enum cfg_key. */
 static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_TIMESLICE]  = { "timeslice_us", CFG_SEC_HV, cfg_set_timeslice },
@@ -583,6 +600,7 @@ static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_ACPI]       = { "acpi", CFG_SEC_GUEST, cfg_set_acpi },
 	[CFG_KEY_LAPIC]      = { "lapic", CFG_SEC_GUEST, cfg_set_lapic },
 	[CFG_KEY_LAPIC_ACCESS] = { "lapic_access", CFG_SEC_HV, cfg_set_lapic_access },
+	[CFG_KEY_IRQ_BACKEND] = { "irq_backend", CFG_SEC_HV, cfg_set_irq_backend },
 };
 
 /* ---- lines ----------------------------------------------------------- */

@@ -92,8 +92,8 @@ void hv_init(struct boot_info *bi)
 	hv.period_tsc = hv.tsc_hz / 1000000 * bi->cfg.period_us;
 	vpci_init();
 	guest_init_all(bi);
-	smp_init();
 	irq_init();
+	smp_init();
 	trace_init();
 	sched_init();
 	log_set_charge_hook(sched_charge_log);

@@ -31,6 +31,8 @@ struct pcpu {
 	uint64_t tss_base;
 	void *stack_top;             /* its root-mode stack (the BSP's is the boot stack) */
 	unsigned nguests;            /* guests placed on it */
+	uint32_t posted_edge;        /* device lines another CPU took for its guests (hv/irq.c) */
+	uint32_t posted_level;
 };
 
 extern struct pcpu pcpus[HV_MAX_CPUS];

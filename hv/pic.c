@@ -1,12 +1,15 @@
 /*
  * Physical 8259A pair and 8254 channel 0 (Intel 8259A and 8254 data
- * sheets). Under OVMF the legacy PICs exist (Bochs, QEMU, most PCs); the
- * hv uses them for routed device lines and its idle wake-up.
+ * sheets): the PIC backend of the physical interrupt layer (hv/pirq.c).
+ * Under OVMF the legacy PICs exist (Bochs, QEMU, most PCs); with that
+ * backend the hv uses them for routed device lines and CPU 0's idle
+ * wake-up; with the IOAPIC backend they are remapped and masked whole.
  */
 #include "lib.h"
 #include "cpu.h"
 #include "pic.h"
 #include "pic8259.h"
+#include "spinlock.h"
 
 #define PIC1_CMD  PIC8259_CMD1
 #define PIC2_CMD  PIC8259_CMD2
@@ -14,6 +17,7 @@
 #define ELCR2     0x4d1
 
 static uint16_t pic_imr = 0xffff;
+static struct spinlock pic_lock;        /* pic_imr and the IMR writes it shadows */
 
 static void pic_write_imr(void)
 {
@@ -29,14 +33,26 @@ void pic_init(void)
 
 void pic_mask(unsigned irq)
 {
+	spin_lock(&pic_lock);
 	pic_imr |= (uint16_t)(1u << irq);
 	pic_write_imr();
+	spin_unlock(&pic_lock);
 }
 
 void pic_unmask(unsigned irq)
 {
+	spin_lock(&pic_lock);
 	pic_imr &= (uint16_t)~(1u << irq);
 	pic_write_imr();
+	spin_unlock(&pic_lock);
+}
+
+void pic_mask_all(void)
+{
+	spin_lock(&pic_lock);
+	pic_imr = 0xffff;
+	pic_write_imr();
+	spin_unlock(&pic_lock);
 }
 
 void pic_eoi(unsigned irq)

@@ -1,8 +1,9 @@
 /*
- * The physical 8259 pair and 8254 channel 0, which the hv owns. The PICs
- * are remapped to vectors PIC_VECTOR_BASE..+15; lines a guest owns are
- * unmasked and routed (hv/irq.c); IRQ 0 is the hv's own one-shot wake-up
- * timer for idle periods.
+ * The physical 8259 pair and 8254 channel 0, which the hv owns: the PIC
+ * backend of hv/pirq.h. The PICs are remapped to vectors
+ * PIC_VECTOR_BASE..+15; lines a guest owns are unmasked and routed
+ * (hv/irq.c through hv/pirq.c); IRQ 0 is CPU 0's one-shot wake-up timer
+ * for idle periods. With the IOAPIC backend the pair is masked whole.
  */
 #ifndef HV_PIC_H
 #define HV_PIC_H
@@ -17,6 +18,8 @@
 void pic_init(void);
 void pic_mask(unsigned irq);
 void pic_unmask(unsigned irq);
+/* Masks all 16 lines, the cascade too (the IOAPIC backend). */
+void pic_mask_all(void);
 /* Sends a specific EOI for irq (to the slave and the master's IR2 for irq >= 8). */
 void pic_eoi(unsigned irq);
 /* Returns true if irq (7 or 15) is not in service: a spurious interrupt. */

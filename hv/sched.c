@@ -47,7 +47,7 @@
 #include "irq.h"
 #include "log.h"
 #include "percpu.h"
-#include "pic.h"
+#include "pirq.h"
 #include "smp.h"
 #include "tracer.h"
 #include "virq.h"
@@ -179,7 +179,8 @@ void sched_account(struct guest *g, uint64_t now)
 
 void sched_blame(struct guest *g)
 {
-	if (g)
+	/* Another CPU's guest: its budget is its CPU's to charge (the work here is this CPU's cause's). */
+	if (g && g->cpu == this_cpu())
 		here.cause = g;
 }
 
@@ -480,15 +481,9 @@ static void sched_idle(uint64_t now)
 	now = cpu_rdtsc();
 	if (wake <= now)
 		return;
-	if (this_cpu() == 0) {
-		if (wake != UINT64_MAX)
-			pit_oneshot(wake - now, hv.tsc_hz);
-		cpu_idle_until_interrupt();
-	} else {
-		/* An AP's wake-up: no device interrupt reaches it (the 8259's go to CPU 0). */
-		while (cpu_rdtsc() < wake)
-			cpu_pause();
-	}
+	if (wake != UINT64_MAX)
+		pirq_wake_at(wake, now);         /* this CPU's own wake-up timer (hv/pirq.h) */
+	cpu_idle_until_interrupt();
 	here.mark = cpu_rdtsc();
 	this_pcpu()->idle_tsc += here.mark - now;
 }

@@ -80,6 +80,8 @@ static void setup_idt(struct host_tables *t)
 	cpu_lidt(&p);
 }
 
+static uint64_t *setup_pd, setup_top;      /* the identity map's 2 MiB entries, for setup_map_uncached */
+
 /* Identity-maps [0, top) with 2 MiB pages, write-back (MTRRs still mark MMIO uncached). */
 static void setup_paging(uint64_t top)
 {
@@ -95,6 +97,22 @@ static void setup_paging(uint64_t top)
 	for (uint64_t i = 0; i < ALIGN_UP(npd, 512) / 512; i++)
 		pml4[i] = (uint64_t)(uintptr_t)(pdpt + 512 * i) | 0x03;
 	cpu_write_cr3((uint64_t)(uintptr_t)pml4);
+	setup_pd = pd;
+	setup_top = npd << 30;
+}
+
+/*
+ * The SDM ("Local APIC Register Address Map", and the 82093AA's page)
+ * wants the APICs' registers strong uncacheable; the MTRRs of a PC
+ * usually say so, but the hv's own tables must not depend on that.
+ */
+int setup_map_uncached(uint64_t pa)
+{
+	if (!setup_pd || pa >= setup_top)
+		return -1;
+	setup_pd[pa >> 21] |= 0x18;             /* PWT | PCD: PAT entry 3 */
+	cpu_write_cr3(cpu_read_cr3());          /* not global: a CR3 load flushes it */
+	return 0;
 }
 
 void setup_host_cpu(uint64_t max_phys)

@@ -24,25 +24,18 @@
  */
 #include "smp.h"
 #include "cpu.h"
+#include "irq.h"
 #include "log.h"
 #include "mem.h"
 #include "percpu.h"
+#include "pirq.h"
+#include "plapic.h"
 #include "sched.h"
 #include "setup.h"
 #include "vmx.h"
 #include "xstate.h"
 
-#define MSR_APIC_BASE        0x1b
-#define APIC_BASE_X2APIC     (1ull << 10)
-#define MSR_X2APIC_ICR       0x830
 #define MSR_IA32_PAT         0x277
-#define XAPIC_ICR_LOW        0x300
-#define XAPIC_ICR_HIGH       0x310
-#define ICR_DELIVERY_PENDING (1u << 12)
-#define ICR_INIT_ASSERT      0x0000c500u   /* INIT, level-triggered, assert */
-#define ICR_INIT_DEASSERT    0x00008500u   /* INIT, level-triggered, de-assert */
-#define ICR_STARTUP          0x00000600u   /* STARTUP, vector = the page number */
-#define ICR_NMI              0x00004400u   /* NMI, edge, assert */
 
 #define AP_STACK_PAGES       4
 
@@ -99,56 +92,14 @@ unsigned smp_place(const struct hv_config *c, unsigned ncpus, bool can_start_aps
 			placed[i] = 0;
 			fmt_snprintf(why, whylen, "no page below 1 MiB for the APs' start-up code");
 			moved++;
-		} else if (c->guests[i].irqs) {
-			placed[i] = 0;
-			fmt_snprintf(why, whylen, "it owns device interrupt lines, and the 8259 pair "
-				 "delivers them to CPU 0 only");
-			moved++;
 		}
 	}
 	return moved;
 }
 
-/* ---- the local APIC's interrupt command register ---------------------- */
-
-#ifndef HOST_TEST     /* the host tests' fake records IPIs (tests/unit/hvhost/fake_hw.c) */
-/*
- * Sends one IPI to the CPU with APIC ID dest (SDM "Issuing Interprocessor
- * Interrupts"): xAPIC through the ICR's two halves, high first, then waits
- * for the delivery status to clear; x2APIC through one WRMSR (no delivery
- * status there). Returns 0, or -1 if the xAPIC never took it.
- */
-int smp_send_ipi(uint32_t dest, uint32_t icr)
-{
-	uint64_t base = cpu_rdmsr(MSR_APIC_BASE);
-
-	if (base & APIC_BASE_X2APIC) {
-		cpu_wrmsr(MSR_X2APIC_ICR, (uint64_t)dest << 32 | icr);
-		return 0;
-	}
-	volatile uint32_t *apic = (volatile uint32_t *)(uintptr_t)(base & ~0xfffull);
-	uint64_t until = cpu_rdtsc() + hv.tsc_hz / 100;
-
-	apic[XAPIC_ICR_HIGH / 4] = dest << 24;
-	apic[XAPIC_ICR_LOW / 4] = icr;
-	while (apic[XAPIC_ICR_LOW / 4] & ICR_DELIVERY_PENDING)
-		if (cpu_rdtsc() > until)
-			return -1;
-		else
-			cpu_pause();
-	return 0;
-}
-
-/* Waits us microseconds of TSC time. */
-static void smp_udelay(uint64_t us)
-{
-	uint64_t until = cpu_rdtsc() + hv.tsc_hz / 1000000 * us;
-
-	while (cpu_rdtsc() < until)
-		cpu_pause();
-}
-
 /* ---- starting an AP --------------------------------------------------- */
+
+#ifndef HOST_TEST
 
 /* Copies the start-up code to its page and fills in the parameters for CPU id. */
 static void smp_prepare_trampoline(uint64_t page, unsigned id, void *stack_top)
@@ -174,9 +125,9 @@ static void smp_prepare_trampoline(uint64_t page, unsigned id, void *stack_top)
 #endif /* !HOST_TEST */
 
 /*
- * Wakes AP id: INIT, then two STARTUP IPIs 200 us apart (the second only
- * if the first did not start it; SDM "MP Initialization Protocol
- * Algorithm", and its 10 ms after INIT). Returns 0, or -1 with *why set.
+ * Wakes AP id: INIT, then two STARTUP IPIs (plapic_start_ap: SDM "MP
+ * Initialization Protocol Algorithm"; a STARTUP IPI to a CPU already
+ * running is ignored). Returns 0, or -1 with *why set.
  */
 static int smp_wake_ap(unsigned id, const char **why)
 {
@@ -187,22 +138,12 @@ static int smp_wake_ap(unsigned id, const char **why)
 	return 0;
 #else
 	struct pcpu *c = &pcpus[id];
-	uint32_t dest = c->apic_id;
 	uint64_t page = hv.bi->ap_trampoline;
 
 	smp_prepare_trampoline(page, id, c->stack_top);
-	if (smp_send_ipi(dest, ICR_INIT_ASSERT) < 0 || (smp_udelay(10), 0) ||
-	    smp_send_ipi(dest, ICR_INIT_DEASSERT) < 0) {
-		*why = "its local APIC did not take the INIT IPI";
+	if (plapic_start_ap(c->apic_id, (uint8_t)(page >> 12)) < 0) {
+		*why = "the local APIC did not send the INIT and STARTUP IPIs";
 		return -1;
-	}
-	smp_udelay(10000);
-	for (int sipi = 0; sipi < 2 && !c->online; sipi++) {
-		if (smp_send_ipi(dest, ICR_STARTUP | (uint32_t)(page >> 12)) < 0) {
-			*why = "its local APIC did not take the STARTUP IPI";
-			return -1;
-		}
-		smp_udelay(200);
 	}
 	return 0;
 #endif
@@ -250,6 +191,7 @@ void smp_ap_entry(unsigned id)
 	setup_ap_cpu(c->tables);
 	xstate_cpu_init();
 	vmx_cpu_init();
+	pirq_cpu_init();                        /* its local APIC and wake-up timer */
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&smp_go, __ATOMIC_ACQUIRE))
 		cpu_pause();
@@ -301,6 +243,7 @@ void smp_init(void)
 		}
 		pcpu_count++;
 		log_printf("hv: CPU %u (APIC ID %u) started\n", id, pcpus[id].apic_id);
+		irq_cpu_online(id);                 /* its guests' device lines go to it now */
 	}
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];
@@ -340,7 +283,7 @@ int smp_panic_begin(void)
 	/* The others stop where they are: an NMI reaches a CPU in a guest or halted, interrupts on or off. */
 	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
 		if (i != (unsigned)me && pcpus[i].online && !pcpus[i].done)
-			smp_send_ipi(pcpus[i].apic_id, ICR_NMI);
+			plapic_send_nmi(pcpus[i].apic_id);
 	return me;
 }
 

@@ -25,9 +25,6 @@ void smp_init(void);
 /* An AP, once the BSP says go: adopts its guests' VMCSs and enters its run loop. */
 void smp_ap_run(void) __attribute__((noreturn));
 
-/* Sends an IPI (ICR low word icr) to the CPU with APIC ID dest. Returns 0, or -1 if it was not taken. */
-int smp_send_ipi(uint32_t dest, uint32_t icr);
-
 /* Lets the started APs enter their run loops. */
 void smp_go_all(void);
 

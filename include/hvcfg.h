@@ -54,6 +54,16 @@ enum cfg_test_fault {
 	CFG_TEST_VMRESUME = 3,    /* after the first hypercall, corrupt guest state: VMRESUME fails */
 };
 
+/*
+ * [hv] irq_backend: which physical interrupt controllers the hv drives
+ * (hv/pirq.h; the values are enum pirq_want's).
+ */
+enum cfg_irq_backend {
+	CFG_IRQ_AUTO = 0,         /* the IOAPIC and local APICs if an IOAPIC answers, else the 8259 pair */
+	CFG_IRQ_PIC = 1,          /* the 8259 pair (and the PIT for CPU 0's wake-up) */
+	CFG_IRQ_IOAPIC = 2,       /* the IOAPICs and local APICs; the boot stops without them */
+};
+
 /* A Multiboot module: a file on the ESP and the string the kernel sees with it. */
 struct cfg_module {
 	char path[CFG_PATH_MAX];        /* as image: "\\guests\\mod.bin" */
@@ -102,6 +112,7 @@ struct hv_config {
 	bool vmcheck;                   /* [hv] vmcheck = on: SDM entry checks before every entry */
 	bool trace;                     /* [hv] trace = on | off: the per-exit trace, default on */
 	bool lapic_decode;              /* [hv] lapic_access = decode: no APIC virtualization (default auto) */
+	uint8_t irq_backend;            /* [hv] irq_backend: enum cfg_irq_backend (default auto) */
 	uint64_t total_mem_limit;       /* 0: no limit given (set by the caller) */
 	int nguests;
 	struct cfg_guest guests[CFG_MAX_GUESTS];

@@ -969,6 +969,26 @@ static void test_lapic_access_key(void **state)
 	expect_error(GUEST_A "lapic_access = decode\n", 4, "unknown key lapic_access in [guest]");
 }
 
+/* [hv] irq_backend: the physical interrupt controllers (hv/pirq.h). */
+static void test_irq_backend_key(void **state)
+{
+	(void)state;
+	expect_ok(GUEST_A);
+	assert_int_equal(cfg.irq_backend, CFG_IRQ_AUTO);         /* the default */
+	expect_ok("[hv]\nirq_backend = pic\n" GUEST_A);
+	assert_int_equal(cfg.irq_backend, CFG_IRQ_PIC);
+	expect_ok("[hv]\nirq_backend = ioapic   # the IOAPIC and local APICs\n" GUEST_A);
+	assert_int_equal(cfg.irq_backend, CFG_IRQ_IOAPIC);
+	expect_ok("[hv]\nirq_backend = auto\n" GUEST_A);
+	assert_int_equal(cfg.irq_backend, CFG_IRQ_AUTO);
+	expect_error("[hv]\nirq_backend = apic\n" GUEST_A, 2, "bad irq_backend value 'apic' (auto | pic | ioapic)");
+	expect_error("[hv]\nirq_backend = PIC\n" GUEST_A, 2, "bad irq_backend value 'PIC'");
+	expect_error("[hv]\nirq_backend =\n" GUEST_A, 2, "irq_backend");
+	expect_error("[hv]\nirq_backend = pic\nirq_backend = ioapic\n" GUEST_A, 3,
+		     "duplicate key irq_backend (first at line 2)");
+	expect_error(GUEST_A "irq_backend = pic\n", 4, "unknown key irq_backend in [guest]");
+}
+
 /* The MADT describes the local APIC and IOAPIC: acpi = on without them is refused at the acpi line. */
 static void test_error_acpi_without_lapic(void **state)
 {
@@ -1053,6 +1073,7 @@ int main(void)
 		cmocka_unit_test(test_error_acpi_guest_owning_its_pm_ports),
 		cmocka_unit_test(test_lapic_key_defaults_on_and_turns_off),
 		cmocka_unit_test(test_lapic_access_key),
+		cmocka_unit_test(test_irq_backend_key),
 		cmocka_unit_test(test_error_acpi_without_lapic),
 	};
 

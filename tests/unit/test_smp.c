@@ -14,7 +14,9 @@
 
 #include "hvhost.h"
 #include "exit.h"
+#include "irq.h"
 #include "percpu.h"
+#include "pirq.h"
 #include "sched.h"
 #include "smp.h"
 
@@ -43,6 +45,19 @@ static unsigned entries_of(int guest)
 	for (unsigned i = 0; i < fake_run.nentries; i++)
 		n += fake_run.entries[i].guest == guest;
 	return n;
+}
+
+/* A PC with a local APIC (xAPIC, ID 0) and the IOAPIC at its architectural address. */
+static void pc(void)
+{
+	fake_enable_lapic(false, 0);
+	fake_add_ioapic(0, 0xfec00000u);
+}
+
+static int teardown(void **state)
+{
+	host_tweak = NULL;
+	return host_cmocka_teardown(state);
 }
 
 /* ---- placement -------------------------------------------------------- */
@@ -84,12 +99,10 @@ static void test_a_guest_goes_to_cpu_0_only_with_a_reason(void **state)
 	/* A CPU the machine lacks (the boot stage refuses it; a hand-made boot_info might not). */
 	assert_int_equal(smp_place(&c, 1, true, placed, why, sizeof(why)), 2);
 	assert_non_null(strstr(why, "no CPU 1"));
-	/* Device lines come through the 8259 pair, wired to CPU 0. */
+	/* A guest owning device lines may run anywhere: they are routed or forwarded to its CPU. */
 	parse(GA "cpu = 1\nirqs = 5\n" GB "cpu = 1\n", &c);
-	assert_int_equal(smp_place(&c, 2, true, placed, why, sizeof(why)), 1);
-	assert_int_equal(placed[0], 0);
-	assert_int_equal(placed[1], 1);
-	assert_non_null(strstr(why, "8259"));
+	assert_int_equal(smp_place(&c, 2, true, placed, why, sizeof(why)), 0);
+	assert_int_equal(placed[0], 1);
 }
 
 /* ---- per-CPU run queues ----------------------------------------------- */
@@ -190,16 +203,53 @@ static void test_a_guest_on_a_cpu_that_cannot_be_used_runs_on_cpu_0(void **state
 static void test_a_panic_stops_the_other_cpus_by_nmi(void **state)
 {
 	(void)state;
+	host_tweak = pc;
 	host_cpus = 2;
 	host_boot(HV GA GB "cpu = 1\n");
-	fake.nipis = 0;
+	fake.lapic.nicr = 0;
 	percpu_host_cpu = 1;
 	assert_int_equal(smp_panic_begin(), 1);
 	percpu_host_cpu = 0;
-	assert_int_equal(fake.nipis, 1);
-	assert_int_equal(fake.ipis[0].dest, 0);              /* the BSP's APIC ID */
-	assert_int_equal(fake.ipis[0].icr & 0x700, 0x400);   /* delivery mode NMI */
+	assert_int_equal(fake.lapic.nicr, 1);
+	assert_int_equal(fake.lapic.icr[0] >> 32, 0);              /* the BSP's APIC ID */
+	assert_int_equal(fake.lapic.icr[0] & 0x700, 0x400);        /* delivery mode NMI */
 	assert_true(smp_panicking());
+}
+
+/* ---- device lines across CPUs ------------------------------------------ */
+
+/*
+ * Line 5 of b (on CPU 1) arrives on CPU 0 (the 8259 reaches CPU 0 only; an
+ * IOAPIC entry points there until b's CPU runs): CPU 0 leaves b's virtual
+ * PIC alone, posts the line and kicks CPU 1 with an IPI; CPU 1 takes it
+ * into b's virtual PIC when the IPI arrives.
+ */
+static void test_a_line_arriving_on_another_cpu_is_posted_to_its_owners(void **state)
+{
+	struct guest *b;
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\nirqs = 5\n");
+	b = &hv.guests[1];
+	assert_int_equal(b->cpu, 1);
+	assert_true(fake_log_has("hv: IRQ 5 of guest b now goes to CPU 1"));
+	fake.lapic.nicr = 0;
+	b->pic.chip[0].imr = 0;
+	hv_irq(PIRQ_VECTOR_BASE + 5);            /* on CPU 0 */
+	assert_int_equal(b->pic.chip[0].irr & (1u << 5), 0);
+	assert_int_equal(irq_forwarded, 1);
+	assert_int_equal(fake.lapic.nicr, 1);
+	assert_int_equal(fake.lapic.icr[0] >> 32, 1);                 /* CPU 1's APIC ID */
+	assert_int_equal(fake.lapic.icr[0] & 0x7ff, PIRQ_VECTOR_IPI);  /* fixed delivery, the kick */
+	assert_int_equal(pcpus[1].posted_edge, 1u << 5);
+	percpu_host_cpu = 1;
+	hv_irq(PIRQ_VECTOR_IPI);                 /* the kick arrives on CPU 1 */
+	percpu_host_cpu = 0;
+	assert_int_equal(b->pic.chip[0].irr & (1u << 5), 1u << 5);
+	assert_int_equal(pcpus[1].posted_edge, 0);
+	assert_int_equal(hv.guests[0].pic.chip[0].irr & (1u << 5), 0);
 }
 
 int main(void)
@@ -213,7 +263,8 @@ int main(void)
 		T(test_a_vmcs_moves_to_its_cpu_cleared_and_is_launched_there),
 		T(test_shares_are_per_cpu),
 		T(test_a_guest_on_a_cpu_that_cannot_be_used_runs_on_cpu_0),
-		T(test_a_panic_stops_the_other_cpus_by_nmi),
+		cmocka_unit_test_teardown(test_a_panic_stops_the_other_cpus_by_nmi, teardown),
+		cmocka_unit_test_teardown(test_a_line_arriving_on_another_cpu_is_posted_to_its_owners, teardown),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

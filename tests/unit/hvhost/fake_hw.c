@@ -12,6 +12,9 @@
 #include "hvhost.h"
 #include "irq.h"
 #include "pic.h"
+#include "pirq.h"
+#include "pirq_hw.h"
+#include "plapic.h"
 #include "vmx.h"
 
 struct fake_cpu fake;
@@ -81,13 +84,28 @@ void cpu_cpuid(uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 	}
 }
 
+static uint32_t fake_lapic_read(unsigned off);
+static void fake_lapic_write(unsigned off, uint32_t v, uint32_t dest);
+
+/* The x2APIC MSRs, while IA32_APIC_BASE.EXTD is set: the fake local APIC. */
+static bool fake_x2apic_msr(uint32_t msr)
+{
+	return msr >= 0x800 && msr <= 0x8ff && (fake_get_msr(MSR_IA32_APIC_BASE) & PLAPIC_BASE_EXTD);
+}
+
 uint64_t cpu_rdmsr(uint32_t msr)
 {
+	if (fake_x2apic_msr(msr))
+		return fake_lapic_read((msr - 0x800) << 4);
 	return fake_get_msr(msr);
 }
 
 void cpu_wrmsr(uint32_t msr, uint64_t v)
 {
+	if (fake_x2apic_msr(msr)) {
+		fake_lapic_write((msr - 0x800) << 4, (uint32_t)v, (uint32_t)(v >> 32));
+		return;
+	}
 	fake.wrmsr_count++;
 	fake.ibpb_count += msr == MSR_IA32_PRED_CMD && (v & 1);
 	fake.l1d_flush_count += msr == MSR_IA32_FLUSH_CMD && (v & 1);
@@ -193,11 +211,129 @@ void cpu_sti(void) { }
 void cpu_hlt(void) { }
 void cpu_pause(void) { }
 
-/* The hv idles until its one-shot PIT fires: time jumps to then, and IRQ 0 arrives. */
+/* ---- the fake local APIC and IOAPICs ---------------------------------- */
+
+void fake_enable_lapic(bool x2apic, uint32_t id)
+{
+	fake_set_msr(MSR_IA32_APIC_BASE, PLAPIC_ARCH_BASE | PLAPIC_BASE_EN | PLAPIC_BASE_BSP |
+		     (x2apic ? PLAPIC_BASE_EXTD : 0));
+	fake.lapic.reg[PLAPIC_ID >> 4] = x2apic ? id : id << 24;
+	fake.lapic.reg[PLAPIC_VERSION >> 4] = 0x00050014;
+}
+
+void fake_add_ioapic(unsigned i, uint32_t addr)
+{
+	fake.ioapic[i].present = true;
+	fake.ioapic[i].addr = addr;
+	vioapic_init(&fake.ioapic[i].io, (uint8_t)i);
+}
+
+static uint32_t fake_lapic_read(unsigned off)
+{
+	struct fake_lapic *l = &fake.lapic;
+	uint64_t per = l->tsc_per_tick ? l->tsc_per_tick : 1, ticks;
+
+	if (off == PLAPIC_TMCCT) {
+		ticks = (fake.tsc - l->tmict_tsc) / per;
+		return ticks >= l->reg[PLAPIC_TMICT >> 4] ? 0 : l->reg[PLAPIC_TMICT >> 4] - (uint32_t)ticks;
+	}
+	return off < 0x400 ? l->reg[off >> 4] : 0;
+}
+
+static void fake_lapic_write(unsigned off, uint32_t v, uint32_t dest)
+{
+	struct fake_lapic *l = &fake.lapic;
+
+	switch (off) {
+	case PLAPIC_EOI:
+		l->eois++;
+		for (unsigned i = 0; l->in_service >= 0 && i < FAKE_IOAPICS; i++)
+			if (fake.ioapic[i].present)
+				vioapic_eoi(&fake.ioapic[i].io, (uint8_t)l->in_service);
+		l->in_service = -1;
+		return;
+	case PLAPIC_TMICT:
+		l->tmict_tsc = fake.tsc;
+		break;
+	case PLAPIC_ICR_LO:
+		if (!(fake_get_msr(MSR_IA32_APIC_BASE) & PLAPIC_BASE_EXTD))
+			dest = l->reg[PLAPIC_ICR_HI >> 4] >> 24;
+		if (l->nicr < FAKE_MAX_ICR)
+			l->icr[l->nicr++] = (uint64_t)dest << 32 | v;
+		break;
+	}
+	if (off < 0x400)
+		l->reg[off >> 4] = v;
+}
+
+uint32_t mmio_read32(uint64_t pa)
+{
+	uint64_t base = fake_get_msr(MSR_IA32_APIC_BASE);
+
+	if ((base & PLAPIC_BASE_EN) && !(base & PLAPIC_BASE_EXTD) && pa - (base & ~0xfffull) < 0x1000)
+		return fake_lapic_read((unsigned)(pa & 0xfff));
+	for (unsigned i = 0; i < FAKE_IOAPICS; i++)
+		if (fake.ioapic[i].present && pa - fake.ioapic[i].addr < 0x1000)
+			return vioapic_mmio_read(&fake.ioapic[i].io, (uint32_t)(pa & 0xfff), 4);
+	fake.mmio_stray++;
+	return 0xffffffffu;
+}
+
+void mmio_write32(uint64_t pa, uint32_t v)
+{
+	uint64_t base = fake_get_msr(MSR_IA32_APIC_BASE);
+
+	if ((base & PLAPIC_BASE_EN) && !(base & PLAPIC_BASE_EXTD) && pa - (base & ~0xfffull) < 0x1000) {
+		fake_lapic_write((unsigned)(pa & 0xfff), v, 0);
+		return;
+	}
+	for (unsigned i = 0; i < FAKE_IOAPICS; i++)
+		if (fake.ioapic[i].present && pa - fake.ioapic[i].addr < 0x1000) {
+			vioapic_mmio_write(&fake.ioapic[i].io, (uint32_t)(pa & 0xfff), 4, v);
+			return;
+		}
+	fake.mmio_stray++;
+}
+
+void fake_deliver(unsigned vector)
+{
+	if (vector != PIRQ_VECTOR_SPURIOUS)
+		fake.lapic.in_service = (int)vector;
+	hv_irq(vector);
+}
+
+/* Returns true and the TSC it fires at if the fake LAPIC's timer is armed and unmasked. */
+static bool fake_lapic_timer(uint64_t *when)
+{
+	struct fake_lapic *l = &fake.lapic;
+	uint32_t lvt = l->reg[PLAPIC_LVT_TIMER >> 4];
+	uint64_t per = l->tsc_per_tick ? l->tsc_per_tick : 1;
+
+	if (!(fake_get_msr(MSR_IA32_APIC_BASE) & PLAPIC_BASE_EN) || (lvt & PLAPIC_LVT_MASKED))
+		return false;
+	if ((lvt & (3u << 17)) == PLAPIC_TIMER_DEADLINE) {
+		*when = fake_get_msr(MSR_IA32_TSC_DEADLINE);
+		return *when != 0;
+	}
+	*when = l->tmict_tsc + l->reg[PLAPIC_TMICT >> 4] * per;
+	return l->reg[PLAPIC_TMICT >> 4] != 0;
+}
+
+/*
+ * The hv idles until its wake-up timer fires: time jumps to then, and the
+ * timer's vector arrives (the LAPIC timer's if armed, else the PIT's IRQ 0).
+ */
 void cpu_idle_until_interrupt(void)
 {
-	uint64_t ticks = pit_count ? pit_count : 0x10000;
+	uint64_t ticks = pit_count ? pit_count : 0x10000, when;
 
+	if (fake_lapic_timer(&when)) {
+		fake.tsc = MAX(fake.tsc, when) + 1;
+		fake_set_msr(MSR_IA32_TSC_DEADLINE, 0);
+		fake.lapic.reg[PLAPIC_TMICT >> 4] = 0;
+		fake_deliver(PIRQ_VECTOR_TIMER);
+		return;
+	}
 	fake.tsc += ticks * hv.tsc_hz / PIT_HZ + 1;
 	hv_irq(PIC_VECTOR_BASE);
 }
@@ -489,6 +625,8 @@ void fake_reset(void)
 	memset(fake_fpu, 0, sizeof(fake_fpu));
 	pit_bytes = 0, pit_count = 0;
 	fake.tsc_step = 1;
+	fake.lapic.in_service = -1;
+	fake.lapic.tsc_per_tick = 4;     /* a 50 MHz timer clock beside the 200 MHz TSC */
 	fake.cr0 = 0x80000033;          /* PG, NE, ET, MP, PE */
 	fake.cr4 = 0x6a0;               /* PAE, PGE, OSFXSR, OSXMMEXCPT */
 	fake.dr[6] = 0xffff0ff0;
@@ -532,12 +670,3 @@ void fake_reset(void)
 
 /* hv/trampoline.asm's symbols: the host never starts an AP (boot_info.ap_trampoline is 0). */
 char ap_tramp_start[64], ap_tramp_params[64], ap_tramp_end[1], tramp_gdt[1], tramp_pm32[1], tramp_lm64[1];
-
-/* hv/smp.c's IPIs: recorded, in order. */
-int smp_send_ipi(uint32_t dest, uint32_t icr);
-int smp_send_ipi(uint32_t dest, uint32_t icr)
-{
-	if (fake.nipis < sizeof(fake.ipis) / sizeof(fake.ipis[0]))
-		fake.ipis[fake.nipis++] = (struct fake_ipi){ dest, icr };
-	return 0;
-}

@@ -25,6 +25,7 @@
 #define HOST_ENTRY     0x100020u
 
 void (*host_tweak)(void);
+void (*host_bi_tweak)(struct boot_info *bi);
 static struct boot_info *bi;
 static void *heap;
 static void *ram[CFG_MAX_GUESTS];
@@ -91,6 +92,8 @@ void host_boot(const char *cfg_text)
 		bg->entry = res.entry;
 		bg->mbi_gpa = res.mbi_gpa;
 	}
+	if (host_bi_tweak)
+		host_bi_tweak(bi);
 	hv_init(bi);
 }
 

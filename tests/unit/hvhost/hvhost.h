@@ -26,6 +26,32 @@
 
 #define FAKE_MAX_MSRS   128
 #define FAKE_MAX_CPUID  64
+#define FAKE_IOAPICS    2
+#define FAKE_MAX_ICR    16
+
+/*
+ * A fake local APIC behind mmio_read32/write32 (xAPIC, at IA32_APIC_BASE)
+ * and the x2APIC MSRs (0x800-0x8ff while IA32_APIC_BASE.EXTD is set): a
+ * register file, a timer that counts one tick per tsc_per_tick TSC ticks
+ * from the TMICT write, EOIs (each broadcast to the fake IOAPICs for the
+ * vector fake_deliver put in service), and the IPIs sent (ICR).
+ */
+struct fake_lapic {
+	uint32_t reg[0x40];          /* by offset / 16 */
+	uint64_t tmict_tsc;          /* TSC at the last TMICT write */
+	uint64_t tsc_per_tick;       /* the timer's clock: TSC rate / this (0: 1) */
+	unsigned eois;
+	int in_service;              /* vector fake_deliver delivered, -1: none */
+	uint64_t icr[FAKE_MAX_ICR];  /* sends: destination << 32 | ICR bits 31:0 */
+	unsigned nicr;
+};
+
+/* A fake IOAPIC: hv/vioapic.c's model of the 82093AA window at addr. */
+struct fake_ioapic {
+	bool present;
+	uint32_t addr;
+	struct vioapic io;
+};
 
 struct fake_cpu {
 	struct { uint32_t msr; uint64_t val; bool gp_on_write; } msr[FAKE_MAX_MSRS];
@@ -45,8 +71,9 @@ struct fake_cpu {
 	unsigned machine_reset_writes;   /* writes to 0x64, 0x92, 0xcf9: would reset the machine */
 	uint32_t refuse_field;       /* a VMCS field this CPU lacks (VMREAD/VMWRITE fail), 0: none */
 	struct desc_ptr idtr;        /* what the hv loaded with LIDT */
-	struct fake_ipi { uint32_t dest, icr; } ipis[16];   /* IPIs sent (hv/smp.c) */
-	unsigned nipis;
+	struct fake_lapic lapic;
+	struct fake_ioapic ioapic[FAKE_IOAPICS];   /* none present after fake_reset */
+	unsigned mmio_stray;         /* MMIO accesses nothing answered (read all ones) */
 	bool halted_forever;
 	jmp_buf *halt_jmp;           /* cpu_halt_forever longjmps here if set */
 };
@@ -67,6 +94,16 @@ void fake_set_cpuid(uint32_t leaf, uint32_t sub, uint32_t eax, uint32_t ebx, uin
 bool fake_log_has(const char *s);
 /* Forgets the log so far. */
 void fake_log_clear(void);
+
+/*
+ * Gives the fake CPU an enabled local APIC at 0xfee00000 (x2APIC mode if
+ * x2apic) with APIC ID id, and IOAPIC i at addr (24 pins) if addr != 0.
+ */
+void fake_enable_lapic(bool x2apic, uint32_t id);
+void fake_add_ioapic(unsigned i, uint32_t addr);
+
+/* Delivers vector through the fake local APIC (in service until EOI) and runs hv_irq. */
+void fake_deliver(unsigned vector);
 
 /* ---- the fake VMCS --------------------------------------------------- */
 
@@ -142,6 +179,9 @@ extern unsigned host_cpus;
 
 /* If set, host_boot calls it after fake_reset(): a test's change to the host CPU. */
 extern void (*host_tweak)(void);
+
+/* If set, host_boot calls it on the boot_info just before hv_init (a MADT, CPUs). */
+extern void (*host_bi_tweak)(struct boot_info *bi);
 
 /* Frees what host_boot allocated. */
 void host_teardown(void);
