@@ -9,7 +9,7 @@
  * it, unless the ring is half full: then that record goes out with resume
  * 0 ("not resumed yet") rather than hold up the rest.
  *
- * Lines go to port 0xE9 only (log_write_debugcon), base64-encoded, each
+ * Lines go to port 0xE9 only (log_debugcon_write), base64-encoded, each
  * "@T <kind> <payload>", so they travel with the hv log and the decoder
  * (tools/hvtrace) picks them out.
  */
@@ -47,7 +47,9 @@ static void trace_line(char kind, const void *p, size_t n)
 		buf[o++] = i + 2 < n ? b64[v & 63] : '=';
 	}
 	buf[o++] = '\n';
-	log_write_debugcon(buf, o);
+	log_debugcon_take();
+	log_debugcon_write(buf, o);
+	log_debugcon_give();
 }
 
 static void trace_name_line(uint16_t kind, uint16_t id, const char *name)
