@@ -5,3 +5,4 @@
 # fuzz.mk: it uses hvhost_test and fuzz_target.
 
 $(eval $(call hvhost_test,test_log))
+$(eval $(call hvhost_test,test_trace))
