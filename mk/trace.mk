@@ -6,3 +6,4 @@
 
 $(eval $(call hvhost_test,test_log))
 $(eval $(call hvhost_test,test_trace))
+$(eval $(call fuzz_target,trace,hv/tracer.c hv/log.c hv/percpu.c lib/fmt.c))
