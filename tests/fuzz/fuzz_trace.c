@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "trace_b64.h"
 #include "hv.h"
 #include "cpu.h"
 #include "log.h"
@@ -125,33 +126,13 @@ static const uint32_t reasons[] = {
 
 /* ---- decoding port 0xE9 ----------------------------------------------- */
 
-static int b64val(char c)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c ? memchr(b64, c, 64) : NULL;
-
-	return p ? (int)(p - b64) : -1;
-}
-
+/* Decodes a trace line's base64 payload into out; returns its bytes. */
 static size_t unb64(const char *s, size_t n, uint8_t *out)
 {
-	size_t o_ = 0;
+	long got = trace_unb64(s, n, out);
 
-	FUZZ_CHECK(n % 4 == 0, "base64 of %zu chars", n);
-	for (size_t i = 0; i < n; i += 4) {
-		uint32_t w = 0;
-		for (int k = 0; k < 4; k++) {
-			int v = s[i + k] == '=' ? 0 : b64val(s[i + k]);
-			FUZZ_CHECK(v >= 0, "base64 char 0x%02x", (unsigned)(uint8_t)s[i + k]);
-			w = w << 6 | (uint32_t)v;
-		}
-		out[o_++] = (uint8_t)(w >> 16);
-		if (s[i + 2] != '=')
-			out[o_++] = (uint8_t)(w >> 8);
-		if (s[i + 3] != '=')
-			out[o_++] = (uint8_t)w;
-	}
-	return o_;
+	FUZZ_CHECK(got >= 0, "a trace line's payload is no base64: %.*s", (int)n, s);
+	return (size_t)got;
 }
 
 /* Ring occupancy of each CPU when the drain whose output is being checked began. */

@@ -16,6 +16,7 @@
 #include "percpu.h"
 #include "trace.h"
 #include "tracer.h"
+#include "../fuzz/trace_b64.h"
 
 /* Guest a on CPU 0, b and c on CPU 1. */
 #define CFG "[hv]\ntrace = on\n" \
@@ -58,34 +59,13 @@ struct seen {
 
 static struct seen seen;
 
-static int b64val(char c)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const char *p = c ? strchr(b64, c) : NULL;
-
-	return p ? (int)(p - b64) : -1;
-}
-
-/* Decodes the base64 text s[0..n) into out; returns the bytes. */
+/* Decodes a trace line's base64 payload into out; returns its bytes. */
 static size_t unb64(const char *s, size_t n, uint8_t *out)
 {
-	size_t o = 0;
+	long got = trace_unb64(s, n, out);
 
-	assert_int_equal(n % 4, 0);
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		for (int k = 0; k < 4; k++)
-			v[k] = s[i + k] == '=' ? 0 : b64val(s[i + k]);
-		for (int k = 0; k < 4; k++)
-			assert_true(v[k] >= 0);
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-		out[o++] = (uint8_t)(w >> 16);
-		if (s[i + 2] != '=')
-			out[o++] = (uint8_t)(w >> 8);
-		if (s[i + 3] != '=')
-			out[o++] = (uint8_t)w;
-	}
-	return o;
+	assert_true(got >= 0);
+	return (size_t)got;
 }
 
 /* Parses every "@T" line on port 0xE9 since the last fake_log_clear into seen. */
