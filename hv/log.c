@@ -203,17 +203,36 @@ static void log_drain_locked(unsigned cpu, size_t max)
 			charge_hook(charged, false);
 		if (to != end)
 			continue;
-		line_tail++;
+		STORE(line_tail, line_tail + 1);
 		if (owner < LOG_MAX_OWNERS)
 			STORE(pending_lines[owner], pending_lines[owner] - 1);
 	}
 	log_drain_uart();
 }
 
+/*
+ * True if log_drain has nothing to do now: every line is out on 0xE9 and
+ * the UART takes no byte (busy, or nothing for it). Read without the lock,
+ * so that the exit path, which calls log_drain while the UART is behind,
+ * takes no lock for nothing; a line another CPU adds meanwhile goes at the
+ * next drain.
+ */
+static bool log_drain_idle(void)
+{
+	uint16_t port = LOAD(log_serial);
+
+	if (LOAD(line_tail) != LOAD(line_head))
+		return false;
+	return !port || LOAD(tail_uart) == LOAD(head) || !(inb(port + UART_LSR) & UART_LSR_THRE);
+}
+
 void log_drain(size_t max)
 {
-	unsigned cpu = log_cpu();
+	unsigned cpu;
 
+	if (log_drain_idle())
+		return;
+	cpu = log_cpu();
 	log_lock_take(cpu);
 	log_drain_locked(cpu, max);
 	log_lock_give(cpu);
@@ -242,7 +261,7 @@ static void log_append(unsigned cpu, uint8_t owner, const char *s, size_t n)
 	lines[line_head % LOG_LINES].end = head;
 	lines[line_head % LOG_LINES].owner = owner;
 	lines[line_head % LOG_LINES].cpu = (uint8_t)cpu;
-	line_head++;
+	STORE(line_head, line_head + 1);
 	if (owner < LOG_MAX_OWNERS) {
 		STORE(pending[owner], pending[owner] + (uint32_t)(t + n));
 		STORE(pending_lines[owner], pending_lines[owner] + 1);

@@ -52,9 +52,13 @@
 /* One CPU's ring: its CPU appends; a drain (under the log's lock) takes from the tail. */
 struct trace_cpu {
 	struct trace_record *ring;      /* NULL: no guest placed on this CPU */
+	uint64_t size;                  /* records it holds: ring_records, 0 without a ring (always full) */
+	uint64_t mask;                  /* size - 1 */
+	uint64_t half;                  /* size / 2: a drain sends all it holds; UINT64_MAX without a ring */
 	uint64_t head;                  /* written by its CPU only (release: the record first) */
 	uint64_t lost;                  /* its CPU only */
 	uint64_t cost_sum, cost_max;    /* its CPU only */
+	bool poll_due;                  /* its CPU only: half full after its last exit (trace_poll) */
 	uint64_t tail __attribute__((aligned(64)));  /* the drain's, on a line of its own */
 	uint64_t lost_sent;             /* lost as of its last L line (the drain's) */
 } __attribute__((aligned(64)));
@@ -62,14 +66,18 @@ struct trace_cpu {
 static struct trace_cpu tcpu[HV_MAX_CPUS];
 static unsigned ncpus;                    /* CPUs 0..ncpus-1 have an L and E line at the end */
 static uint64_t ring_records;             /* per CPU, a power of two */
-static uint16_t guest_cpu[CFG_MAX_GUESTS]; /* the CPU of each guest's last record */
+/* By guest id: the slot of its last record and the ring it is in (its CPU's), for resume and end. */
+static struct trace_last {
+	struct trace_record *slot;
+	struct trace_cpu *ring;
+} guest_last[CFG_MAX_GUESTS];
 static bool enabled;
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static struct trace_record *trace_slot(struct trace_cpu *t, uint64_t seq)
 {
-	return &t->ring[seq & (ring_records - 1)];
+	return &t->ring[seq & t->mask];
 }
 
 /*
@@ -131,19 +139,25 @@ static void trace_alloc_rings(void)
 	}
 	for (unsigned c = 0; c < ncpus; c++)
 		nrings += used[c];
+	for (unsigned c = 0; c < HV_MAX_CPUS; c++)
+		tcpu[c].half = UINT64_MAX;
 	ring_records = TRACE_RING_MAX;
 	while (ring_records > TRACE_RING_MIN && nrings * ring_records * sizeof(struct trace_record) >
 	       TRACE_RING_BYTES)
 		ring_records /= 2;
 	for (unsigned c = 0; c < ncpus; c++)
-		if (used[c])
+		if (used[c]) {
 			tcpu[c].ring = mem_alloc_pages((ring_records * sizeof(struct trace_record) + 4095) / 4096);
+			tcpu[c].size = ring_records;
+			tcpu[c].mask = ring_records - 1;
+			tcpu[c].half = ring_records / 2;
+		}
 }
 
 void trace_init(void)
 {
 	memset(tcpu, 0, sizeof(tcpu));
-	memset(guest_cpu, 0, sizeof(guest_cpu));
+	memset(guest_last, 0, sizeof(guest_last));
 	ncpus = 0;
 	enabled = hv.bi->cfg.trace;
 	if (!enabled)
@@ -207,23 +221,35 @@ void trace_exit(struct vcpu *v, uint32_t raw_reason, uint64_t qual)
 		return;
 	unsigned cpu = this_cpu();
 	struct trace_cpu *t = &tcpu[cpu];
-	uint64_t seq = t->head;
-	if (!t->ring || seq - __atomic_load_n(&t->tail, __ATOMIC_ACQUIRE) >= ring_records) {
+	uint64_t seq = t->head, used = seq - __atomic_load_n(&t->tail, __ATOMIC_ACQUIRE);
+	t->poll_due = used + 1 >= t->half;
+	if (used >= t->size) {                  /* full, or no ring */
 		STORE(t->lost, t->lost + 1);
 		v->trace_pending = false;
 		return;
 	}
+	/* Field by field: no zeroing of the whole record first (the exit path's cost). */
 	struct trace_record *r = trace_slot(t, seq);
-	*r = (struct trace_record){
-		.tsc_exit = v->exit_tsc, .qual = qual, .rip = vmcs_readnat(GUEST_RIP),
-		.reason = raw_reason, .guest = (uint8_t)v->guest->id, .vcpu = 0,
-		.seq = (uint32_t)seq, .cpu = (uint16_t)cpu,
-	};
+	unsigned g = (unsigned)v->guest->id;
+	r->tsc_exit = v->exit_tsc;
+	r->tsc_resume = 0;
+	r->qual = qual;
+	r->rip = vmcs_readnat(GUEST_RIP);
+	r->detail = 0;
+	r->reason = raw_reason;
+	r->guest = (uint8_t)g;
+	r->vcpu = 0;
+	r->detail_kind = TRACE_DETAIL_NONE;
+	r->resume_kind = TRACE_RESUMED;
+	r->seq = (uint32_t)seq;
+	r->cpu = (uint16_t)cpu;
+	r->reserved = 0;
 	trace_detail(v, raw_reason & 0xffff, qual, r);
 	__atomic_store_n(&t->head, seq + 1, __ATOMIC_RELEASE);
 	v->trace_seq = seq;
 	v->trace_pending = true;
-	guest_cpu[v->guest->id % CFG_MAX_GUESTS] = (uint16_t)cpu;
+	guest_last[g].slot = r;
+	guest_last[g].ring = t;
 	uint64_t cost = cpu_rdtsc() - t0;
 	t->cost_sum += cost;
 	t->cost_max = MAX(t->cost_max, cost);
@@ -232,12 +258,11 @@ void trace_exit(struct vcpu *v, uint32_t raw_reason, uint64_t qual)
 /* The record v's last exit left, if it is still in its ring (not drained meanwhile), else NULL. */
 static struct trace_record *trace_pending_record(struct vcpu *v)
 {
-	struct trace_cpu *t = &tcpu[guest_cpu[v->guest->id % CFG_MAX_GUESTS]];
-
 	if (!v->trace_pending)
 		return NULL;
 	v->trace_pending = false;
-	return v->trace_seq >= LOAD(t->tail) ? trace_slot(t, v->trace_seq) : NULL;
+	const struct trace_last *l = &guest_last[(unsigned)v->guest->id];
+	return v->trace_seq >= LOAD(l->ring->tail) ? l->slot : NULL;
 }
 
 void trace_resume(struct vcpu *v)
@@ -304,7 +329,7 @@ static void trace_drain_locked(unsigned max, bool all)
 
 	for (unsigned c = 0; c < ncpus; c++) {
 		head[c] = __atomic_load_n(&tcpu[c].head, __ATOMIC_ACQUIRE);
-		pressed[c] = all || head[c] - tcpu[c].tail >= ring_records / 2;
+		pressed[c] = all || head[c] - tcpu[c].tail >= tcpu[c].half;
 	}
 	while (max) {
 		struct trace_record r;
@@ -343,10 +368,7 @@ void trace_drain(unsigned max)
 
 void trace_poll(void)
 {
-	if (!enabled)
-		return;
-	struct trace_cpu *t = &tcpu[this_cpu()];
-	if (t->head - LOAD(t->tail) >= ring_records / 2)
+	if (tcpu[this_cpu()].poll_due)          /* as trace_exit found it; never without a ring */
 		trace_drain(256);
 }
 

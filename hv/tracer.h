@@ -24,7 +24,7 @@ void trace_forget(struct vcpu *v);
 /* On any CPU: drains up to max records whose resume is known (more from a ring that is filling), merged. */
 void trace_drain(unsigned max);
 
-/* On the exit path: drains a batch only if this CPU's ring is half full. */
+/* On the exit path, after trace_exit: drains a batch only if this CPU's ring was half full after it. */
 void trace_poll(void);
 
 /* At the end (every guest ended): drains everything, then an L and an E line per CPU and the summary lines. */
