@@ -54,7 +54,7 @@ struct trace_cpu {
 	struct trace_record *ring;      /* NULL: no guest placed on this CPU */
 	uint64_t size;                  /* records it holds: ring_records, 0 without a ring (always full) */
 	uint64_t mask;                  /* size - 1 */
-	uint64_t half;                  /* size / 2: a drain sends all it holds; UINT64_MAX without a ring */
+	uint64_t half;                  /* size / 2: this full, it is drained resumed or not; UINT64_MAX: no ring */
 	uint64_t head;                  /* written by its CPU only (release: the record first) */
 	uint64_t lost;                  /* its CPU only */
 	uint64_t cost_sum, cost_max;    /* its CPU only */
