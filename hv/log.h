@@ -1,7 +1,8 @@
 /*
  * The hv's log: a small printf into a ring drained to port 0xE9 (debug
  * console) and to a 16550 serial port the hv owns (COM1 unless a guest
- * owns it), in bounded chunks (hv/log.c).
+ * owns it), in bounded chunks (hv/log.c). Safe on several CPUs at once:
+ * lines enter the ring whole, tagged "cpuN: " while more than one CPU runs.
  */
 #ifndef HV_LOG_H
 #define HV_LOG_H
@@ -16,6 +17,7 @@
 #define LOG_DRAIN_ALL    ((size_t)-1)
 #define LOG_GUEST_QUOTA  8192u           /* a guest's bytes waiting in the ring, at most */
 #define LOG_GUEST_LINES  128u            /* and its lines (LOG_LINES / CFG_MAX_GUESTS) */
+#define LOG_LINE_MAX     512u            /* an hv line longer than this - 1 goes on in a new line */
 
 /* Chooses the serial port (0 = none) and programs it to 115200 8N1. */
 void log_init(uint16_t serial_base);
@@ -27,10 +29,21 @@ void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #define log_vsnprintf fmt_vsnprintf
 #define log_snprintf  fmt_snprintf
 
-/* Writes raw bytes to port 0xE9 only, after the ring's (the trace channel shares it). */
-void log_write_debugcon(const char *s, size_t n);
+/*
+ * Port 0xE9 for the trace, which shares it: log_debugcon_take takes the
+ * log's lock and sends every line waiting in the ring first;
+ * log_debugcon_write then writes raw bytes (whole lines) to 0xE9 only;
+ * log_debugcon_give releases the lock. In between the caller may neither
+ * print nor take another lock.
+ */
+void log_debugcon_take(void);
+void log_debugcon_write(const char *s, size_t n);
+void log_debugcon_give(void);
 
-/* Appends raw bytes (an hv line) to the log. */
+/*
+ * Appends bytes of hv lines to the log: each line enters the ring when its
+ * '\n' comes (until then it waits in this CPU's buffer), whole.
+ */
 void log_write(const char *s, size_t n);
 
 /* Returns how many more bytes of lines guest owner may have waiting in the ring now. */
@@ -49,12 +62,15 @@ bool log_pending(void);
 /* Sends up to max bytes of the ring to 0xE9, and what the UART's FIFO takes. */
 void log_drain(size_t max);
 
-/* Sends everything, waiting for the UART: at the end, and before a panic message. */
+/* Sends everything (this CPU's unfinished line too), waiting for the UART: at the end, and in a panic. */
 void log_flush(void);
 
 /*
- * Charging hook: called with start = true before a line of owner (guest
- * index, -1 for the hv) goes out, and with start = false after.
+ * Charging hook: called with start = true before a line of owner goes out,
+ * and with start = false after. owner is the guest index for a guest's line
+ * that the CPU draining it wrote (its guest's CPU), -1 for the hv's lines
+ * and for lines of other CPUs. It runs with the log's lock held: it may not
+ * print.
  */
 typedef void (*log_charge_fn)(int owner, bool start);
 void log_set_charge_hook(log_charge_fn fn);
@@ -70,7 +86,10 @@ struct log_limit {
 /* Returns true if a line may be printed now; else counts it as suppressed. */
 bool log_limit_allow(struct log_limit *l, uint64_t now, uint64_t window, unsigned per_window);
 
-/* Breaks an hv invariant: prints the message and stops the machine. */
+/*
+ * Breaks an hv invariant: prints the message (tagged with this CPU when
+ * several run) and stops this CPU, even if another CPU holds the log's lock.
+ */
 void panic(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif

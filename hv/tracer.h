@@ -1,32 +1,33 @@
 /*
- * The per-exit trace writer (wire format in include/trace.h): a ring of records
- * appended on every exit, never blocking, drained to port 0xE9 when the
- * CPU would otherwise idle, when the ring fills up, and at the end.
+ * The per-exit trace writer (wire format in include/trace.h): one ring of
+ * records per CPU, appended on every exit by that CPU alone, never
+ * blocking; drained, the rings merged in TSC order, to port 0xE9 when a CPU
+ * would otherwise idle, when a ring fills up, and at the end.
  */
 #ifndef HV_TRACER_H
 #define HV_TRACER_H
 
 #include "hv.h"
 
-/* Allocates the ring and writes the header and the name table (if [hv] trace = on). */
+/* Allocates the rings (CPU 0's and each CPU a guest is placed on) and writes the header and names (if [hv] trace = on). */
 void trace_init(void);
 
-/* Appends the record of the exit being dispatched (raw exit-reason field, qualification). */
+/* Appends the record of the exit being dispatched to this CPU's ring (raw exit-reason field, qualification). No lock. */
 void trace_exit(struct vcpu *v, uint32_t raw_reason, uint64_t qual);
 
-/* Stamps v's last record with the TSC at which v resumes. */
+/* Stamps v's last record with the TSC at which v resumes (on v's CPU, before its entry). */
 void trace_resume(struct vcpu *v);
 
 /* v will not resume (stopped, exited, restarted): its last record is final as it is. */
 void trace_forget(struct vcpu *v);
 
-/* Drains up to max records whose resume is known (more if the ring is filling). */
+/* On any CPU: drains up to max records whose resume is known (more from a ring that is filling), merged. */
 void trace_drain(unsigned max);
 
-/* On the exit path: drains a batch only if the ring is half full. */
+/* On the exit path, after trace_exit: drains a batch only if this CPU's ring was half full after it. */
 void trace_poll(void);
 
-/* Drains everything and writes the end record and a summary line. */
+/* At the end (every guest ended): drains everything, then an L and an E line per CPU and the summary lines. */
 void trace_finish(void);
 
 #endif

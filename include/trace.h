@@ -2,21 +2,30 @@
  * VM-exit trace: record format and wire format, shared by the hv (writer)
  * and tools/hvtrace (decoder).
  *
- * Every exit appends one struct trace_record to a ring in hv memory; the
- * ring never blocks the exit path (a full ring drops the record and counts
- * it). The hv drains the ring to its debug port (0xE9) as text lines, so
- * they travel with the hv log and survive any terminal:
+ * Every exit appends one struct trace_record to its CPU's ring in hv
+ * memory; a ring never blocks the exit path (a full ring drops the record
+ * and counts it). The hv drains the rings, merged in TSC order, to its
+ * debug port (0xE9) as text lines, so they travel with the hv log and
+ * survive any terminal:
  *
  *   @T <kind> <base64 payload>
  *
  * kind H: one struct trace_header (at start-up)
  *      N: one struct trace_name (a guest name, and every exit-reason name)
  *      R: one or more struct trace_record, back to back (up to 8)
- *      L: one struct trace_lost (records dropped so far, at each drain)
- *      E: one struct trace_end (at shutdown: totals and the tracer's own cost)
+ *      L: one struct trace_lost per CPU (its totals so far: after a drain
+ *         that follows new drops, and at shutdown)
+ *      E: one struct trace_end per CPU (at shutdown: its totals and the
+ *         tracer's own cost on it)
  *
  * All integers little-endian; structures packed; base64 is RFC 4648 with
  * padding. A decoder needs nothing but this header: names come in N lines.
+ *
+ * Version 2 (several CPUs) against version 1 (one CPU): a record grew from
+ * 48 to 56 bytes, its first 48 unchanged, with its CPU's sequence number
+ * and the CPU; the header gained ncpus; L and E lines carry their CPU.
+ * Within one CPU, records leave in sequence order; across CPUs, each drain
+ * merges the rings in TSC order (records of separate drains may interleave).
  */
 #ifndef TRACE_H
 #define TRACE_H
@@ -24,7 +33,7 @@
 #include <stdint.h>
 
 #define TRACE_MAGIC        0x45435254u     /* "TRCE" */
-#define TRACE_VERSION      1u
+#define TRACE_VERSION      2u
 #define TRACE_LINE_PREFIX  "@T "
 
 struct trace_header {
@@ -34,7 +43,9 @@ struct trace_header {
 	uint64_t tsc_hz;
 	uint64_t start_tsc;             /* TSC when tracing began */
 	uint32_t nguests;
-	uint32_t ring_records;          /* capacity of the ring */
+	uint32_t ring_records;          /* capacity of each CPU's ring */
+	uint32_t ncpus;                 /* CPUs 0..ncpus-1: each has an L and an E line at the end */
+	uint32_t reserved;              /* 0 */
 } __attribute__((packed));
 
 enum trace_name_kind {
@@ -70,6 +81,9 @@ struct trace_record {
 	uint8_t vcpu;                   /* vCPU index within the guest */
 	uint8_t detail_kind;            /* enum trace_detail */
 	uint8_t resume_kind;            /* enum trace_resume_kind: why tsc_resume may be 0 */
+	uint32_t seq;                   /* its CPU's record number (low 32 bits): 0, 1, 2, ... */
+	uint16_t cpu;                   /* the CPU that took the exit (hv.cfg cpu = N) */
+	uint16_t reserved;              /* 0 */
 } __attribute__((packed));
 
 enum trace_resume_kind {
@@ -79,22 +93,26 @@ enum trace_resume_kind {
 };
 
 struct trace_lost {                     /* note: lost first, unlike trace_end */
-	uint64_t lost;                  /* records dropped because the ring was full, in total */
-	uint64_t written;               /* records appended, in total */
+	uint64_t lost;                  /* records cpu's ring dropped because it was full, in total */
+	uint64_t written;               /* records appended to it, in total */
+	uint32_t cpu;
+	uint32_t reserved;              /* 0 */
 } __attribute__((packed));
 
-struct trace_end {
+struct trace_end {                      /* one per CPU: sum them for the machine */
 	uint64_t written;
 	uint64_t lost;
-	uint64_t cost_tsc_sum;          /* TSC the exit path spent recording written records (trace_exit) */
+	uint64_t cost_tsc_sum;          /* TSC cpu's exit path spent recording written records (trace_exit) */
 	uint64_t cost_tsc_max;
 	uint64_t end_tsc;
+	uint32_t cpu;
+	uint32_t reserved;              /* 0 */
 } __attribute__((packed));
 
-_Static_assert(sizeof(struct trace_record) == 48, "trace_record is 48 bytes on the wire");
-_Static_assert(sizeof(struct trace_header) == 32, "trace_header is 32 bytes on the wire");
+_Static_assert(sizeof(struct trace_record) == 56, "trace_record is 56 bytes on the wire");
+_Static_assert(sizeof(struct trace_header) == 40, "trace_header is 40 bytes on the wire");
 _Static_assert(sizeof(struct trace_name) == 32, "trace_name is 32 bytes on the wire");
-_Static_assert(sizeof(struct trace_lost) == 16, "trace_lost is 16 bytes on the wire");
-_Static_assert(sizeof(struct trace_end) == 40, "trace_end is 40 bytes on the wire");
+_Static_assert(sizeof(struct trace_lost) == 24, "trace_lost is 24 bytes on the wire");
+_Static_assert(sizeof(struct trace_end) == 48, "trace_end is 48 bytes on the wire");
 
 #endif

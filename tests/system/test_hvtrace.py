@@ -12,6 +12,12 @@ p of n sorted values is the value at rank ceil(p/100 * n)):
   guest 1 beta   wrmsr   300 spans 285 x 1000, 12 x 5000, 3 x 90000
                                                     p50  1000 p95  1000 p99  5000
                  vmcall  100 spans  30*k, k=1..100  p50  1500 p95  2850 p99  2970
+
+The main data set is one CPU's (the format of a one-CPU run). The per-CPU
+data set (cpu_stream) puts the same records on two CPUs, alpha on CPU 0 and
+beta on CPU 1, drained as the hv's merge sends them: in TSC order within a
+drain, each CPU's in sequence order, and one record of CPU 1 that waited for
+its resume sent after younger records of CPU 0.
 """
 import json
 import os
@@ -110,6 +116,8 @@ def row(rows, guest, reason):
 # --- wire format ------------------------------------------------------------
 
 def test_struct_formats_match_include_trace_h_field_by_field():
+    """Version 2's layouts are include/trace.h's; version 1's (still read) are
+    prefixes of them."""
     ctype = {"uint8_t": "B", "uint16_t": "H", "uint32_t": "I", "uint64_t": "Q"}
     text = (ROOT / "include" / "trace.h").read_text()
     for cname, st in [("trace_header", tf.HEADER), ("trace_name", tf.NAME),
@@ -122,19 +130,33 @@ def test_struct_formats_match_include_trace_h_field_by_field():
         assert fmt == st.format, cname
     assert re.search(r"TRACE_MAGIC\s+0x%08xu" % tf.TRACE_MAGIC, text)
     assert re.search(r"TRACE_VERSION\s+%du" % tf.TRACE_VERSION, text)
+    for v1, v2 in [(tf.HEADER_V1, tf.HEADER), (tf.RECORD_V1, tf.RECORD),
+                   (tf.LOST_V1, tf.LOST), (tf.END_V1, tf.END)]:
+        assert v2.format.startswith(v1.format) and v1.size < v2.size
+    assert (tf.record_size(1), tf.record_size(2)) == (48, 56)
 
 
 def test_encoder_round_trips_every_line_kind_through_tracefmt():
-    objs = [te.header(HZ, START, 3, 512), te.name(tf.NAME_GUEST, 2, "g" * 28),
-            te.lost(5, 99), te.end(99, 5, 1234, 56, 7890)]
+    objs = [te.header(HZ, START, 3, 512, ncpus=4), te.name(tf.NAME_GUEST, 2, "g" * 28),
+            te.lost(5, 99, cpu=3), te.end(99, 5, 1234, 56, 7890, cpu=2)]
     for o in objs:
         kind, got = tf.parse_line(te.line(o))
-        if kind == "N":
-            assert got == [o]
-        else:
-            assert kind == tf.kind_of(o) and got == [o]
-    recs = [te.record(i, i + 10, IO, 0, detail=i) for i in range(8)]
+        assert kind == tf.kind_of(o) and got == [o]
+    recs = [te.record(i, i + 10, IO, 0, detail=i, seq=100 + i, cpu=i % 3) for i in range(8)]
     assert tf.parse_line(te.record_line(recs)) == ("R", recs)
+
+
+def test_version_1_lines_decode_with_cpu_0_and_no_sequence_number():
+    h = te.header(HZ, START, 2, 512, version=1)
+    kind, (got,) = tf.parse_line(te.line(h, version=1))
+    assert got == h._replace(ncpus=1) and got.record_size == 48
+    recs = [te.record(i, i + 10, IO, 1, detail=i, seq=7, cpu=1) for i in range(3)]
+    line = te.record_line(recs, version=1)
+    assert tf.parse_line(line, 1) == ("R", [r._replace(seq=None, cpu=0) for r in recs])
+    with pytest.raises(tf.TraceFormatError):            # 3 x 48 bytes is no v2 line
+        tf.parse_line(line, 2)
+    kind, (e,) = tf.parse_line(te.line(te.end(9, 1, 90, 20, 5, cpu=1), version=1), 1)
+    assert e == te.end(9, 1, 90, 20, 5, cpu=0)
 
 
 def test_encoder_packs_at_most_eight_records_per_r_line():
@@ -364,7 +386,8 @@ def test_chrome_output_has_trace_events_with_one_x_event_per_record(chrome):
     ev = chrome["traceEvents"]
     xs = [e for e in ev if e["ph"] == "X"]
     assert len(xs) == 1000
-    assert all(e["pid"] == 1 and e["tid"] in (0, 1) for e in xs)
+    # one CPU: process 1 ("cpu 0"); a thread per guest, tid guest + 1 (never 0)
+    assert all(e["pid"] == 1 and e["tid"] in (1, 2) for e in xs)
     assert {e["name"] for e in xs} == {"io", "cpuid", "wrmsr", "vmcall"}
     assert all(set(e["args"]) >= {"rip", "qual", "detail"} for e in xs)
 
@@ -379,10 +402,12 @@ def test_chrome_x_events_have_ts_and_dur_in_microseconds(chrome):
     assert xs[0]["ts"] == pytest.approx(50.0)
 
 
-def test_chrome_metadata_names_each_guest_thread(chrome):
-    names = {e["tid"]: e["args"]["name"] for e in chrome["traceEvents"]
-             if e["ph"] == "M" and e["name"] == "thread_name"}
-    assert names == {0: "alpha", 1: "beta"}
+def test_chrome_metadata_names_each_guest_thread_under_its_cpu(chrome):
+    meta = [e for e in chrome["traceEvents"] if e["ph"] == "M"]
+    names = {(e["pid"], e["tid"]): e["args"]["name"] for e in meta if e["name"] == "thread_name"}
+    assert names == {(1, 1): "alpha", (1, 2): "beta"}
+    procs = {e["pid"]: e["args"]["name"] for e in meta if e["name"] == "process_name"}
+    assert procs == {1: "cpu 0"}
 
 
 def test_chrome_without_output_option_writes_json_to_stdout(tmp_path):
@@ -429,11 +454,14 @@ def test_check_rejects_bad_magic_naming_the_header_line(tmp_path):
 
 
 def test_check_rejects_wrong_version_and_record_size(tmp_path):
-    log = write(tmp_path, te.TraceStream().header(HZ, START, 1, version=2,
-                                                  record_size=40))
+    log = write(tmp_path, te.TraceStream().header(HZ, START, 1, version=3))
     errs = check_errors(run("check", log, check=1))
-    assert any("version 2, expected 1" in e for e in errs)
-    assert any("record_size 40, expected 48" in e for e in errs)
+    assert any("version 3, expected 2 (or 1)" in e for e in errs)
+    log = write(tmp_path, te.TraceStream().header(HZ, START, 1, record_size=48))
+    errs = check_errors(run("check", log, check=1))
+    assert any("record_size 48, expected 56" in e for e in errs)
+    p = run("report", log, check=2)
+    assert "not a trace header of version 1 or 2" in p.stderr
 
 
 def test_check_rejects_record_for_unknown_guest(tmp_path):
@@ -457,12 +485,24 @@ def test_check_rejects_resume_before_exit(tmp_path):
 
 
 def test_check_rejects_tsc_going_backwards_within_a_guest(tmp_path):
+    t = stream(ncpus=2)
+    t.record(START + 100, START + 110, HLT, 0, cpu=0)
+    t.record(START + 50, START + 60, HLT, 1, cpu=1)    # other guest, other CPU: fine
+    t.record(START + 90, START + 95, HLT, 0, cpu=0)    # guest 0 (and its CPU) go back
+    errs = check_errors(run("check", write(tmp_path, t), check=1))
+    assert len(errs) == 2
+    assert any("cpu 0: TSC goes backwards" in e for e in errs)
+    assert any("guest 0: TSC goes backwards" in e for e in errs)
+
+
+def test_check_rejects_tsc_going_backwards_within_a_cpu(tmp_path):
     t = stream()
     t.record(START + 100, START + 110, HLT, 0)
-    t.record(START + 50, START + 60, HLT, 1)           # other guest: fine
-    t.record(START + 90, START + 95, HLT, 0)           # guest 0 goes back
-    errs = check_errors(run("check", write(tmp_path, t), check=1))
-    assert len(errs) == 1 and "guest 0: TSC goes backwards" in errs[0]
+    t.record(START + 50, START + 60, HLT, 1)           # same CPU, earlier exit
+    log = write(tmp_path, t)
+    (e,) = check_errors(run("check", log, check=1))
+    assert e.startswith("%s:%d: error: cpu 0: TSC goes backwards, tsc_exit %d after %d"
+                        % (log, line_of(log, "@T R"), START + 50, START + 100))
 
 
 def test_check_rejects_truncated_last_line_with_its_line_number(tmp_path):
@@ -547,3 +587,219 @@ def test_non_utf8_bytes_in_log_lines_are_ignored(tmp_path, main_log):
     log = tmp_path / "bin.log"
     log.write_bytes(data)
     assert report_json(log) == report_json(main_log)
+
+
+# --- several CPUs: per-CPU rings merged by the hv ---------------------------
+
+HELD = 3                    # the drain in which CPU 1's ring waits for a resume
+
+
+def cpu_drains(recs, size=50):
+    """The records as the hv's merge sends them, one list per drain: each
+    drain's records in TSC order; in drain HELD, CPU 1 (beta's) stops at its
+    first record, which goes out with the rest of CPU 1's in the next drain."""
+    drains = [recs[i:i + size] for i in range(0, len(recs), size)]
+    held = next(i for i, r in enumerate(drains[HELD]) if r.cpu == 1)
+    late = [r for r in drains[HELD][held:] if r.cpu == 1]
+    drains[HELD] = [r for r in drains[HELD] if r not in late]
+    drains[HELD + 1] = sorted(late + drains[HELD + 1], key=lambda r: r.tsc_exit)
+    return drains
+
+
+def cpu_stream(end=True):
+    """main_records on two CPUs, alpha on 0, beta on 1; 4 + 6 records dropped;
+    tracer cost 30100 + 20400 ticks, max 400 and 350 (sums as in main_stream)."""
+    t = stream(ncpus=2)
+    t.raw("cpu0: hv: 2 guests configured")
+    recs = [r._replace(cpu=r.guest) for r in main_records()]
+    for i, d in enumerate(cpu_drains(recs)):
+        t.records(d)
+        t.flush()
+        if i % 5 == 4:
+            t.drop(1, cpu=0).drop(1, cpu=1) if i < 19 else t.drop(1, cpu=0).drop(3, cpu=1)
+            t.lost(cpu=0).lost(cpu=1)
+            t.raw("cpu1: [beta] console line %d" % i)
+    if end:
+        t.end(cost_tsc_sum=30100, cost_tsc_max=400, end_tsc=START + 1001 * STEP, cpu=0)
+        t.end(cost_tsc_sum=20400, cost_tsc_max=350, end_tsc=START + 1001 * STEP, cpu=1)
+    return t
+
+
+@pytest.fixture(scope="module")
+def cpu_log(tmp_path_factory):
+    return cpu_stream().write(tmp_path_factory.mktemp("hvtrace_cpus") / "e9.log")
+
+
+def test_cpu_stream_sends_a_record_of_cpu_1_after_younger_ones_of_cpu_0(cpu_log):
+    """What the merge does across drains, and what the checks must accept."""
+    recs = [r for l in Path(cpu_log).read_text().splitlines() if l.startswith("@T R")
+            for r in tf.parse_line(l)[1]]
+    assert len(recs) == 1000
+    assert any(a.cpu == 0 and b.cpu == 1 and b.tsc_exit < a.tsc_exit
+               for a, b in zip(recs, recs[1:]))
+    for c in (0, 1):
+        mine = [r for r in recs if r.cpu == c]
+        assert [r.seq for r in mine] == list(range(len(mine)))
+        assert [r.tsc_exit for r in mine] == sorted(r.tsc_exit for r in mine)
+
+
+def test_check_accepts_the_per_cpu_stream(cpu_log):
+    p = run("check", cpu_log, check=0)
+    assert "ok: 1000 record(s), 2 guest(s), 0 not resumed, 2 CPU(s)" in p.stdout
+    assert check_errors(p) == [] and ": note: " not in p.stdout
+
+
+def test_report_json_of_two_cpus_has_the_one_cpu_figures_and_each_row_its_cpu(cpu_log, main_log):
+    rows = report_json(cpu_log)
+    assert {(r["guest"], r["cpu"]) for r in rows} == {("alpha", 0), ("beta", 1)}
+    one = report_json(main_log)
+    assert {r["cpu"] for r in one} == {0}
+
+    def nocpu(rs):
+        return [{k: v for k, v in r.items() if k != "cpu"} for r in rs]
+    assert nocpu(rows) == nocpu(one)
+
+
+def test_report_text_names_each_guest_cpu_and_a_per_cpu_section_that_sums(cpu_log):
+    out = run("report", cpu_log, check=0).stdout
+    assert out.startswith("trace %s: 2 guest(s) on 2 CPU(s), TSC 2.000 GHz" % cpu_log)
+    assert "guest 0 alpha: 600 exit(s) on cpu 0\n" in out
+    assert "guest 1 beta: 400 exit(s) on cpu 1\n" in out
+    lines = out.splitlines()
+    i = lines.index(next(l for l in lines if l.startswith("per CPU")))
+    assert lines[i + 1].split() == ["cpu", "guests", "exits", "share", "total", "p50", "p99",
+                                    "written", "lost", "cost/exit", "cost", "max"]
+    assert lines[i + 2].split() == ["0", "alpha", "600", "60.0%", "9025000", "10000", "39400",
+                                    "600", "4", "(0.7%)", "50.2", "400"]
+    assert lines[i + 3].split() == ["1", "beta", "400", "40.0%", "766500", "1000", "5000",
+                                    "400", "6", "(1.5%)", "51.0", "350"]
+    assert lines[i + 4].split() == ["all", "1000", "100.0%", "9791500", "3850", "39300",
+                                    "1000", "10", "(1.0%)", "50.5", "400"]
+    assert "records: 1000 written, 10 lost (1.0%) over 2 CPU(s)" in out
+    assert "tracer cost: mean 50.5 ticks per exit, max 400 (0.025 us, 0.200 us)" in out
+
+
+def test_report_cpu_filter_keeps_only_that_cpu(cpu_log):
+    rows = report_json(cpu_log, "--cpu", "1")
+    assert {r["guest"] for r in rows} == {"beta"} and len(rows) == 2
+    assert report_json(cpu_log, "--cpu", "cpu0") == report_json(cpu_log, "--guest", "alpha")
+
+
+def test_report_without_end_lines_sums_the_last_l_line_of_each_cpu(tmp_path):
+    out = run("report", write(tmp_path, cpu_stream(end=False)), check=0).stdout
+    assert "trace unfinished: no E line" in out
+    assert "records (last L line of each of 2 CPUs): 1000 written, 10 lost (1.0%)" in out
+
+
+def test_timeline_of_two_cpus_has_a_cpu_column_and_is_in_tsc_order(cpu_log):
+    lines = run("timeline", cpu_log, check=0).stdout.splitlines()
+    assert lines[0].split() == ["time_us", "cpu", "guest", "reason", "span", "rip", "detail"]
+    rows = [l.split() for l in lines[1:]]
+    assert len(rows) == 1000
+    assert [float(r[0]) for r in rows] == sorted(float(r[0]) for r in rows)
+    assert all((r[1], r[2]) in (("0", "alpha"), ("1", "beta")) for r in rows)
+
+
+def test_chrome_of_two_cpus_has_a_process_per_cpu_with_its_guests(cpu_log, tmp_path):
+    out = tmp_path / "cpus.json"
+    p = run("chrome", cpu_log, "-o", out, check=0)
+    assert "1000 event(s) for 2 guest(s) on 2 CPU(s)" in p.stderr
+    ev = json.loads(out.read_text())["traceEvents"]
+    meta = [e for e in ev if e["ph"] == "M"]
+    assert {e["pid"]: e["args"]["name"] for e in meta if e["name"] == "process_name"} == \
+        {1: "cpu 0", 2: "cpu 1"}
+    assert {(e["pid"], e["tid"]): e["args"]["name"] for e in meta
+            if e["name"] == "thread_name"} == {(1, 1): "alpha", (2, 258): "beta"}
+    xs = [e for e in ev if e["ph"] == "X"]
+    assert sum(1 for e in xs if (e["pid"], e["tid"]) == (1, 1)) == 600
+    assert sum(1 for e in xs if (e["pid"], e["tid"]) == (2, 258)) == 400
+
+
+def cpu_check(tmp_path, build, status=1):
+    """Runs check on a small two-CPU stream that build(t) fills in; returns (log, stdout)."""
+    t = stream(ncpus=2)
+    build(t)
+    log = write(tmp_path, t)
+    return log, run("check", log, check=status).stdout
+
+
+def test_check_rejects_a_cpu_sequence_number_going_back(tmp_path):
+    def build(t):
+        t.record(START + 10, START + 20, HLT, 1, cpu=1, seq=4)
+        t.record(START + 30, START + 40, HLT, 1, cpu=1, seq=3)
+    log, out = cpu_check(tmp_path, build)
+    assert "error: cpu 1: record 3 after record 4 (line %d): out of order" \
+        % line_of(log, "@T R") in out
+
+
+def test_check_notes_missing_sequence_numbers_as_lost_on_the_way(tmp_path):
+    def build(t):
+        t.record(START + 10, START + 20, HLT, 0, cpu=0, seq=0)
+        t.record(START + 30, START + 40, HLT, 0, cpu=0, seq=1)
+        t.record(START + 50, START + 60, HLT, 0, cpu=0, seq=4)
+        t.end(cpu=0).end(cpu=1)
+    log, out = cpu_check(tmp_path, build, status=0)
+    assert "note: cpu 0: records 2..3 missing (2 lost between the hv and this log)" in out
+
+
+def test_check_rejects_a_cpu_beyond_the_header_and_a_second_e_line(tmp_path):
+    def build(t):
+        t.record(START + 10, START + 20, HLT, 0, cpu=2)
+        t.end(cpu=0).end(cpu=1).end(cpu=1).end(cpu=2)
+    log, out = cpu_check(tmp_path, build)
+    errs = [l.split(": error: ")[1] for l in out.splitlines() if ": error: " in l]
+    assert errs == ["record of cpu 2, but the header says 2 CPU(s)",
+                    "another E line of cpu 1 (the first is at line %d)" % (line_of(log, "@T E") + 1),
+                    "E line of cpu 2, but the header says 2 CPU(s)"]
+
+
+def test_check_notes_a_cpu_without_e_line_and_report_leaves_it_out(tmp_path):
+    def build(t):
+        t.record(START + 10, START + 20, HLT, 0, cpu=0)
+        t.record(START + 30, START + 40, HLT, 1, cpu=1)
+        t.end(cost_tsc_sum=70, cost_tsc_max=70, cpu=0)
+    log, out = cpu_check(tmp_path, build, status=0)
+    assert "note: no E line for cpu 1" in out
+    rep = run("report", log, check=0).stdout
+    assert "records: 1 written, 0 lost (0.0%) over 1 CPU(s)" in rep
+    assert "note: no E line for cpu 1: its figures are not in these totals" in rep
+
+
+def test_check_notes_a_guest_on_two_cpus(tmp_path):
+    def build(t):
+        t.record(START + 10, START + 20, HLT, 0, cpu=0)
+        t.record(START + 30, START + 40, HLT, 0, cpu=1)
+        t.end(cpu=0).end(cpu=1)
+    log, out = cpu_check(tmp_path, build, status=0)
+    assert "note: guest 0 alpha has records of 2 CPUs (0, 1): a guest runs on one" in out
+
+
+def test_check_compares_each_cpu_e_line_with_its_records(tmp_path):
+    def build(t):
+        t.record(START + 10, START + 20, HLT, 0, cpu=0)
+        t.end(cpu=0).end(cpu=1, written=3)
+    log, out = cpu_check(tmp_path, build, status=0)
+    assert "note: cpu 1: E line says 3 written, the log holds 0 record(s)" in out
+
+
+# --- version 1: one CPU, before per-CPU rings -------------------------------
+
+def test_version_1_stream_reads_as_the_same_data_on_cpu_0(tmp_path, main_log):
+    """A log of the hv before per-CPU rings still decodes: same figures."""
+    t = stream(version=1)
+    t.raw("hv: 2 guests configured")
+    for i, r in enumerate(main_records()):
+        t.record(r)
+        if i % 250 == 249:
+            t.drop(2 if i < 999 else 4)
+            t.lost()
+    t.end(cost_tsc_sum=50500, cost_tsc_max=400, end_tsc=START + 1001 * STEP)
+    log = write(tmp_path, t, "v1.log")
+    assert "@T R" in log.read_text() and len(tf.parse_line(
+        next(l for l in log.read_text().splitlines() if l.startswith("@T H")))[1][0]) == 9
+    assert report_json(log) == report_json(main_log)
+    assert run("report", log, check=0).stdout.replace("v1.log", "e9.log").splitlines()[1:] == \
+        run("report", main_log, check=0).stdout.splitlines()[1:]
+    p = run("check", log, check=0)
+    assert "ok: 1000 record(s), 2 guest(s), 0 not resumed" in p.stdout
+    assert "note: a version-1 stream (one CPU, records without seq): read as CPU 0" in p.stdout
