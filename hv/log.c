@@ -38,6 +38,7 @@
  */
 #include "lib.h"
 #include "log.h"
+#include "smp.h"
 #include "fmt.h"
 #include "cpu.h"
 #include "percpu.h"
@@ -425,6 +426,7 @@ void panic(const char *fmt, ...)
 	unsigned cpu = log_cpu();
 	va_list ap;
 
+	smp_panic_begin();                      /* the other CPUs stop (NMI); a second panic halts here */
 	log_panic_lock(cpu);
 	if (partial[cpu].len)                   /* the message starts a line of its own */
 		log_write("\n", 1);

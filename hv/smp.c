@@ -278,8 +278,11 @@ int smp_panic_begin(void)
 	int none = -1, me = (int)this_cpu();
 
 	if (!__atomic_compare_exchange_n(&panic_cpu, &none, me, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_ACQUIRE))
+					 __ATOMIC_ACQUIRE)) {
+		if (none == me)
+			return me;      /* a panic while this CPU panics: it goes on with its message */
 		cpu_halt_forever();     /* another CPU panics already: its message is the one */
+	}
 	/* The others stop where they are: an NMI reaches a CPU in a guest or halted, interrupts on or off. */
 	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
 		if (i != (unsigned)me && pcpus[i].online && !pcpus[i].done)

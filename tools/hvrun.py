@@ -352,14 +352,18 @@ BOCHS_NOISE = re.compile(r"^(\d{11}[a-zA-Z]\[|={20,}|\s+(Bochs x86 Emulator|Buil
 
 
 TRACE_PREFIX = "@T "
+# While several CPUs run the hv, each of its log lines starts "cpuN: " (docs/tracing.md).
+CPU_TAG = re.compile(r"cpu[0-9]+: ")
 
 
 def hv_log_lines(e9):
     """Returns the lines of the hv's own channel (the bytes of e9.log): what the hv
     wrote on port 0xE9, without Bochs' own lines and the trace's @T lines
     (tools/hvtrace reads those). A guest's console lines are in it tagged "[name] "
-    by the hv, so only the hv can write a line that starts with "hv:"."""
-    return [l for l in channel_lines(e9) if not BOCHS_NOISE.match(l) and not l.startswith(TRACE_PREFIX)]
+    by the hv, so only the hv can write a line that starts with "hv:". The CPU tag
+    of a log written on several CPUs is taken off (e9.log keeps it)."""
+    return [CPU_TAG.sub("", l, count=1) for l in channel_lines(e9)
+            if not BOCHS_NOISE.match(l) and not l.startswith(TRACE_PREFIX)]
 
 
 def hv_log(out):

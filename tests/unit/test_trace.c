@@ -28,10 +28,10 @@
 static int boot(void **state)
 {
 	(void)state;
+	host_cpus = 2;
 	host_boot(CFG);
-	percpu_enter(1, 1);
+	assert_int_equal(pcpu_count, 2);
 	percpu_host_cpu = 0;
-	pcpu_count = 2;
 	return 0;
 }
 
@@ -120,9 +120,10 @@ static unsigned cpu_of(int g)
 /* Guest g exits at TSC tsc on its CPU: the record trace_exit appends. */
 static void exit_at(int g, uint64_t tsc)
 {
-	struct vcpu *v = host_vcpu(g);
+	struct vcpu *v;
 
 	percpu_host_cpu = cpu_of(g);
+	v = host_vcpu(g);
 	v->exit_tsc = tsc;
 	fake_vmcs_set(GUEST_RIP, 0x1000 + tsc);
 	trace_exit(v, EXIT_REASON_HLT, 0);
