@@ -46,18 +46,21 @@ def test_two_cpus_from_mp_services_and_a_guest_on_cpu_1_runs_there(tmp_path):
     assert run.status == 0, run
 
 
-def test_two_guests_on_one_cpu_of_two_share_it_and_say_so(tmp_path):
-    """Both on CPU 1: CPU 0 has no guest and parks at once; 60% + 60% of
-    CPU 1 is more than it has, and the hv says so."""
-    config = TWO_ON_TWO_CPUS.replace("share   = 60%\n\n[guest b]", "share   = 60%\ncpu     = 1\n\n[guest b]")
+def test_two_guests_on_cpu_1_share_it_and_cpu_0_parks(tmp_path):
+    """Both on CPU 1 (40% and 60% of it): CPU 0 has no guest and parks at
+    once; the two are time-sliced on CPU 1 with its period."""
+    config = TWO_ON_TWO_CPUS.replace("share   = 60%\n\n[guest b]", "share   = 40%\ncpu     = 1\n\n[guest b]")
     run = hvtest.boot(tmp_path, config)
     assert "hv: CPU 1 (APIC ID 1) started" in run.log, run
-    assert ("hv: the shares of the guests on CPU 1 ask for 120.0% of it: "
-            "not every share is guaranteed") in run.log, run
+    assert "not every share is guaranteed" not in run.log, run
     assert "hv: CPU 0: every guest on it has ended; it waits for the others" in run.log, run
+    assert "hv: guest a: CPU share 40.0% (4000 us of every 10000 us) of CPU 1" in run.log, run
+    assert "hv: guest b: CPU share 60.0% (6000 us of every 10000 us) of CPU 1" in run.log, run
     for g in ("a", "b"):
-        assert "hv: guest %s: CPU share 60.0% (6000 us of every 10000 us) of CPU 1" % g in run.log, run
         assert "hv: guest %s exited with status 0" % g in run.log, run
+        assert "hello: hypercall version 0x10000" in run.console(g), run
+    assert "hv: CPU 0: 0 guest(s), 0 exits, " in run.log, run
+    assert "hv: CPU 1: 2 guest(s), " in run.log, run
     assert run.status == 0, run
 
 
