@@ -6,6 +6,7 @@
  * MMIO pages is hv/lapic_io.c; delivery is hv/virq.c.
  */
 #include "lapic.h"
+#include "lapic_contain.h"
 #include "cpu.h"
 #include "irq.h"
 #include "log.h"
@@ -48,6 +49,7 @@ void lapic_reset(struct guest *g)
 	g->apic.next = g->apic.on ? vlapic_next_event(&g->lapic) : UINT64_MAX;
 	g->apic.nmis = 0;
 	g->apic.mmio = 0;
+	g->contain = (struct guest_contain){ 0 };
 }
 
 void lapic_tpr_changed(struct guest *g, uint8_t tpr)
@@ -68,14 +70,16 @@ static void lapic_tpr_out(struct guest *g)
 void lapic_commit(struct guest *g)
 {
 	struct vioapic_msg m;
-	int vec;
+	int vec, pin;
 
+	if (g->lapic.ipis_dropped)
+		lapic_contain_ipis(g);       /* an ICR write sent an IPI to no CPU */
 	while ((vec = vlapic_take_eoi(&g->lapic)) >= 0) {
 		vioapic_eoi(&g->ioapic, (uint8_t)vec);
 		irq_guest_apic_eoi(g, (uint8_t)vec);
 	}
-	while (vioapic_take(&g->ioapic, &m) >= 0)
-		if (vlapic_match_dest(&g->lapic, m.dest, m.logical))
+	while ((pin = vioapic_take(&g->ioapic, &m)) >= 0)
+		if (!lapic_contain_msg(g, pin, &m))
 			g->apic.dirty |= vlapic_accept_irq(&g->lapic, m.delivery_mode, m.vector, m.level);
 	g->apic.next = vlapic_next_event(&g->lapic);
 	lapic_tpr_out(g);

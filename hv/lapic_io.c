@@ -11,6 +11,7 @@
  * models are plain C.
  */
 #include "lapic.h"
+#include "lapic_contain.h"
 #include "cpu.h"
 #include "exit.h"
 #include "gmem.h"
@@ -193,6 +194,8 @@ static enum exit_action lapic_io_emulate(struct vcpu *v, const struct exit_info 
 	if (gi.in.kind == INSN_MOV_STORE) {
 		lapic_io_access(g, ioapic, (uint32_t)(gpa & 0xfff), gi.in.opsize, true, lapic_io_src(v, &gi.in), gnow);
 		g->apic.dirty |= !ioapic;
+		if (ioapic)
+			lapic_contain_route(g, (uint32_t)(gpa & 0xfff));
 	} else {
 		uint32_t irr[8], changed = 0;
 
