@@ -126,6 +126,7 @@ void test_pcplatform(void);
 void test_modules(void);
 void test_acpi(void);
 void test_lapic(void);
+void test_ipiattack(void);
 
 /* ---- long mode (t_cr.c) ---- */
 #define LM_NVECTORS   32
