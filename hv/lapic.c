@@ -58,6 +58,30 @@ void lapic_tpr_changed(struct guest *g, uint8_t tpr)
 	g->apic.dirty = true;                /* PPR follows */
 }
 
+/* ICR high in the virtual-APIC page, where the CPU keeps the guest's writes of it, or NULL. */
+static volatile uint32_t *lapic_vicr_hi(struct guest *g)
+{
+	uint8_t *page = g->vcpu.vapic;
+
+	return g->apic.page_regs && page ? (volatile uint32_t *)(page + VLAPIC_ICR_HI) : NULL;
+}
+
+void lapic_icr_hi_in(struct guest *g)
+{
+	volatile uint32_t *p = lapic_vicr_hi(g);
+
+	if (p && vlapic_xapic_mode(&g->lapic))
+		g->lapic.icr = (uint32_t)g->lapic.icr | (uint64_t)(*p & 0xff000000u) << 32;
+}
+
+void lapic_icr_hi_out(struct guest *g)
+{
+	volatile uint32_t *p = lapic_vicr_hi(g);
+
+	if (p)
+		*p = vlapic_xapic_mode(&g->lapic) ? (uint32_t)(g->lapic.icr >> 32) & 0xff000000u : 0;
+}
+
 /* Copies the model's TPR into the virtual-APIC page (CR8 reads it there). */
 static void lapic_tpr_out(struct guest *g)
 {
@@ -174,6 +198,7 @@ int lapic_msr_write(struct vcpu *v, const struct msr_policy *p, uint32_t msr, ui
 		return -1;
 	lapic_tpr_in(g);
 	rc = vlapic_wrmsr(&g->lapic, msr, val, lapic_guest_tsc(g, cpu_rdtsc()));
+	lapic_icr_hi_out(g);                 /* reset by a disable, or mode changed */
 	g->apic.dirty = true;
 	lapic_commit(g);
 	return rc;

@@ -857,8 +857,9 @@ void vlapic_fill_page(const struct vlapic *a, uint32_t *page)
 	for (off = 0; off < 0x400; off += 0x10) {
 		int kind = vlapic_reg_kind(off, false);
 
-		page[off / 4] = kind == REG_NONE || kind == REG_WO || off == VLAPIC_TMCCT ?
-				0 : (uint32_t)vlapic_reg_read(a, off, false, 0);
+		if (off != VLAPIC_ICR_HI)       /* the guest's own there (vlapic.h) */
+			page[off / 4] = kind == REG_NONE || kind == REG_WO || off == VLAPIC_TMCCT ?
+					0 : (uint32_t)vlapic_reg_read(a, off, false, 0);
 		page[off / 4 + 1] = page[off / 4 + 2] = page[off / 4 + 3] = 0;
 	}
 }

@@ -296,7 +296,11 @@ static inline bool vlapic_irr_pending(const struct vlapic *a)
  * offset would show it (reserved and write-only registers, the current
  * count and bytes 4-15 of each register as 0), for the CPU's
  * APIC-register virtualization, which satisfies reads from such a page.
- * page is 1024 dwords; only the register area (offsets 0-0x3ff) is written.
+ * page is 1024 dwords; only the register area (offsets 0-0x3ff) is
+ * written, and not ICR high (0x310): the CPU keeps the guest's writes of
+ * it in the page without an exit (SDM "APIC-Write Emulation": a write to
+ * 310H only clears bits 23:0), so the page holds the guest's value; the
+ * hv copies it into the model before an ICR low write sends.
  */
 void vlapic_fill_page(const struct vlapic *a, uint32_t *page);
 
