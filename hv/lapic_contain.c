@@ -48,14 +48,15 @@ static void contain_dest(char *buf, size_t n, uint32_t dest, bool logical, bool 
 		log_snprintf(buf, n, "APIC ID %u", dest);
 }
 
-/* Why an IPI reached no one (the vLAPIC's decisions, hv/vlapic.c). */
-static const char *contain_ipi_why(unsigned mode, bool self)
+/* Writes why an IPI reached no one (the vLAPIC's decisions, hv/vlapic.c) into buf. */
+static void contain_ipi_why(char *buf, size_t n, unsigned mode, bool self, uint32_t id)
 {
 	if (mode == VLAPIC_DM_LOWEST)
-		return "lowest priority IPIs are not sent (ESR: redirectable IPI), its only CPU has APIC ID";
-	if (!self)
-		return "no such CPU, its only CPU has APIC ID";
-	return "its only CPU takes no INIT, SIPI or SMI IPI, APIC ID";
+		log_snprintf(buf, n, "lowest-priority IPIs are not sent (ESR: redirectable IPI)");
+	else if (!self)
+		log_snprintf(buf, n, "no such CPU, its only CPU has APIC ID %u", id);
+	else
+		log_snprintf(buf, n, "its only CPU (APIC ID %u) takes no INIT, SIPI or SMI", id);
 }
 
 void lapic_contain_ipis(struct guest *g)
@@ -64,7 +65,7 @@ void lapic_contain_ipis(struct guest *g)
 	struct vlapic_ipi ipi;
 	uint32_t n = vlapic_take_dropped_ipi(&g->lapic, &ipi);
 	unsigned mode = (unsigned)(ipi.icr >> 8) & 7, sh = (unsigned)(ipi.icr >> 18) & 3;
-	char dest[48];
+	char dest[48], why[64];
 
 	if (!n)
 		return;
@@ -76,9 +77,9 @@ void lapic_contain_ipis(struct guest *g)
 	else
 		contain_dest(dest, sizeof(dest), (uint32_t)(ipi.icr >> (ipi.x2apic ? 32 : 56)),
 			     ipi.icr & ICR_DEST_LOGICAL, ipi.x2apic);
-	log_printf("hv: guest %s: IPI (%s, %s) to %s dropped: %s %u\n", g->cfg->name, ipi_mode[mode],
-		   ipi.x2apic ? "x2APIC MSR" : "xAPIC page", dest, contain_ipi_why(mode, ipi.self),
-		   g->lapic.cfg.id);
+	contain_ipi_why(why, sizeof(why), mode, ipi.self, g->lapic.cfg.id);
+	log_printf("hv: guest %s: IPI (%s, %s) to %s dropped: %s\n", g->cfg->name, ipi_mode[mode],
+		   ipi.x2apic ? "x2APIC MSR" : "xAPIC page", dest, why);
 }
 
 /* Returns true if g's vCPU takes an IOAPIC message (dest, logical, mode), as lapic_commit hands it over. */
@@ -89,17 +90,19 @@ static bool contain_reaches(const struct guest *g, uint8_t dest, bool logical, u
 	       vlapic_match_dest(&g->lapic, dest, logical);
 }
 
-/* Why an IOAPIC entry or message reaches no CPU of g. */
-static const char *contain_rte_why(const struct guest *g, uint8_t dest, bool logical)
+/* Writes why an IOAPIC entry or message reaches no CPU of g into buf. */
+static void contain_rte_why(const struct guest *g, char *buf, size_t n, uint8_t dest, bool logical)
 {
 	if (!vlapic_match_dest(&g->lapic, dest, logical))
-		return "no such CPU, its only CPU has APIC ID";
-	return "its only CPU takes no SMI, INIT or ExtINT message, APIC ID";
+		log_snprintf(buf, n, "no such CPU, its only CPU has APIC ID %u", g->lapic.cfg.id);
+	else
+		log_snprintf(buf, n, "its only CPU (APIC ID %u) takes no SMI, INIT or ExtINT message",
+			     g->lapic.cfg.id);
 }
 
 bool lapic_contain_msg(struct guest *g, int pin, const struct vioapic_msg *m)
 {
-	char dest[48];
+	char dest[48], why[72];
 
 	if (contain_reaches(g, m->dest, m->logical, m->delivery_mode))
 		return false;
@@ -109,9 +112,9 @@ bool lapic_contain_msg(struct guest *g, int pin, const struct vioapic_msg *m)
 	if (!contain_first(g, KIND_MSG(m->delivery_mode & 7)))
 		return true;
 	contain_dest(dest, sizeof(dest), m->dest, m->logical, false);
-	log_printf("hv: guest %s: IOAPIC pin %d message (%s, vector 0x%x) to %s dropped: %s %u\n",
-		   g->cfg->name, pin, rte_mode[m->delivery_mode & 7], m->vector, dest,
-		   contain_rte_why(g, m->dest, m->logical), g->lapic.cfg.id);
+	contain_rte_why(g, why, sizeof(why), m->dest, m->logical);
+	log_printf("hv: guest %s: IOAPIC pin %d message (%s, vector 0x%x) to %s dropped: %s\n",
+		   g->cfg->name, pin, rte_mode[m->delivery_mode & 7], m->vector, dest, why);
 	return true;
 }
 
@@ -121,7 +124,7 @@ void lapic_contain_route(struct guest *g, uint32_t off)
 	uint64_t e;
 	uint8_t dest;
 	bool logical;
-	char where[48];
+	char where[48], why[72];
 
 	if ((off & ~3u) != VIOAPIC_IOWIN || r < VIOAPIC_REG_RTE || r >= VIOAPIC_REG_RTE + 2 * VIOAPIC_PINS)
 		return;
@@ -136,9 +139,9 @@ void lapic_contain_route(struct guest *g, uint32_t off)
 	if (!contain_first(g, KIND_ROUTE(mode)))
 		return;
 	contain_dest(where, sizeof(where), dest, logical, false);
-	log_printf("hv: guest %s: IOAPIC pin %u routed to %s (%s, vector 0x%x): %s %u; its interrupts go nowhere\n",
-		   g->cfg->name, pin, where, rte_mode[mode], (unsigned)(e & 0xff),
-		   contain_rte_why(g, dest, logical), g->lapic.cfg.id);
+	contain_rte_why(g, why, sizeof(why), dest, logical);
+	log_printf("hv: guest %s: IOAPIC pin %u routed to %s (%s, vector 0x%x): %s; its interrupts go nowhere\n",
+		   g->cfg->name, pin, where, rte_mode[mode], (unsigned)(e & 0xff), why);
 }
 
 void lapic_contain_print(const struct guest *g)

@@ -128,16 +128,19 @@ static void test_xapic_ipis_to_other_cpus_are_dropped_logged_once_per_kind(void 
 				 "no such CPU, its only CPU has APIC ID 0\n"));
 	xapic_ipi(0, DM(VLAPIC_DM_SIPI) | 0x10);
 	assert_true(host_log_has("hv: guest a: IPI (SIPI, xAPIC page) to APIC ID 0 dropped: "
-				 "its only CPU takes no INIT, SIPI or SMI IPI, APIC ID 0\n"));
+				 "its only CPU (APIC ID 0) takes no INIT, SIPI or SMI\n"));
 	xapic_ipi(0x0e, ICR_LOGICAL | 0x61);
 	assert_true(host_log_has("hv: guest a: IPI (fixed, xAPIC page) to logical destination 0xe dropped"));
+	xapic_ipi(0, DM(VLAPIC_DM_LOWEST) | 0x61);             /* itself, but never sent */
+	assert_true(host_log_has("hv: guest a: IPI (lowest priority, xAPIC page) to APIC ID 0 dropped: "
+				 "lowest-priority IPIs are not sent (ESR: redirectable IPI)\n"));
 	assert_int_equal(enter(), 0);                         /* none of it reached the guest itself */
 	assert_false(vlapic_nmi_pending(&g->lapic));
 	assert_nothing_left();
 	fake_log_clear();
 	guest_print_stats(g);
-	assert_true(host_log_has("hv: guest a APIC containment: 6 IPIs dropped (fixed 1, NMI 1, INIT 3, SIPI 1), "
-				 "0 IOAPIC entries routed to no CPU, 0 IOAPIC messages dropped\n"));
+	assert_true(host_log_has("hv: guest a APIC containment: 7 IPIs dropped (fixed 1, lowest priority 1, NMI 1, "
+				 "INIT 3, SIPI 1), 0 IOAPIC entries routed to no CPU, 0 IOAPIC messages dropped\n"));
 }
 
 /* What reaches its own vCPU is no containment: delivered, never logged. */
@@ -241,7 +244,7 @@ static void test_ioapic_routes_and_messages_to_no_cpu_are_dropped_and_logged(voi
 	ioapic_write(VIOAPIC_REG_RTE + 2 * 2 + 1, 0);
 	ioapic_write(VIOAPIC_REG_RTE + 2 * 2, DM(VLAPIC_DM_INIT));
 	assert_true(host_log_has("hv: guest a: IOAPIC pin 2 routed to APIC ID 0 (INIT, vector 0x0): "
-				 "its only CPU takes no SMI, INIT or ExtINT message, APIC ID 0; its interrupts go nowhere\n"));
+				 "its only CPU (APIC ID 0) takes no SMI, INIT or ExtINT message; its interrupts go nowhere\n"));
 	lapic_pit_edge(g);
 	assert_true(host_log_has("hv: guest a: IOAPIC pin 2 message (INIT, vector 0x0) to APIC ID 0 dropped"));
 	assert_int_equal(enter(), 0);
