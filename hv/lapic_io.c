@@ -273,7 +273,8 @@ enum exit_action exit_apic_write(struct vcpu *v, struct exit_info *x)
 				     NULL);
 	val = ((volatile uint32_t *)v->vapic)[off / 4];
 	lapic_tpr_in(g);
-	lapic_icr_hi_in(g);                  /* an ICR low write sends to the ICR high the guest wrote */
+	if (off == VLAPIC_ICR_LO)
+		lapic_icr_hi_in(g);          /* it sends to the ICR high the guest wrote in the page */
 	lapic_update_timer(g, v->exit_tsc);
 	vlapic_mmio_write(&g->lapic, off, 4, val, lapic_guest_tsc(g, v->exit_tsc));
 	g->apic.mmio++;
