@@ -18,6 +18,7 @@
 #include "cpumodel.h"
 #include "exit.h"
 #include "guest.h"
+#include "ioapic.h"
 #include "lapic.h"
 #include "virq.h"
 #include "vmx.h"
@@ -37,14 +38,31 @@
 
 static struct vcpu *v;
 static struct guest *g;
+static uint64_t phys_rte[VIOAPIC_PINS];     /* the physical IOAPIC after boot */
+
+/* The machine: a physical xAPIC and IOAPIC (the hv's interrupt layer uses them). */
+static void pc_with_ioapic(void)
+{
+	fake_enable_lapic(false, 0);
+	fake_add_ioapic(0, IOAPIC_ARCH_BASE);
+}
+
+static int boot(void (*machine)(void))
+{
+	host_tweak = machine;
+	host_boot(HV GA "irqs = 4\n" GB);
+	host_tweak = NULL;
+	v = host_vcpu(0);
+	g = &hv.guests[0];
+	memcpy(phys_rte, fake.ioapic[0].io.rte, sizeof(phys_rte));
+	fake.lapic.nicr = 0;
+	return 0;
+}
 
 static int setup(void **state)
 {
 	(void)state;
-	host_boot(HV GA GB);
-	v = host_vcpu(0);
-	g = &hv.guests[0];
-	return 0;
+	return boot(pc_with_ioapic);
 }
 
 /* mov dword [addr], imm32 (C7 05 disp32 imm32) by guest a, an EPT violation the hv decodes. */
@@ -102,10 +120,16 @@ static uint32_t enter(void)
 	return (uint32_t)fake_vmcs_get(VM_ENTRY_INTR_INFO);
 }
 
-/* Nothing left the guest: no physical IPI, nothing pending for the other guest. */
+/*
+ * Nothing left the guest: the physical local APIC sent no IPI, the
+ * physical IOAPIC's entries are as the hv programmed them, nothing is
+ * pending for the other guest.
+ */
 static void assert_nothing_left(void)
 {
-	assert_int_equal(fake.nipis, 0);
+	assert_int_equal(fake.lapic.nicr, 0);
+	assert_memory_equal(fake.ioapic[0].io.rte, phys_rte, sizeof(phys_rte));
+	assert_int_equal(fake.mmio_stray, 0);
 	assert_int_equal(hv.guests[1].state, GUEST_RUNNABLE);
 	assert_false(virq_pending(&hv.guests[1]));
 	assert_int_equal(g->state, GUEST_RUNNABLE);
@@ -223,7 +247,7 @@ static void test_lapic_off_guest_gets_gp_for_the_x2apic_icr(void **state)
 	assert_int_equal(wrmsr(0x1b, 0xfee00d00ull), -1);
 	assert_int_equal(wrmsr(0x830, DM(VLAPIC_DM_INIT)), -1);
 	assert_true(host_log_has("hv: guest b: write of 0x500 to MSR 0x830 refused (#GP)"));
-	assert_int_equal(fake.nipis, 0);
+	assert_int_equal(fake.lapic.nicr, 0);
 }
 
 /* ---- the IOAPIC ------------------------------------------------------------- */
@@ -312,6 +336,7 @@ static void test_counts_start_again_on_each_boot(void **state)
 /* The host CPU the guest runs on has APIC ID 1, two threads, eight cores: the guest sees none of it. */
 static void host_cpu_1(void)
 {
+	pc_with_ioapic();
 	fake_set_cpuid(1, 0, 0x000306c3, 0x01100800, 0x7ffafbff | (1u << 21), 0xbfebfbff);
 	fake_set_cpuid(4, 0, 0x1c004121, 0x01c0003f, 0x3f, 0);
 	fake_set_cpuid(0xb, 0, 1, 2, 0x100, 1);
@@ -321,10 +346,8 @@ static void host_cpu_1(void)
 
 static int setup_cpu_1(void **state)
 {
-	host_tweak = host_cpu_1;
-	setup(state);
-	host_tweak = NULL;
-	return 0;
+	(void)state;
+	return boot(host_cpu_1);
 }
 
 static void test_cpuid_topology_is_one_cpu_with_the_vlapics_id(void **state)
