@@ -12,7 +12,7 @@ victim's figures are those of a run without the attacker, and the hv ends
 normally. With `lapic = off` the attacker's APIC MSRs #GP and each APIC page
 stops it alone (it comes back with `restart = yes`, one page a boot).
 
-Three boots of about 45 s each: the victim beside an idle guest (the
+Three boots of 25-45 s each (Bochs): the victim beside an idle guest (the
 baseline), beside the attacker with its LAPIC, and beside it without.
 """
 
