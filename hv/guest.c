@@ -6,6 +6,7 @@
  */
 #include "guest.h"
 #include "lapic.h"
+#include "lapic_contain.h"
 #include "acpitab.h"
 #include "cpu.h"
 #include "exit.h"
@@ -414,4 +415,5 @@ void guest_print_stats(const struct guest *g)
 	if (g->apic.mmio || g->apic.nmis)
 		log_printf("hv: guest %s APIC: %lu xAPIC/IOAPIC accesses emulated, %lu NMIs injected\n",
 			   g->cfg->name, g->apic.mmio, g->apic.nmis);
+	lapic_contain_print(g);
 }

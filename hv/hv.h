@@ -183,6 +183,13 @@ struct guest {
 		uint64_t nmis;       /* NMIs injected */
 		uint64_t mmio;       /* xAPIC/IOAPIC accesses that reached the hv (decoded, APIC-write) */
 	} apic;
+	/* What its APIC models sent to no CPU, this boot (hv/lapic_contain.c). */
+	struct guest_contain {
+		uint64_t logged;     /* kinds already logged (one line per kind) */
+		uint64_t ipis[8];    /* IPIs dropped, by delivery mode */
+		uint64_t routes;     /* IOAPIC entries written to reach no CPU */
+		uint64_t msgs;       /* IOAPIC messages dropped */
+	} contain;
 
 	/* Scheduling and time. */
 	struct sched_share sched;

@@ -6,6 +6,7 @@
  * MMIO pages is hv/lapic_io.c; delivery is hv/virq.c.
  */
 #include "lapic.h"
+#include "lapic_contain.h"
 #include "cpu.h"
 #include "irq.h"
 #include "log.h"
@@ -48,12 +49,37 @@ void lapic_reset(struct guest *g)
 	g->apic.next = g->apic.on ? vlapic_next_event(&g->lapic) : UINT64_MAX;
 	g->apic.nmis = 0;
 	g->apic.mmio = 0;
+	g->contain = (struct guest_contain){ 0 };
 }
 
 void lapic_tpr_changed(struct guest *g, uint8_t tpr)
 {
 	vlapic_set_tpr(&g->lapic, tpr);
 	g->apic.dirty = true;                /* PPR follows */
+}
+
+/* ICR high in the virtual-APIC page, where the CPU keeps the guest's writes of it, or NULL. */
+static volatile uint32_t *lapic_vicr_hi(struct guest *g)
+{
+	uint8_t *page = g->vcpu.vapic;
+
+	return g->apic.page_regs && page ? (volatile uint32_t *)(page + VLAPIC_ICR_HI) : NULL;
+}
+
+void lapic_icr_hi_in(struct guest *g)
+{
+	volatile uint32_t *p = lapic_vicr_hi(g);
+
+	if (p && vlapic_xapic_mode(&g->lapic))
+		g->lapic.icr = (uint32_t)g->lapic.icr | (uint64_t)(*p & 0xff000000u) << 32;
+}
+
+void lapic_icr_hi_out(struct guest *g)
+{
+	volatile uint32_t *p = lapic_vicr_hi(g);
+
+	if (p)
+		*p = vlapic_xapic_mode(&g->lapic) ? (uint32_t)(g->lapic.icr >> 32) & 0xff000000u : 0;
 }
 
 /* Copies the model's TPR into the virtual-APIC page (CR8 reads it there). */
@@ -68,14 +94,16 @@ static void lapic_tpr_out(struct guest *g)
 void lapic_commit(struct guest *g)
 {
 	struct vioapic_msg m;
-	int vec;
+	int vec, pin;
 
+	if (g->lapic.ipis_dropped)
+		lapic_contain_ipis(g);       /* an ICR write sent an IPI to no CPU */
 	while ((vec = vlapic_take_eoi(&g->lapic)) >= 0) {
 		vioapic_eoi(&g->ioapic, (uint8_t)vec);
 		irq_guest_apic_eoi(g, (uint8_t)vec);
 	}
-	while (vioapic_take(&g->ioapic, &m) >= 0)
-		if (vlapic_match_dest(&g->lapic, m.dest, m.logical))
+	while ((pin = vioapic_take(&g->ioapic, &m)) >= 0)
+		if (!lapic_contain_msg(g, pin, &m))
 			g->apic.dirty |= vlapic_accept_irq(&g->lapic, m.delivery_mode, m.vector, m.level);
 	g->apic.next = vlapic_next_event(&g->lapic);
 	lapic_tpr_out(g);
@@ -170,6 +198,7 @@ int lapic_msr_write(struct vcpu *v, const struct msr_policy *p, uint32_t msr, ui
 		return -1;
 	lapic_tpr_in(g);
 	rc = vlapic_wrmsr(&g->lapic, msr, val, lapic_guest_tsc(g, cpu_rdtsc()));
+	lapic_icr_hi_out(g);                 /* reset by a disable, or mode changed */
 	g->apic.dirty = true;
 	lapic_commit(g);
 	return rc;

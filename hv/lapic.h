@@ -83,6 +83,18 @@ static inline void lapic_tpr_in(struct guest *g)
 }
 
 /*
+ * ICR high with APIC-register virtualization: the CPU stores the guest's
+ * writes of it in the virtual-APIC page and never exits for them (SDM
+ * "APIC-Write Emulation"), and vlapic_fill_page leaves it there.
+ * lapic_icr_hi_in copies it into the model (before an ICR low write
+ * sends: the IPI goes where the guest said); lapic_icr_hi_out copies the
+ * model's into the page after the model changed it (a decoded write, a
+ * reset). Both do nothing without APIC-register virtualization.
+ */
+void lapic_icr_hi_in(struct guest *g);
+void lapic_icr_hi_out(struct guest *g);
+
+/*
  * After anything that changed the models (an access, an MSR, a line, the
  * timer; each brought the page's TPR in first with lapic_tpr_in):
  * broadcasts the LAPIC's level EOIs to the IOAPIC (freeing the routed

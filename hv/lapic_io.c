@@ -11,6 +11,7 @@
  * models are plain C.
  */
 #include "lapic.h"
+#include "lapic_contain.h"
 #include "cpu.h"
 #include "exit.h"
 #include "gmem.h"
@@ -188,11 +189,15 @@ static enum exit_action lapic_io_emulate(struct vcpu *v, const struct exit_info 
 
 	gnow = lapic_guest_tsc(g, v->exit_tsc);
 	lapic_tpr_in(g);
-	if (!ioapic)
+	if (!ioapic) {
+		lapic_icr_hi_in(g);
 		lapic_update_timer(g, v->exit_tsc);  /* the current count and IRR as of now */
+	}
 	if (gi.in.kind == INSN_MOV_STORE) {
 		lapic_io_access(g, ioapic, (uint32_t)(gpa & 0xfff), gi.in.opsize, true, lapic_io_src(v, &gi.in), gnow);
 		g->apic.dirty |= !ioapic;
+		if (ioapic)
+			lapic_contain_route(g, (uint32_t)(gpa & 0xfff));
 	} else {
 		uint32_t irr[8], changed = 0;
 
@@ -204,6 +209,8 @@ static enum exit_action lapic_io_emulate(struct vcpu *v, const struct exit_info 
 			changed |= irr[i] ^ g->lapic.irr[i];
 		g->apic.dirty |= changed != 0;
 	}
+	if (!ioapic)
+		lapic_icr_hi_out(g);
 	g->apic.mmio++;
 	lapic_commit(g);
 	exit_complete_insn(v, gi.in.len);
@@ -266,6 +273,8 @@ enum exit_action exit_apic_write(struct vcpu *v, struct exit_info *x)
 				     NULL);
 	val = ((volatile uint32_t *)v->vapic)[off / 4];
 	lapic_tpr_in(g);
+	if (off == VLAPIC_ICR_LO)
+		lapic_icr_hi_in(g);          /* it sends to the ICR high the guest wrote in the page */
 	lapic_update_timer(g, v->exit_tsc);
 	vlapic_mmio_write(&g->lapic, off, 4, val, lapic_guest_tsc(g, v->exit_tsc));
 	g->apic.mmio++;

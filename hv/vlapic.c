@@ -20,7 +20,8 @@
  *     and is dropped without an error: the accept errors are P6-only.
  *     INIT, SIPI and SMI IPIs are dropped (one vCPU, no SMM). A lowest-
  *     priority IPI sets ESR "Redirectable IPI" and is not sent, as the
- *     SDM describes for x2APIC-capable processors.
+ *     SDM describes for x2APIC-capable processors. Every IPI dropped is
+ *     recorded for the hv (vlapic_take_dropped_ipi), which logs it.
  *   - IA32_APIC_BASE: the base cannot move from 0xfee00000 (#GP; KVM
  *     accepts the write but leaves the page where it was, so the guest
  *     then talks to a page that is not its APIC).
@@ -444,7 +445,18 @@ bool vlapic_match_dest(const struct vlapic *a, uint8_t dest, bool logical)
 	return vlapic_match(a, dest, logical);
 }
 
-/* A write of ICR (low half in xAPIC mode) sends the IPI it describes. */
+/* Records an IPI that reached no one, for the hv's log (vlapic_take_dropped_ipi). */
+static void vlapic_drop_ipi(struct vlapic *a, bool self)
+{
+	a->ipis_dropped++;
+	a->ipi_dropped = (struct vlapic_ipi){ a->icr, vlapic_x2apic_mode(a), self };
+}
+
+/*
+ * A write of ICR (low half in xAPIC mode) sends the IPI it describes.
+ * Only this APIC can take it: an IPI whose destination names no one else
+ * reaches it, the rest is recorded as dropped.
+ */
 static void vlapic_send_ipi(struct vlapic *a)
 {
 	uint32_t lo = (uint32_t)a->icr;
@@ -458,21 +470,35 @@ static void vlapic_send_ipi(struct vlapic *a)
 		self = shorthand != 3;          /* self, all including self; not all-but-self */
 	switch (dm) {
 	case VLAPIC_DM_FIXED:
-		if ((lo & 0xff) < 16)
+		if ((lo & 0xff) < 16) {
 			vlapic_error(a, VLAPIC_ESR_SEND_ILLEGAL);
-		else if (self)
-			vlapic_accept_irq(a, VLAPIC_DM_FIXED, (uint8_t)lo, false);
-		break;
+			return;                 /* an error, not a message */
+		}
+		if (!self)
+			break;
+		vlapic_accept_irq(a, VLAPIC_DM_FIXED, (uint8_t)lo, false);
+		return;
 	case VLAPIC_DM_LOWEST:
 		vlapic_error(a, VLAPIC_ESR_REDIR_IPI);
 		break;
 	case VLAPIC_DM_NMI:
-		if (self)
-			vlapic_accept_irq(a, VLAPIC_DM_NMI, 0, false);
-		break;
+		if (!self)
+			break;
+		vlapic_accept_irq(a, VLAPIC_DM_NMI, 0, false);
+		return;
 	default:                                /* SMI, INIT, SIPI, reserved: no target */
 		break;
 	}
+	vlapic_drop_ipi(a, self);
+}
+
+uint32_t vlapic_take_dropped_ipi(struct vlapic *a, struct vlapic_ipi *ipi)
+{
+	uint32_t n = a->ipis_dropped;
+
+	*ipi = a->ipi_dropped;
+	a->ipis_dropped = 0;
+	return n;
 }
 
 /* x2APIC SELF IPI: a fixed, edge-triggered IPI to this APIC. */
@@ -831,8 +857,9 @@ void vlapic_fill_page(const struct vlapic *a, uint32_t *page)
 	for (off = 0; off < 0x400; off += 0x10) {
 		int kind = vlapic_reg_kind(off, false);
 
-		page[off / 4] = kind == REG_NONE || kind == REG_WO || off == VLAPIC_TMCCT ?
-				0 : (uint32_t)vlapic_reg_read(a, off, false, 0);
+		if (off != VLAPIC_ICR_HI)       /* the guest's own there (vlapic.h) */
+			page[off / 4] = kind == REG_NONE || kind == REG_WO || off == VLAPIC_TMCCT ?
+					0 : (uint32_t)vlapic_reg_read(a, off, false, 0);
 		page[off / 4 + 1] = page[off / 4 + 2] = page[off / 4 + 3] = 0;
 	}
 }

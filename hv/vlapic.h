@@ -139,6 +139,19 @@ enum vlapic_lvt {
  */
 #define VLAPIC_MIN_PERIOD_HZ 10000u
 
+/*
+ * An IPI the model sent to no one (the hv logs and counts it,
+ * hv/lapic_contain.c): its destination named no APIC but others (and
+ * there are none: one vCPU), or it named this one in a delivery mode the
+ * vCPU does not take (INIT, SIPI, SMI, reserved), or it was lowest
+ * priority (never sent: ESR "Redirectable IPI").
+ */
+struct vlapic_ipi {
+	uint64_t icr;           /* the ICR as sent; destination in 63:32 (x2APIC) or 63:56 (xAPIC) */
+	bool x2apic;            /* sent in x2APIC mode (MSR 0x830), else through the xAPIC page */
+	bool self;              /* the destination named this APIC */
+};
+
 /* What vlapic_init builds: the vCPU's fixed properties. */
 struct vlapic_config {
 	uint32_t id;            /* initial (x2)APIC ID; the xAPIC ID is its low 8 bits */
@@ -175,6 +188,9 @@ struct vlapic {
 	uint8_t lint_level;             /* bit n: LINTn input asserted */
 	bool nmi_pending;
 	uint32_t eoi_pending[8];        /* level EOIs to broadcast */
+
+	uint32_t ipis_dropped;          /* IPIs sent to no one since the hv last took them */
+	struct vlapic_ipi ipi_dropped;  /* the last of those */
 };
 
 /*
@@ -280,7 +296,11 @@ static inline bool vlapic_irr_pending(const struct vlapic *a)
  * offset would show it (reserved and write-only registers, the current
  * count and bytes 4-15 of each register as 0), for the CPU's
  * APIC-register virtualization, which satisfies reads from such a page.
- * page is 1024 dwords; only the register area (offsets 0-0x3ff) is written.
+ * page is 1024 dwords; only the register area (offsets 0-0x3ff) is
+ * written, and not ICR high (0x310): the CPU keeps the guest's writes of
+ * it in the page without an exit (SDM "APIC-Write Emulation": a write to
+ * 310H only clears bits 23:0), so the page holds the guest's value; the
+ * hv copies it into the model before an ICR low write sends.
  */
 void vlapic_fill_page(const struct vlapic *a, uint32_t *page);
 
@@ -349,6 +369,12 @@ static inline bool vlapic_nmi_pending(const struct vlapic *a)
 
 /* Returns true and clears it if an NMI was pending (the hv injects it). */
 bool vlapic_take_nmi(struct vlapic *a);
+
+/*
+ * Returns the number of IPIs sent to no one since the last call (0: none)
+ * and the last of them in *ipi; clears the count.
+ */
+uint32_t vlapic_take_dropped_ipi(struct vlapic *a, struct vlapic_ipi *ipi);
 
 /* Returns (and clears) the lowest level-triggered EOI vector to broadcast, or -1. */
 int vlapic_take_eoi(struct vlapic *a);

@@ -3,3 +3,4 @@
 # (tests/unit/hvhost). Named to sort after hvhost.mk: it uses hvhost_test.
 
 $(eval $(call hvhost_test,test_lapic_exits))
+$(eval $(call hvhost_test,test_cpu_isolation))

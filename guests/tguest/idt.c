@@ -134,6 +134,60 @@ void idt_set_handler(unsigned vec, isr_fn fn)
 		handlers[vec] = fn;
 }
 
+/* ---- 256 vectors, for the APIC tests: vectors 48-255 go to one handler ---- */
+
+static uint64_t idt256[256] __attribute__((aligned(8)));
+static isr_fn high_handler;
+extern const uint8_t tg_high_stubs[];
+void tg_high_dispatch(struct regs *r);
+
+/* Each stub is 12 bytes: push $0 (2), push imm32 vector (5), jmp rel32 (5). */
+__asm__(".pushsection .text\n"
+	".globl tg_high_stubs\n"
+	"tg_high_stubs:\n"
+	".set hvec, 48\n"
+	".rept 208\n"
+	"	.byte 0x6a, 0x00\n"
+	"	.byte 0x68\n"
+	"	.long hvec\n"
+	"	.byte 0xe9\n"
+	"	.long tg_high_common - . - 4\n"
+	"	.set hvec, hvec + 1\n"
+	".endr\n"
+	"tg_high_common:\n"
+	"	pushal\n"
+	"	cld\n"
+	"	movl %esp, %eax\n"
+	"	pushl %eax\n"
+	"	call tg_high_dispatch\n"
+	"	addl $4, %esp\n"
+	"	popal\n"
+	"	addl $8, %esp\n"
+	"	iretl\n"
+	".popsection\n");
+
+void tg_high_dispatch(struct regs *r)
+{
+	high_handler(r);
+}
+
+void idt_load_256(isr_fn high)
+{
+	struct dtr idtr;
+
+	high_handler = high;
+	for (unsigned v = 0; v < NVECTORS; v++)
+		idt256[v] = idt[v];
+	for (unsigned v = NVECTORS; v < 256; v++) {
+		uint32_t off = (uint32_t)tg_high_stubs + 12 * (v - NVECTORS);
+		idt256[v] = (off & 0xffffu) | ((uint64_t)SEL_CODE32 << 16) |
+			    ((uint64_t)0x8e00 << 32) | ((uint64_t)(off >> 16) << 48);
+	}
+	idtr.limit = sizeof(idt256) - 1;
+	idtr.base = (uint32_t)idt256;
+	__asm__ volatile("lidt %0" :: "m"(idtr) : "memory");
+}
+
 /* ---- expected faults ---- */
 
 static volatile int expect_armed;        /* an instruction below may #GP */

@@ -52,6 +52,7 @@ static const struct {
 	{ "modules", test_modules },
 	{ "acpi", test_acpi },
 	{ "lapic", test_lapic },
+	{ "ipiattack", test_ipiattack },
 };
 
 int tg_streq(const char *a, const char *b)

@@ -61,38 +61,6 @@ static void wr(uint32_t off, uint32_t v) { lapic[off / 4] = v; }
 static uint32_t io_rd(uint32_t reg) { ioapic[0] = reg; return ioapic[4]; }
 static void io_wr(uint32_t reg, uint32_t v) { ioapic[0] = reg; ioapic[4] = v; }
 
-/* ---- a 256-entry IDT: the tguest's 48 vectors, then stubs for 48-255 ---- */
-
-static uint64_t idt256[256] __attribute__((aligned(8)));
-extern const uint8_t lapic_stubs[];
-
-/* Each stub is 12 bytes: push $0 (2), push imm32 vector (5), jmp rel32 (5). */
-__asm__(".pushsection .text\n"
-	".globl lapic_stubs\n"
-	"lapic_stubs:\n"
-	".set lvec, 48\n"
-	".rept 208\n"
-	"	.byte 0x6a, 0x00\n"
-	"	.byte 0x68\n"
-	"	.long lvec\n"
-	"	.byte 0xe9\n"
-	"	.long lapic_common - . - 4\n"
-	"	.set lvec, lvec + 1\n"
-	".endr\n"
-	"lapic_common:\n"
-	"	pushal\n"
-	"	cld\n"
-	"	movl %esp, %eax\n"
-	"	pushl %eax\n"
-	"	call lapic_isr\n"
-	"	addl $4, %esp\n"
-	"	popal\n"
-	"	addl $8, %esp\n"
-	"	iretl\n"
-	".popsection\n");
-
-void lapic_isr(struct regs *r);
-
 static volatile uint32_t got[256];
 static volatile uint8_t order[16];
 static volatile unsigned norder;
@@ -101,7 +69,7 @@ static volatile uint64_t last_tsc[256];
 static volatile int x2mode;
 static volatile uint32_t nmis;
 
-void lapic_isr(struct regs *r)
+static void lapic_isr(struct regs *r)
 {
 	unsigned v = r->vec & 0xff;
 
@@ -122,23 +90,6 @@ void lapic_isr(struct regs *r)
 static void nmi_handler(struct regs *r)
 {
 	nmis++;
-}
-
-static void idt256_load(void)
-{
-	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr;
-
-	__asm__ volatile("sidt %0" : "=m"(idtr));
-	for (unsigned v = 0; v < 48; v++)
-		idt256[v] = ((const uint64_t *)idtr.base)[v];
-	for (unsigned v = 48; v < 256; v++) {
-		uint32_t off = (uint32_t)lapic_stubs + 12 * (v - 48);
-		idt256[v] = (off & 0xffffu) | ((uint64_t)SEL_CODE32 << 16) |
-			    ((uint64_t)0x8e00 << 32) | ((uint64_t)(off >> 16) << 48);
-	}
-	idtr.limit = sizeof(idt256) - 1;
-	idtr.base = (uint32_t)idt256;
-	__asm__ volatile("lidt %0" :: "m"(idtr) : "memory");
 }
 
 /* Waits up to us microseconds with interrupts on for cond; returns it. */
@@ -403,7 +354,7 @@ void test_lapic(void)
 
 	cpuid(1, &a, &b, &c, &d);
 	if (tg_streq(arg_str("part", "all"), "tick")) {
-		idt256_load();
+		idt_load_256(lapic_isr);
 		wr(R_SVR, 0x100 | V_SPUR);
 		lapic_tick();
 	}
@@ -415,7 +366,7 @@ void test_lapic(void)
 	}
 	if (!((d >> 9) & 1))
 		tg_fail_exit(1, "lapic: FAIL CPUID shows no APIC (edx 0x%x)\n", d);
-	idt256_load();
+	idt_load_256(lapic_isr);
 	check_identity(c, d);
 	check_ipis();
 	check_timer(c);

@@ -68,6 +68,8 @@ typedef void (*isr_fn)(struct regs *r);
 void gdt_init(void);
 void idt_init(void);
 void idt_set_handler(unsigned vec, isr_fn fn);
+/* Loads a 256-vector IDT: vectors 0-47 as idt_init's, 48-255 each calling high (APIC vectors). */
+void idt_load_256(isr_fn high);
 const char *exc_name(unsigned vec);
 
 /* Runs one instruction that may #GP: the handler checks the bytes at EIP, skips them. */
@@ -124,6 +126,7 @@ void test_pcplatform(void);
 void test_modules(void);
 void test_acpi(void);
 void test_lapic(void);
+void test_ipiattack(void);
 
 /* ---- long mode (t_cr.c) ---- */
 #define LM_NVECTORS   32

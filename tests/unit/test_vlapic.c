@@ -749,6 +749,45 @@ static void test_init_sipi_smi_ipis_are_dropped(void **state)
 	assert_int_equal(rd(VLAPIC_SVR), 0x1ff);
 }
 
+/* Every IPI that reaches no one is recorded for the hv's log (hv/lapic_contain.c); those taken are not. */
+static void test_dropped_ipis_are_recorded_for_the_hv(void **state)
+{
+	struct vlapic_ipi ipi;
+
+	(void)state;
+	wr(VLAPIC_ICR_HI, 0);
+	wr(VLAPIC_ICR_LO, 0x61);                                /* own ID: taken */
+	wr(VLAPIC_ICR_LO, ICR_ALL | ICR_NMI);
+	wr(VLAPIC_ICR_LO, ICR_SELF | 0x0f);                     /* illegal vector: an error, not a message */
+	assert_int_equal(vlapic_take_dropped_ipi(&a, &ipi), 0);
+	wr(VLAPIC_ICR_HI, 0x01000000);
+	wr(VLAPIC_ICR_LO, 0x500);                               /* INIT to APIC ID 1 */
+	assert_int_equal(vlapic_take_dropped_ipi(&a, &ipi), 1);
+	assert_int_equal(ipi.icr, 0x0100000000000500ull);
+	assert_false(ipi.x2apic || ipi.self);
+	assert_int_equal(vlapic_take_dropped_ipi(&a, &ipi), 0);   /* taken once */
+	wr(VLAPIC_ICR_LO, ICR_OTHERS | 0x62);                   /* fixed, all excluding self */
+	wr(VLAPIC_ICR_HI, 0);
+	wr(VLAPIC_ICR_LO, 0x600 | 0x10);                        /* SIPI to itself: no target */
+	assert_int_equal(vlapic_take_dropped_ipi(&a, &ipi), 2);   /* counted; the last one kept */
+	assert_int_equal(ipi.icr, 0x610);
+	assert_true(ipi.self);
+	wr(VLAPIC_ICR_LO, ICR_SELF | 0x100 | 0x40);             /* lowest priority: never sent */
+	assert_int_equal(vlapic_take_dropped_ipi(&a, &ipi), 1);
+	assert_true(irr(0x61) && vlapic_take_nmi(&a));        /* what was taken is there */
+	assert_false(irr(0x40) || irr(0x62));
+	/* x2APIC: the destination is bits 63:32 of MSR 0x830. */
+	to_x2apic();
+	assert_int_equal(wrmsr(0x830, 2ull << 32 | ICR_NMI), 0);
+	assert_int_equal(vlapic_take_dropped_ipi(&a, &ipi), 1);
+	assert_int_equal(ipi.icr, 2ull << 32 | ICR_NMI);
+	assert_true(ipi.x2apic);
+	assert_false(ipi.self);
+	assert_int_equal(wrmsr(0x830, 0xffffffffull << 32 | 0x63), 0);   /* broadcast: itself only */
+	assert_int_equal(vlapic_take_dropped_ipi(&a, &ipi), 0);
+	assert_true(a.irr[0x63 / 32] & (1u << (0x63 % 32)));
+}
+
 /* The destination check the IOAPIC's messages go through. */
 static void test_match_dest_for_ioapic_messages(void **state)
 {
@@ -1355,6 +1394,8 @@ static void test_fill_page_shows_every_register_as_a_read_would(void **state)
 
 		if (off == VLAPIC_TMCCT)
 			want = 0;                       /* the CPU never reads it from the page */
+		if (off == VLAPIC_ICR_HI)
+			want = 0xa5a5a5a5u;             /* the guest's own: the CPU keeps its writes there */
 		assert_int_equal(page[off / 4], want);
 		assert_int_equal(page[off / 4 + 1] | page[off / 4 + 2] | page[off / 4 + 3], 0);
 	}
@@ -1404,6 +1445,7 @@ int main(void)
 		cmocka_unit_test_setup(test_nmi_ipi_to_self, setup),
 		cmocka_unit_test_setup(test_ipi_errors_illegal_vector_and_lowest_priority, setup),
 		cmocka_unit_test_setup(test_init_sipi_smi_ipis_are_dropped, setup),
+		cmocka_unit_test_setup(test_dropped_ipis_are_recorded_for_the_hv, setup),
 		cmocka_unit_test_setup(test_match_dest_for_ioapic_messages, setup),
 		cmocka_unit_test_setup(test_oneshot_fires_once_at_the_exact_tsc, setup),
 		cmocka_unit_test_setup(test_every_divide_configuration, setup),
