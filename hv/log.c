@@ -234,7 +234,18 @@ void log_drain(size_t max)
 	if (log_drain_idle())
 		return;
 	cpu = log_cpu();
-	log_lock_take(cpu);
+	if (max != LOG_DRAIN_ALL && LOAD(panic_holder) != cpu + 1) {
+		/*
+		 * The exit path's chunk: if another CPU holds the lock it is
+		 * draining (or writing) now; this CPU's guest does not wait for
+		 * it, and what is left goes at the next drain.
+		 */
+		if (!spin_trylock(&log_lock))
+			return;
+		STORE(lock_holder, cpu + 1);
+	} else {
+		log_lock_take(cpu);
+	}
 	log_drain_locked(cpu, max);
 	log_lock_give(cpu);
 }
