@@ -34,6 +34,18 @@ def fnv1a(data, h=0x811C9DC5):
     return h
 
 
+def assert_disk_read_of_esp(run, guest, lba=2048, count=2048):
+    """Asserts guest's console has `disk read LBA COUNT`'s line with the
+    checksum of those sectors of the run's disk (the ESP image)."""
+    con = run.console(guest)
+    with open(os.path.join(run.out, "esp.img"), "rb") as f:
+        f.seek(lba * 512)
+        want = fnv1a(f.read(count * 512))
+    line = r"disk: read %d sectors at lba %d in \d+ ms: checksum fnv1a %08x$" % (count, lba, want)
+    assert any(re.match(line, l) for l in con), con
+    return con
+
+
 def disk_pattern(lba, count, seed):
     """The bytes `disk write LBA COUNT SEED` writes (see guests/os/user/disk.c)."""
     first = lba * 128

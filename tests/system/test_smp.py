@@ -12,7 +12,7 @@ import pytest
 
 import hvtest
 from hvtest import ROOT
-from os_harness import fnv1a
+from os_harness import assert_disk_read_of_esp
 from test_partitions import config, guest, pit_rate
 
 OS = """
@@ -153,12 +153,7 @@ cmdline = "test=heartbeat hz=100 seconds=3 every=100"
 memory  = 16M
 """ % backend, timeout=900)
     assert run.status == 0, run
-    con = run.console("disk")
-    with open(os.path.join(run.out, "esp.img"), "rb") as f:
-        disk = f.read()
-    want = fnv1a(disk[2048 * 512:4096 * 512])
-    assert any(re.match(r"disk: read 2048 sectors at lba 2048 in \d+ ms: checksum fnv1a %08x$" % want, l)
-               for l in con), con
+    assert_disk_read_of_esp(run, "disk")
     rows = trace_extints(run)
     irq14 = [r for r in rows if r[2] == 0x2e]
     if backend == "auto":
