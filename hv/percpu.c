@@ -3,8 +3,6 @@
 #include "cpu.h"
 #include "lib.h"
 
-#define MSR_GS_BASE 0xc0000101
-
 _Static_assert(__builtin_offsetof(struct pcpu, fixup) == 16, "cpu.h CPU_FIXUP_GS");
 _Static_assert(__builtin_offsetof(struct pcpu, fixup.resume) == 16 + 8, "cpu.h CPU_ARMED");
 _Static_assert(__builtin_offsetof(struct pcpu, fixup.vector) == 16 + 16, "cpu.h CPU_ARMED");
@@ -31,7 +29,7 @@ void percpu_enter(unsigned id, uint32_t apic_id)
 	p->id = id;
 	p->apic_id = apic_id;
 	p->online = true;
-	cpu_wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)p);
+	cpu_wrmsr(MSR_IA32_GS_BASE, (uint64_t)(uintptr_t)p);
 #ifdef HOST_TEST
 	percpu_host_cpu = id;
 #endif

@@ -132,7 +132,7 @@ void sched_init(void)
 	for (int i = 0; i < hv.nguests; i++)
 		placed[i] = (int)hv.guests[i].cpu;
 	for (unsigned c = 0; c < HV_MAX_CPUS; c++) {
-		unsigned ask = c < pcpu_count || sched_cpus[c].n ? cfg_shares_overcommit(&hv.bi->cfg, placed, (int)c) : 0;
+		unsigned ask = sched_cpus[c].n ? cfg_shares_overcommit(&hv.bi->cfg, placed, (int)c) : 0;
 
 		if (ask)
 			log_printf("hv: the shares of the guests on CPU %u ask for %u.%u%% of it: "

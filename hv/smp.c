@@ -35,8 +35,6 @@
 #include "vmx.h"
 #include "xstate.h"
 
-#define MSR_IA32_PAT         0x277
-
 #define AP_STACK_PAGES       4
 
 /* The parameter block at the end of hv/trampoline.asm, in its order. */
