@@ -577,6 +577,43 @@ static int cfg_set_irq_backend(struct cfg_parser *ps, struct cfg_str v)
 	return 0;
 }
 
+/* Names are [a-z0-9_-], 1..CFG_NAME_MAX-1 chars: they tag console output. */
+static bool cfg_name_ok(struct cfg_str n)
+{
+	size_t i;
+
+	if (n.n == 0 || n.n > CFG_NAME_MAX - 1)
+		return false;
+	for (i = 0; i < n.n; i++) {
+		char c = n.p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * manages = NAME, ...: the guests this one may stop and restart
+ * (HC_GUEST_CTL). The names may be of guests defined further down: they
+ * are resolved when the whole file is read (cfg_resolve_manages).
+ */
+static int cfg_set_manages(struct cfg_parser *ps, struct cfg_str v)
+{
+	struct cfg_str list = v, it;
+	int r;
+
+	while ((r = cfg_next_item(ps, &list, &it)) > 0)
+		if (!cfg_name_ok(it))
+			return cfg_fail(ps, ps->line, "manages: bad guest name '%s'", CFG_SHOW(it));
+	if (r < 0)
+		return -1;
+	ps->guest->manages_line = (uint16_t)ps->line;
+	ps->manages[ps->cfg->nguests - 1] = v;
+	return 0;
+}
+
 /* Indexed by enum cfg_key. */
 static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_TIMESLICE]  = { "timeslice_us", CFG_SEC_HV, cfg_set_timeslice },
@@ -601,6 +638,7 @@ static const struct cfg_keydef cfg_keys[CFG_KEY_COUNT] = {
 	[CFG_KEY_LAPIC]      = { "lapic", CFG_SEC_GUEST, cfg_set_lapic },
 	[CFG_KEY_LAPIC_ACCESS] = { "lapic_access", CFG_SEC_HV, cfg_set_lapic_access },
 	[CFG_KEY_IRQ_BACKEND] = { "irq_backend", CFG_SEC_HV, cfg_set_irq_backend },
+	[CFG_KEY_MANAGES]    = { "manages", CFG_SEC_GUEST, cfg_set_manages },
 };
 
 /* ---- lines ----------------------------------------------------------- */
@@ -753,23 +791,6 @@ static int cfg_close_section(struct cfg_parser *ps)
 	return 0;
 }
 
-/* Names are [a-z0-9_-], 1..CFG_NAME_MAX-1 chars: they tag console output. */
-static bool cfg_name_ok(struct cfg_str n)
-{
-	size_t i;
-
-	if (n.n == 0 || n.n > CFG_NAME_MAX - 1)
-		return false;
-	for (i = 0; i < n.n; i++) {
-		char c = n.p[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
 /* Opens [guest NAME]. */
 static int cfg_open_guest(struct cfg_parser *ps, struct cfg_str name)
 {
@@ -890,6 +911,37 @@ static int cfg_check_shares(struct cfg_parser *ps)
 	return 0;
 }
 
+/*
+ * Turns each guest's manages list into the bits of the guests it names:
+ * every name must be another guest of the file.
+ */
+static int cfg_resolve_manages(struct cfg_parser *ps)
+{
+	struct hv_config *c = ps->cfg;
+
+	for (int i = 0; i < c->nguests; i++) {
+		struct cfg_guest *g = &c->guests[i];
+		struct cfg_str list = ps->manages[i], it;
+		int j;
+
+		if (!g->manages_line)
+			continue;
+		ps->line = g->manages_line;      /* cfg_next_item's errors name it */
+		while (cfg_next_item(ps, &list, &it) > 0) {
+			for (j = 0; j < c->nguests && !cfg_eq(it, c->guests[j].name); j++)
+				;
+			if (j == c->nguests)
+				return cfg_fail(ps, g->manages_line, "manages: no guest named %s",
+						CFG_SHOW(it));
+			if (j == i)
+				return cfg_fail(ps, g->manages_line, "manages: guest %s cannot manage itself",
+						g->name);
+			g->manages |= (uint8_t)(1u << j);
+		}
+	}
+	return 0;
+}
+
 /* ---- public API ------------------------------------------------------ */
 
 /* Returns 0 and fills *out on success; -1 with *err on the first error. */
@@ -929,5 +981,7 @@ int cfg_parse(const char *text, size_t len, struct hv_config *out,
 		return -1;
 	if (out->nguests == 0)
 		return cfg_fail(&ps, ps.line ? ps.line : 1, "no guests defined");
+	if (cfg_resolve_manages(&ps) < 0)
+		return -1;
 	return cfg_check_shares(&ps);
 }

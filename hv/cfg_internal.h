@@ -25,7 +25,7 @@ enum cfg_key {
 	CFG_KEY_RESTART, CFG_KEY_TEST_FAULT, CFG_KEY_TRACE, CFG_KEY_PERIOD,
 	CFG_KEY_VMCHECK, CFG_KEY_SHARE, CFG_KEY_TIME_LIMIT, CFG_KEY_BOOT,
 	CFG_KEY_INITRD, CFG_KEY_MODULE, CFG_KEY_ACPI, CFG_KEY_LAPIC, CFG_KEY_LAPIC_ACCESS,
-	CFG_KEY_IRQ_BACKEND, CFG_KEY_COUNT
+	CFG_KEY_IRQ_BACKEND, CFG_KEY_MANAGES, CFG_KEY_COUNT
 };
 
 struct cfg_parser {
@@ -36,6 +36,7 @@ struct cfg_parser {
 	struct cfg_guest *guest;        /* current [guest] section, or NULL */
 	uint16_t key_line[CFG_KEY_COUNT]; /* per section: line of each key seen */
 	int hv_line;                    /* line of [hv], 0 if none yet */
+	struct cfg_str manages[CFG_MAX_GUESTS]; /* each guest's manages list, resolved at the end */
 };
 
 /* ---- cfg.c ----------------------------------------------------------- */

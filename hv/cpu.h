@@ -46,6 +46,8 @@ void cpu_fxrstor(const void *area);
 void cpu_verw(void);
 /* Stops the CPU for good (panic, shutdown). The host fake returns to the test. */
 void cpu_halt_forever(void) __attribute__((noreturn));
+/* A parked CPU waits for an interrupt. The host fake returns to the test (host_run_cpu: true). */
+void cpu_park(void);
 
 #else
 
@@ -104,6 +106,12 @@ static inline void cpu_write_dr(unsigned n, uint64_t v)
 static inline void cpu_idle_until_interrupt(void)
 {
 	__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+/* A parked CPU (every guest on it ended) waits for an interrupt: a kick, or a stray line. */
+static inline void cpu_park(void)
+{
+	cpu_idle_until_interrupt();
 }
 
 static inline void cpu_xsetbv(uint32_t xcr, uint64_t v)

@@ -300,6 +300,14 @@ void guest_halted_for_good(struct guest *g)
 	guest_print_stats(g);
 }
 
+void guest_halted_masked(struct guest *g)
+{
+	guest_end_boot(g, GUEST_HALTED_OFF);
+	log_printf("hv: guest %s halted with every interrupt masked or held off: "
+		   "nothing can wake it, it has ended\n", g->cfg->name);
+	guest_print_stats(g);
+}
+
 bool guest_ended(const struct guest *g)
 {
 	return g->state == GUEST_EXITED || g->state == GUEST_HALTED_OFF ||

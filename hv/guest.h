@@ -23,6 +23,9 @@ void guest_exit(struct guest *g, int status);
 /* g halted with interrupts off and nothing can wake it: it has ended for good. */
 void guest_halted_for_good(struct guest *g);
 
+/* g halted with its virtual interrupts masked or held off, and no device line: it has ended. */
+void guest_halted_masked(struct guest *g);
+
 /* Reloads g's image and starts it again from its entry point. Returns 0 or -1. */
 int guest_restart(struct guest *g);
 

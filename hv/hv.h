@@ -135,6 +135,7 @@ struct guest {
 	int exit_status;             /* value written to port 0xF4 */
 	char stop_reason[128];
 	unsigned boots;              /* times started (restarts + 1) */
+	uint32_t ctl_req;            /* a manager's request, set by any CPU (hv/sched.c sched_request) */
 
 	struct ept ept;
 	uint8_t *io_bitmap;          /* 8 KiB: bitmap A (ports 0-0x7fff) then B */

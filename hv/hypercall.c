@@ -9,6 +9,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "log.h"
+#include "sched.h"
 #include "vmcs.h"
 
 static int64_t hc_console(struct guest *g, uint64_t gpa, uint64_t len)
@@ -57,6 +58,63 @@ static int64_t hc_guest_info(struct guest *g, uint64_t gpa, uint64_t size)
 	return sizeof(*out);
 }
 
+/* g's state as HC_CTL_STATUS shows it (read from any CPU: one word, its latest value). */
+static unsigned hc_state(const struct guest *g)
+{
+	switch (__atomic_load_n(&g->state, __ATOMIC_RELAXED)) {
+	case GUEST_RUNNABLE:   return HC_GS_RUNNING;
+	case GUEST_HALTED:     return HC_GS_HALTED;
+	case GUEST_STOPPED:    return HC_GS_STOPPED;
+	case GUEST_EXITED:     return HC_GS_EXITED;
+	default:               return HC_GS_ENDED;
+	}
+}
+
+/*
+ * HC_GUEST_CTL: g manages the guests its `manages` key names. The name is
+ * read byte by byte (it may end right at the top of g's RAM) and copied
+ * before use. Stops and restarts are requests to the target's CPU.
+ */
+static int64_t hc_guest_ctl(struct guest *g, uint64_t op, uint64_t gpa, enum exit_action *act)
+{
+	char name[sizeof(((struct hc_guest_info *)0)->name)];
+	static const char *const verbs[] = { [HC_CTL_STOP] = "stop", [HC_CTL_RESTART] = "restart" };
+	struct guest *t = NULL;
+	unsigned i;
+
+	for (i = 0; i < sizeof(name); i++) {
+		const char *c = guest_gpa_ptr(g, gpa + i, 1);
+
+		if (!c)
+			return HC_EINVAL;
+		if (!(name[i] = *c))
+			break;
+	}
+	if (i == sizeof(name) || op > HC_CTL_RESTART)
+		return HC_EINVAL;
+	if (!g->cfg->manages) {
+		guest_log_refusal(g, "HC_GUEST_CTL refused: hv.cfg lets it manage no guest (HC_EACCES)");
+		return HC_EACCES;
+	}
+	for (int k = 0; k < hv.nguests; k++)
+		if (!strcmp(hv.guests[k].cfg->name, name))
+			t = &hv.guests[k];
+	if (!t)
+		return HC_ENOENT;
+	if (!(g->cfg->manages & (1u << t->id))) {
+		guest_log_refusal(g, "HC_GUEST_CTL on guest %s refused: hv.cfg does not let it manage "
+				  "that guest (HC_EACCES)", t->cfg->name);
+		return HC_EACCES;
+	}
+	if (op == HC_CTL_STATUS)
+		return HC_CTL_STATE(__atomic_load_n(&t->boots, __ATOMIC_RELAXED), hc_state(t));
+	log_printf("hv: guest %s asks to %s guest %s (CPU %u)\n", g->cfg->name, verbs[op],
+		   t->cfg->name, t->cpu);
+	if (sched_request(t, (unsigned)op, g))
+		*act = EXIT_YIELD;         /* on this CPU: the scheduler carries it out now */
+	return 0;
+}
+
 enum exit_action exit_vmcall(struct vcpu *v, struct exit_info *x)
 {
 	struct guest_regs *r = &v->regs;
@@ -80,6 +138,7 @@ enum exit_action exit_vmcall(struct vcpu *v, struct exit_info *x)
 		case HC_CONSOLE:    ret = hc_console(g, a1, a2); break;
 		case HC_EXIT_STATS: ret = hc_exit_stats(g, a1, a2); break;
 		case HC_GUEST_INFO: ret = hc_guest_info(g, a1, a2); break;
+		case HC_GUEST_CTL:  ret = hc_guest_ctl(g, a1, a2, &act); break;
 		default:            ret = HC_ENOSYS; break;
 		}
 	}

@@ -233,6 +233,7 @@ void hv_irq(unsigned vector)
 		/* The CPU left HLT or its guest; the lines another CPU posted to it go in. */
 		__atomic_fetch_add(&irq_ipis, 1, __ATOMIC_RELAXED);
 		irq_take_posted();
+		sched_requests_arrived();        /* a manager's request: to the scheduler */
 		break;
 	case PIRQ_EV_ERROR:
 		esr = pirq_error_status();

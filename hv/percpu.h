@@ -33,6 +33,7 @@ struct pcpu {
 	unsigned nguests;            /* guests placed on it */
 	uint32_t posted_edge;        /* device lines another CPU took for its guests (hv/irq.c) */
 	uint32_t posted_level;
+	bool requests;               /* a guest on it has a manager's request (hv/sched.c) */
 };
 
 extern struct pcpu pcpus[HV_MAX_CPUS];

@@ -44,6 +44,7 @@
 #include "cpu.h"
 #include "exit.h"
 #include "guest.h"
+#include "hypercall.h"
 #include "irq.h"
 #include "log.h"
 #include "percpu.h"
@@ -423,7 +424,79 @@ static void sched_restarts(void)
 		g->sched.restart_due = false;
 		if (here.live == &g->vcpu)
 			here.live = NULL;  /* the CPU holds the last boot's state: never save it */
+		sched_account(here.cause, cpu_rdtsc());
+		here.cause = g;    /* reloading its image is its own cost */
 		guest_restart(g);
+	}
+}
+
+bool sched_request(struct guest *g, unsigned op, const struct guest *from)
+{
+	struct pcpu *c = &pcpus[g->cpu];
+
+	/* The latest request wins; the flag tells g's CPU to look (release: after the request). */
+	__atomic_store_n(&g->ctl_req, op | (uint32_t)from->id << 8, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->requests, true, __ATOMIC_SEQ_CST);
+	if (g->cpu == this_cpu())
+		return true;
+	if (pirq_kick(c->apic_id) < 0)
+		log_printf("hv: guest %s: the IPI to its CPU %u was not sent: the request waits for its "
+			   "next scheduling point\n", g->cfg->name, g->cpu);
+	return false;
+}
+
+void sched_requests_arrived(void)
+{
+	if (__atomic_load_n(&this_pcpu()->requests, __ATOMIC_ACQUIRE))
+		here.preempt = true;
+}
+
+/* Carries out g's request op from guest `from`: a stop is final, a restart boots g again. */
+static void sched_carry_out(struct guest *g, unsigned op, const struct guest *from, uint64_t now)
+{
+	bool live = g->state == GUEST_RUNNABLE || g->state == GUEST_HALTED;
+
+	if (live && g->state == GUEST_HALTED)
+		virq_update_timer(g, now, false);   /* its summary counts the ticks it lost halted */
+	if (op == HC_CTL_STOP) {
+		if (live)
+			guest_stop(g, "stop asked by guest %s", from->cfg->name);
+		else if (g->sched.restart_due)
+			log_printf("hv: guest %s: stop asked by guest %s: its restart is cancelled\n",
+				   g->cfg->name, from->cfg->name);
+		else
+			log_printf("hv: guest %s: stop asked by guest %s: it has ended already\n",
+				   g->cfg->name, from->cfg->name);
+		g->sched.restart_due = false;
+	} else if (op == HC_CTL_RESTART) {
+		if (live)
+			guest_stop(g, "restart asked by guest %s", from->cfg->name);
+		else
+			log_printf("hv: guest %s: restart asked by guest %s\n", g->cfg->name,
+				   from->cfg->name);
+		g->sched.restart_due = true;
+	}
+}
+
+/*
+ * Managers' requests for this CPU's guests (HC_GUEST_CTL, from any CPU).
+ * A parked CPU is running again once it takes one (smp_cpu_back, before
+ * the flag is cleared: the last CPU to park sees either).
+ */
+static void sched_take_requests(uint64_t now)
+{
+	struct pcpu *c = this_pcpu();
+	struct guest *g;
+
+	if (!__atomic_load_n(&c->requests, __ATOMIC_ACQUIRE))
+		return;
+	smp_cpu_back();
+	__atomic_store_n(&c->requests, false, __ATOMIC_SEQ_CST);
+	for_each_rq_guest(g) {
+		uint32_t req = __atomic_exchange_n(&g->ctl_req, 0, __ATOMIC_ACQUIRE);
+
+		if (req)
+			sched_carry_out(g, req & 0xff, &hv.guests[req >> 8], now);
 	}
 }
 
@@ -447,9 +520,7 @@ static void sched_end_halted(uint64_t now)
 		if (g->state != GUEST_HALTED)
 			continue;
 		virq_update_timer(g, now, false);
-		log_printf("hv: guest %s halted with every interrupt masked or held off: "
-			   "nothing can wake it, it has ended\n", g->cfg->name);
-		guest_print_stats(g);
+		guest_halted_masked(g);
 	}
 	smp_cpu_done();
 }
@@ -472,10 +543,14 @@ static void sched_idle(uint64_t now)
 		wake = MIN(wake, g->sched.wake_at);
 		has_lines |= g->cfg->irqs != 0;
 	}
-	if (!halted)
-		smp_cpu_done();
-	if (wake == UINT64_MAX && !has_lines)
+	if (!halted) {
+		smp_cpu_done();          /* returns if a manager's request brings the CPU back */
+		return;
+	}
+	if (wake == UINT64_MAX && !has_lines) {
 		sched_end_halted(now);
+		return;
+	}
 	log_drain(LOG_DRAIN_ALL);        /* the channels' time is free now */
 	trace_drain(UINT32_MAX);
 	now = cpu_rdtsc();
@@ -496,6 +571,7 @@ static struct vcpu *sched_next(void)
 		struct guest *g;
 
 		sched_account(here.cause, now);
+		sched_take_requests(now);
 		sched_time_limits(now);
 		sched_restarts();
 		sched_new_period(now);

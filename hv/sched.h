@@ -38,6 +38,17 @@ void sched_charge_log(int owner, bool start);
 /* g boots (first boot or restart) at now: its time limit starts. */
 void sched_boot_started(struct guest *g, uint64_t now);
 
+/*
+ * A manager's request (HC_GUEST_CTL op: stop or restart g) on behalf of
+ * guest from: g's own CPU carries it out at its next scheduling point;
+ * another CPU is kicked by IPI (a parked one comes back for it). Returns
+ * true if g is on this CPU (the caller's exit should end its turn).
+ */
+bool sched_request(struct guest *g, unsigned op, const struct guest *from);
+
+/* A kick arrived: if a request waits for this CPU, the running guest yields to the scheduler. */
+void sched_requests_arrived(void);
+
 /* Returns true if g has budget left in the current period. */
 bool sched_has_budget(const struct guest *g);
 

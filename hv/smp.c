@@ -32,6 +32,7 @@
 #include "plapic.h"
 #include "sched.h"
 #include "setup.h"
+#include "spinlock.h"
 #include "vmx.h"
 #include "xstate.h"
 
@@ -63,7 +64,8 @@ static struct {
 
 static volatile bool smp_go;
 static volatile int panic_cpu = -1;      /* the CPU that panicked first, -1 if none */
-static volatile uint32_t cpus_running;   /* CPUs with a guest not yet ended */
+static uint32_t cpus_running;            /* CPUs not parked (under park_lock) */
+static struct spinlock park_lock;
 
 void smp_ap_entry(unsigned id) __attribute__((noreturn));
 
@@ -206,6 +208,7 @@ void smp_init(void)
 	if (ncpus > HV_MAX_CPUS)
 		ncpus = HV_MAX_CPUS;
 	cpus_running = 0;
+	park_lock = (struct spinlock){ 0 };
 	smp_go = false;
 	panic_cpu = -1;
 	for (unsigned i = 1; i < ncpus; i++)
@@ -259,16 +262,44 @@ void smp_go_all(void)
 	__atomic_store_n(&smp_go, true, __ATOMIC_RELEASE);
 }
 
+/* Returns true if a manager's request waits for some CPU (under park_lock). */
+static bool smp_requests_waiting(void)
+{
+	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
+		if (__atomic_load_n(&pcpus[i].requests, __ATOMIC_SEQ_CST))
+			return true;
+	return false;
+}
+
 void smp_cpu_done(void)
 {
 	struct pcpu *c = this_pcpu();
+	bool last;
 
+	spin_lock(&park_lock);
 	c->done = true;
-	if (__atomic_sub_fetch(&cpus_running, 1, __ATOMIC_ACQ_REL) == 0)
+	last = --cpus_running == 0 && !smp_requests_waiting();
+	spin_unlock(&park_lock);
+	if (last)
 		hv_shutdown();
 	log_printf("hv: CPU %u: every guest on it has ended; it waits for the others\n", c->id);
 	log_drain(LOG_DRAIN_ALL);
-	cpu_halt_forever();
+	/* Interrupts on: a kick (a request for one of its guests) or a stray line ends each wait. */
+	while (!__atomic_load_n(&c->requests, __ATOMIC_ACQUIRE))
+		cpu_park();
+}
+
+void smp_cpu_back(void)
+{
+	struct pcpu *c = this_pcpu();
+
+	if (!c->done)
+		return;
+	spin_lock(&park_lock);
+	c->done = false;
+	cpus_running++;
+	spin_unlock(&park_lock);
+	log_printf("hv: CPU %u: a manager's request for a guest on it: it runs again\n", c->id);
 }
 
 int smp_panic_begin(void)
@@ -281,9 +312,12 @@ int smp_panic_begin(void)
 			return me;      /* a panic while this CPU panics: it goes on with its message */
 		cpu_halt_forever();     /* another CPU panics already: its message is the one */
 	}
-	/* The others stop where they are: an NMI reaches a CPU in a guest or halted, interrupts on or off. */
+	/*
+	 * The others stop where they are: an NMI reaches a CPU in a guest or
+	 * halted, interrupts on or off; a parked one too (a kick could wake it).
+	 */
 	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
-		if (i != (unsigned)me && pcpus[i].online && !pcpus[i].done)
+		if (i != (unsigned)me && pcpus[i].online)
 			plapic_send_nmi(pcpus[i].apic_id);
 	return me;
 }

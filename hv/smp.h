@@ -28,8 +28,15 @@ void smp_ap_run(void) __attribute__((noreturn));
 /* Lets the started APs enter their run loops. */
 void smp_go_all(void);
 
-/* This CPU's guests have all ended: park it, or end the hv if it was the last. */
-void smp_cpu_done(void) __attribute__((noreturn));
+/*
+ * This CPU's guests have all ended: park it, or end the hv if it was the
+ * last CPU running and no request waits. Returns when a manager's request
+ * (HC_GUEST_CTL) for one of its guests arrives.
+ */
+void smp_cpu_done(void);
+
+/* A parked CPU takes a request: it counts as running again. Nothing if it was not parked. */
+void smp_cpu_back(void);
 
 /*
  * A panic starts: the first CPU to call this stops every other CPU with an

@@ -104,7 +104,11 @@ struct cfg_guest {
 	int nmodules;
 	bool acpi;                      /* acpi = on: ACPI tables and PM1 registers (default off) */
 	bool lapic;                     /* lapic = on: local APIC and IOAPIC (default on) */
+	uint8_t manages;                /* manages = NAME, ...: bit i: may stop/restart guest i (HC_GUEST_CTL) */
+	uint16_t manages_line;          /* line of the manages key, 0 if none */
 };
+
+_Static_assert(CFG_MAX_GUESTS <= 8, "cfg_guest.manages holds a bit per guest");
 
 struct hv_config {
 	uint32_t timeslice_us;          /* [hv] timeslice_us, default 10000 */

@@ -26,7 +26,7 @@
 #define HV_CPUID_LEAF_VERSION 0x40000001u
 #define HV_CPUID_SIGNATURE    "NanoKernelHV"   /* 12 bytes: EBX, ECX, EDX */
 
-#define HC_ABI_VERSION        0x00010000u      /* major 1, minor 0 */
+#define HC_ABI_VERSION        0x00010001u      /* major 1, minor 1 (HC_GUEST_CTL) */
 
 enum hypercall {
 	HC_VERSION      = 0,   /* () -> HC_ABI_VERSION */
@@ -34,12 +34,47 @@ enum hypercall {
 	HC_CONSOLE      = 2,   /* (gpa, len <= HC_CONSOLE_MAX) -> bytes that went to the console */
 	HC_EXIT_STATS   = 3,   /* (gpa, size) -> bytes written: struct hc_exit_stats */
 	HC_GUEST_INFO   = 4,   /* (gpa, size) -> bytes written: struct hc_guest_info */
+	HC_GUEST_CTL    = 5,   /* (op, gpa of a guest's name) -> see below */
 	HC_MAX
 };
 
 #define HC_EPERM    (-1)   /* called from CPL > 0 */
+#define HC_ENOENT   (-2)   /* HC_GUEST_CTL: no guest of that name */
+#define HC_EACCES   (-13)  /* HC_GUEST_CTL: hv.cfg does not let this guest manage that one */
 #define HC_EINVAL   (-22)  /* bad argument: buffer outside RAM, bad length */
 #define HC_ENOSYS   (-38)  /* unknown call number */
+
+/*
+ * HC_GUEST_CTL: a guest manages the guests hv.cfg names in its `manages`
+ * key, wherever they run. The name is NUL-terminated within 16 bytes
+ * (struct hc_guest_info's name). Every op needs the right, the status too.
+ *
+ * HC_CTL_STOP and HC_CTL_RESTART are requests: the call returns 0 at once
+ * and the target's own CPU carries them out at its next scheduling point
+ * (another CPU is interrupted for it by an IPI: within microseconds). A
+ * stop is final (no restart = yes); a restart stops the guest if it runs
+ * and boots it again from its pristine image, whatever state it was in
+ * (it does not count against restart = yes's limit). HC_CTL_STATUS
+ * returns HC_CTL_STATE(boots, state) of the target as it is now.
+ */
+enum hc_ctl_op {
+	HC_CTL_STATUS   = 0,
+	HC_CTL_STOP     = 1,
+	HC_CTL_RESTART  = 2,
+};
+
+enum hc_guest_state {
+	HC_GS_RUNNING   = 1,   /* runnable or running */
+	HC_GS_HALTED    = 2,   /* waits for an interrupt */
+	HC_GS_STOPPED   = 3,   /* stopped by the hv (a fault, a time limit, a manager) */
+	HC_GS_EXITED    = 4,   /* ended itself (port 0xF4) */
+	HC_GS_ENDED     = 5,   /* halted with nothing to wake it */
+};
+
+/* HC_CTL_STATUS's result: the boot number (1 = first boot) and the state. */
+#define HC_CTL_STATE(boots, state) (((int64_t)(boots) << 8) | (state))
+#define HC_CTL_BOOTS(r)            ((uint32_t)((r) >> 8))
+#define HC_CTL_GSTATE(r)           ((unsigned)((r) & 0xff))
 
 /*
  * HC_CONSOLE: a guest's console output waits in the hv's log ring, at most

@@ -143,6 +143,11 @@ static void hvcfg_dump(const struct hv_config *c)
 		printf("\n  devices    ");
 		hvcfg_print_devices(g);
 		printf("\n  restart    %s\n", g->restart ? "yes" : "no");
+		printf("  manages    ");
+		for (int m = 0, n = 0; m < c->nguests; m++)
+			if (g->manages & (1u << m))
+				printf("%s%s", n++ ? ", " : "", c->guests[m].name);
+		printf("%s\n", g->manages ? "" : "-");
 		printf("  test_fault %s\n", g->test_fault ? "vmentry" : "none");
 	}
 }

@@ -53,6 +53,7 @@ static const struct {
 	{ "acpi", test_acpi },
 	{ "lapic", test_lapic },
 	{ "ipiattack", test_ipiattack },
+	{ "control", test_control },
 };
 
 int tg_streq(const char *a, const char *b)

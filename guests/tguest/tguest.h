@@ -113,6 +113,7 @@ void test_msr(void);
 void test_cr(void);
 void test_pic(void);
 void test_hypercall(void);
+void test_control(void);
 void test_cmos(void);
 void test_dma(void);
 void test_forge(void);

@@ -167,3 +167,44 @@ memory  = 16M
     # No exit of the guest on CPU 0 was for the disk's line.
     assert not any(g == "spin" and v == 0x2e for _, g, v in rows), rows
     assert "hv: guest spin exited with status 0" in run.log, run
+
+
+def test_a_manager_on_cpu_0_stops_and_restarts_a_guest_on_cpu_1(tmp_path):
+    """mgr (hv.cfg `manages = beta`) on CPU 0 drives beta on CPU 1 through
+    HC_GUEST_CTL: it waits for beta's first boot to end (CPU 1 parks),
+    restarts it (the kick brings CPU 1 back), stops it while it runs,
+    restarts it again; each step is carried out on CPU 1 (the log's cpu1:
+    tag) and seen by mgr through HC_CTL_STATUS. beat, on CPU 0 beside mgr,
+    is not mgr's to manage: the request is refused and beat's heartbeat
+    runs its course at its rate."""
+    run = hvtest.boot(tmp_path, config(
+        guest("mgr", "test=control target=beta deny=beat first=exited", extra="manages = beta"),
+        guest("beat", "test=heartbeat hz=100 seconds=3 every=50"),
+        guest("beta", "test=heartbeat hz=100 seconds=1 every=50", extra="cpu = 1")), timeout=900)
+    assert run.status == 0, run
+    assert "[mgr] control: 10 checks, 0 failed" in run.log, run
+    with open(os.path.join(run.out, "e9.log"), errors="replace") as f:
+        raw = f.read()
+    steps = ["cpu1: hv: guest beta exited with status 0",
+             "cpu1: hv: CPU 1: every guest on it has ended; it waits for the others",
+             "cpu0: hv: guest mgr asks to restart guest beta (CPU 1)",
+             "cpu1: hv: CPU 1: a manager's request for a guest on it: it runs again",
+             "cpu1: hv: guest beta: restart asked by guest mgr",
+             "cpu1: hv: guest beta restarted (boot 2)",
+             "cpu0: hv: guest mgr asks to stop guest beta (CPU 1)",
+             "cpu1: hv: guest beta stopped: stop asked by guest mgr",
+             "cpu0: hv: guest mgr asks to restart guest beta (CPU 1)",
+             "cpu1: hv: guest beta restarted (boot 3)"]
+    at = 0
+    for s in steps:
+        found = raw.find(s, at)
+        assert found >= 0, (s, raw[at:at + 3000])
+        at = found
+    assert "hv: guest mgr: HC_GUEST_CTL on guest beat refused" in run.log, run
+    assert run.console("beta").count("tguest: test heartbeat") == 3, run
+    assert "hv: guest beta exited with status 0" in run.log.split("restarted (boot 3)")[1], run
+    # beat, on mgr's CPU and not mgr's to manage, ran its course at its rate.
+    irqs, secs, rate = pit_rate(run, "beat")
+    assert 99.0 <= rate <= 101.0, (irqs, secs, rate)
+    assert "hv: guest beat exited with status 0" in run.log, run
+    assert "hv: guest beat stopped" not in run.log and "hv: guest beat restarted" not in run.log, run

@@ -999,10 +999,42 @@ static void test_error_acpi_without_lapic(void **state)
 	expect_ok(GUEST_A "lapic = off\nacpi = off\n" GUEST_B "acpi = on\n");
 }
 
+/* manages = NAME, ...: names resolved when the whole file is read, even those defined later. */
+static void test_manages_names_guests_defined_anywhere(void **state)
+{
+	static struct hv_config c;
+	struct cfg_error e;
+	const char *t = "[guest a]\nimage = \\a.elf\nmemory = 4M\nmanages = c, b\n"
+			"[guest b]\nimage = \\b.elf\nmemory = 4M\n"
+			"[guest c]\nimage = \\c.elf\nmemory = 4M\nmanages = a\n";
+
+	(void)state;
+	assert_int_equal(cfg_parse(t, strlen(t), &c, &e), 0);
+	assert_int_equal(c.guests[0].manages, 0x6);
+	assert_int_equal(c.guests[0].manages_line, 4);
+	assert_int_equal(c.guests[1].manages, 0);
+	assert_int_equal(c.guests[2].manages, 0x1);
+}
+
+/* A manages list naming no guest of the file, the guest itself, or a bad name: an error at its line. */
+static void test_error_manages(void **state)
+{
+	(void)state;
+	expect_error(GUEST_A "manages = b\n", 4, "manages: no guest named b");
+	expect_error(GUEST_A "manages = a\n", 4, "manages: guest a cannot manage itself");
+	expect_error(GUEST_A "manages = B!\n", 4, "manages: bad guest name 'B!'");
+	expect_error(GUEST_A "manages = b,\n" GUEST_B, 4, "empty item in list");
+	expect_error(GUEST_A "manages =\n", 4, "");
+	expect_error("[hv]\nmanages = a\n" GUEST_A, 2, "");
+	expect_ok(GUEST_A "manages = b\n" GUEST_B "manages = a\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_example_parses_every_field),
+		cmocka_unit_test(test_manages_names_guests_defined_anywhere),
+		cmocka_unit_test(test_error_manages),
 		cmocka_unit_test(test_defaults_when_keys_omitted),
 		cmocka_unit_test(test_image_path_slashes_stored_as_backslashes),
 		cmocka_unit_test(test_cmdline_unquoted_is_rest_of_line_before_comment),

@@ -14,6 +14,8 @@
 
 #include "hvhost.h"
 #include "exit.h"
+#include "guest.h"
+#include "hypercall.h"
 #include "irq.h"
 #include "percpu.h"
 #include "pirq.h"
@@ -252,6 +254,201 @@ static void test_a_line_arriving_on_another_cpu_is_posted_to_its_owners(void **s
 	assert_int_equal(hv.guests[0].pic.chip[0].irr & (1u << 5), 0);
 }
 
+/* ---- a manager's requests across CPUs (HC_GUEST_CTL) -------------------- */
+
+#define NAME_GPA 0x1000u
+
+/* Guest `who`'s VMCALL HC_GUEST_CTL(op, NAME_GPA) with the name `name` in its RAM. */
+struct ctl_call {
+	int who;
+	unsigned op;
+	const char *name;
+};
+
+/* What each guest's last VMCALL returned, as its next scripted call finds it in RAX. */
+static int64_t ctl_prev[CFG_MAX_GUESTS][8];
+static unsigned ctl_calls[CFG_MAX_GUESTS];
+
+static void set_ctl(struct vcpu *v, void *arg)
+{
+	const struct ctl_call *c = arg;
+	char *p = guest_gpa_ptr(v->guest, NAME_GPA, 16);
+
+	if (ctl_calls[c->who] < 8)
+		ctl_prev[c->who][ctl_calls[c->who]++] = (int64_t)v->regs.rax;
+
+	assert_ptr_equal(v->guest, &hv.guests[c->who]);
+	memset(p, 'x', 16);                      /* a name of 16 bytes has no NUL */
+	if (c->name)
+		memcpy(p, c->name, strlen(c->name) + 1);
+	v->regs.rax = HC_GUEST_CTL;
+	v->regs.rbx = c->op;
+	v->regs.rcx = NAME_GPA;
+}
+
+static struct fake_exit ctl_exit(const struct ctl_call *c)
+{
+	return (struct fake_exit){ .reason = EXIT_REASON_VMCALL, .insn_len = 3, .before = set_ctl,
+				   .arg = (void *)c };
+}
+
+/* The kick (vector 0xf1) interrupts the guest running on the target CPU. */
+static struct fake_exit kick_exit(void)
+{
+	return (struct fake_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
+				   .intr_info = 0x80000000u | PIRQ_VECTOR_IPI, .tsc_advance = 10 };
+}
+
+static int64_t rax_of(int guest)
+{
+	return (int64_t)hv.guests[guest].vcpu.regs.rax;
+}
+
+/*
+ * b's CPU 1 has parked (b ended); a on CPU 0 asks to restart b: the call
+ * returns 0 at once, CPU 1 is kicked, and when a ends too CPU 0 parks
+ * instead of ending the hv (a request waits). CPU 1 comes back, boots b
+ * again and, when b ends, ends the hv.
+ */
+static void test_a_manager_restarts_a_guest_on_a_parked_cpu(void **state)
+{
+	static const struct ctl_call restart_b = { 0, HC_CTL_RESTART, "b" };
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA "manages = b\n" GB "cpu = 1\n");
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(1));
+	assert_int_equal(fake.parked, 1);
+	assert_true(fake_log_has("hv: CPU 1: every guest on it has ended; it waits for the others"));
+
+	fake.lapic.nicr = 0;
+	host_script(ctl_exit(&restart_b));
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(0));
+	assert_int_equal(rax_of(0), 0);
+	assert_true(fake_log_has("hv: guest a asks to restart guest b (CPU 1)"));
+	assert_int_equal(fake.lapic.nicr, 1);
+	assert_int_equal(fake.lapic.icr[0] >> 32, 1);                 /* CPU 1's APIC ID */
+	assert_int_equal(fake.lapic.icr[0] & 0x7ff, PIRQ_VECTOR_IPI);
+	assert_int_equal(fake.parked, 2);                             /* CPU 0 parks: a request waits */
+	assert_false(fake_log_has("hv: all guests ended"));
+	assert_int_equal(hv.guests[1].boots, 1);                      /* only CPU 1 touches b */
+
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(1));
+	assert_true(fake_log_has("hv: CPU 1: a manager's request for a guest on it: it runs again"));
+	assert_true(fake_log_has("hv: guest b: restart asked by guest a"));
+	assert_true(fake_log_has("hv: guest b restarted (boot 2)"));
+	assert_int_equal(hv.guests[1].boots, 2);
+	assert_int_equal(entries_of(1), 2);
+	assert_true(fake_log_has("hv: all guests ended; status 0"));
+}
+
+/* a on CPU 0 asks to stop b while b runs on CPU 1; the kick's exit follows. */
+static void stop_b_from_cpu_0(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	percpu_host_cpu = 0;
+	assert_true(!sched_request(&hv.guests[1], HC_CTL_STOP, &hv.guests[0]));
+	percpu_host_cpu = 1;
+}
+
+/*
+ * b runs on CPU 1 when a on CPU 0 asks to stop it: the kick's exit ends
+ * b's turn, CPU 1 stops b for good (no restart = yes) and parks, and a
+ * sees b stopped through HC_CTL_STATUS.
+ */
+static void test_a_manager_stops_a_running_guest_on_another_cpu_by_ipi(void **state)
+{
+	static const struct ctl_call status_b = { 0, HC_CTL_STATUS, "b" };
+	struct fake_exit kick = kick_exit();
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA "manages = b\n" GB "cpu = 1\nrestart = yes\n");
+	fake.lapic.nicr = 0;
+	kick.before = stop_b_from_cpu_0;
+	host_script(kick);
+	assert_true(host_run_cpu(1));            /* b stopped: CPU 1 parks, a still runs */
+	assert_int_equal(fake.lapic.nicr, 1);
+	assert_int_equal(fake.lapic.icr[0] >> 32, 1);
+	assert_int_equal(entries_of(1), 1);      /* b's turn ended at the kick */
+	assert_true(fake_log_has("hv: guest b stopped: stop asked by guest a"));
+	assert_int_equal(hv.guests[1].state, GUEST_STOPPED);
+	assert_false(hv.guests[1].sched.restart_due);
+	assert_false(fake_log_has("hv: guest b restarted"));
+	assert_false(fake_log_has("hv: all guests ended"));
+
+	host_script(ctl_exit(&status_b));
+	assert_false(host_run_cpu(0));
+	assert_int_equal(rax_of(0), HC_CTL_STATE(1, HC_GS_STOPPED));
+}
+
+/* On one CPU the request needs no IPI: a's call ends its turn and b boots again at once. */
+static void test_a_restart_on_the_managers_own_cpu_needs_no_ipi(void **state)
+{
+	static const struct ctl_call restart_b = { 0, HC_CTL_RESTART, "b" };
+	static const struct ctl_call status_b = { 0, HC_CTL_STATUS, "b" };
+
+	(void)state;
+	host_tweak = pc;
+	host_boot(HV GA "manages = b\n" GB);
+	fake.lapic.nicr = 0;
+	host_script(ctl_exit(&restart_b));
+	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 50000000 });
+	host_script(ctl_exit(&status_b));        /* a again: b has booted twice and runs */
+	assert_false(host_run_cpu(0));
+	assert_int_equal(fake.lapic.nicr, 0);
+	assert_true(fake_log_has("hv: guest a asks to restart guest b (CPU 0)"));
+	assert_true(fake_log_has("hv: guest b stopped: restart asked by guest a"));
+	assert_true(fake_log_has("hv: guest b restarted (boot 2)"));
+	assert_int_equal(fake_run.entries[1].guest, 1);
+	assert_true(fake_run.entries[1].launch);                      /* a fresh VMCS */
+	assert_int_equal(fake_run.entries[2].guest, 0);
+	assert_int_equal(rax_of(0), HC_CTL_STATE(2, HC_GS_RUNNING));
+}
+
+/* Only the guests hv.cfg names may be managed; a bad name or op is refused before anything. */
+static void test_a_guest_manages_only_what_hv_cfg_lets_it(void **state)
+{
+	static const struct ctl_call calls[] = {
+		{ 0, HC_CTL_STOP, "c" },          /* a manages b only */
+		{ 0, HC_CTL_STOP, "nosuch" },
+		{ 0, 7, "b" },                    /* no such op */
+		{ 0, HC_CTL_STOP, NULL },         /* 16 bytes, no NUL */
+		{ 0, HC_CTL_STOP, "a" },          /* not itself either */
+		{ 0, HC_CTL_STATUS, "b" },        /* and the last one's result */
+	};
+	static const int64_t want[] = { HC_EACCES, HC_ENOENT, HC_EINVAL, HC_EINVAL, HC_EACCES };
+	static const struct ctl_call b_stops_a = { 1, HC_CTL_STOP, "a" };
+	static const struct ctl_call b_again = { 1, HC_CTL_STATUS, "a" };
+
+	(void)state;
+	memset(ctl_calls, 0, sizeof(ctl_calls));
+	host_boot(HV GA "manages = b\n" GB GC);
+	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		host_script(ctl_exit(&calls[i]));
+	/* a's turn ends; b (which manages nothing) tries, and finds its answer at its next call. */
+	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 50000000 });
+	host_script(ctl_exit(&b_stops_a));
+	host_script(ctl_exit(&b_again));
+	assert_false(host_run_cpu(0));
+	assert_int_equal(ctl_calls[0], 6);
+	for (unsigned i = 0; i < 5; i++)
+		assert_int_equal(ctl_prev[0][i + 1], want[i]);
+	assert_int_equal(ctl_prev[1][1], HC_EACCES);
+	assert_true(fake_log_has("hv: guest a: HC_GUEST_CTL on guest c refused: hv.cfg does not let it "
+				 "manage that guest (HC_EACCES)"));
+	assert_true(fake_log_has("hv: guest b: HC_GUEST_CTL refused: hv.cfg lets it manage no guest"));
+	assert_false(fake_log_has("asks to"));
+	assert_int_equal(hv.guests[0].state, GUEST_RUNNABLE);
+	assert_int_equal(hv.guests[0].boots, 1);
+	assert_int_equal(hv.guests[1].boots, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +462,10 @@ int main(void)
 		T(test_a_guest_on_a_cpu_that_cannot_be_used_runs_on_cpu_0),
 		cmocka_unit_test_teardown(test_a_panic_stops_the_other_cpus_by_nmi, teardown),
 		cmocka_unit_test_teardown(test_a_line_arriving_on_another_cpu_is_posted_to_its_owners, teardown),
+		cmocka_unit_test_teardown(test_a_manager_restarts_a_guest_on_a_parked_cpu, teardown),
+		cmocka_unit_test_teardown(test_a_manager_stops_a_running_guest_on_another_cpu_by_ipi, teardown),
+		cmocka_unit_test_teardown(test_a_restart_on_the_managers_own_cpu_needs_no_ipi, teardown),
+		T(test_a_guest_manages_only_what_hv_cfg_lets_it),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

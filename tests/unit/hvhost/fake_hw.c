@@ -363,6 +363,16 @@ void cpu_fxsave(void *area) { memcpy(area, fake_fpu, 512); }
 void cpu_fxrstor(const void *area) { memcpy(fake_fpu, area, 512); }
 void cpu_verw(void) { fake.verw_count++; }
 
+void cpu_park(void)
+{
+	fake.parked++;
+	if (fake.halt_jmp)
+		longjmp(*fake.halt_jmp, 1);
+	fake.e9[fake.e9_len] = 0;
+	fprintf(stderr, "hv parked a CPU outside a test's expectation; its log:\n%s\n", fake.e9);
+	abort();
+}
+
 void cpu_halt_forever(void)
 {
 	fake.halted_forever = true;

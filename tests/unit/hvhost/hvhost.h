@@ -75,6 +75,7 @@ struct fake_cpu {
 	struct fake_ioapic ioapic[FAKE_IOAPICS];   /* none present after fake_reset */
 	unsigned mmio_stray;         /* MMIO accesses nothing answered (read all ones) */
 	bool halted_forever;
+	unsigned parked;              /* times a CPU parked (cpu_park) */
 	jmp_buf *halt_jmp;           /* cpu_halt_forever longjmps here if set */
 };
 
