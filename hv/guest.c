@@ -9,6 +9,7 @@
 #include "lapic_contain.h"
 #include "acpitab.h"
 #include "cpu.h"
+#include "cpumodel.h"
 #include "exit.h"
 #include "irq.h"
 #include "guestload.h"
@@ -187,6 +188,20 @@ static int guest_install_acpi(struct guest *g)
 	return 0;
 }
 
+/*
+ * The vCPU's state outside the VMCS as after a reset: the modelled and
+ * switched MSRs, the TSC offset, FPU/SSE/AVX and debug registers, CR2 and
+ * CR8 (vmx.c builds the VMCS; this is the rest of a fresh CPU).
+ */
+static void guest_reset_vcpu(struct vcpu *v)
+{
+	msr_vcpu_reset(v);
+	xstate_reset(v);
+	v->cr2 = 0;
+	v->cr8 = 0;
+	v->fresh = true;
+}
+
 void guest_init_all(struct boot_info *bi)
 {
 	hv.nguests = bi->cfg.nguests;
@@ -208,7 +223,9 @@ void guest_init_all(struct boot_info *bi)
 		guest_build_io_bitmap(g);
 		msr_build_bitmap(g);
 		guest_set_start(g);
+		xstate_setup(&g->vcpu);
 		vmx_guest_setup(g);
+		guest_reset_vcpu(&g->vcpu);
 		guest_apply_test_fault(g);
 		guest_reset_counters(g);
 		log_printf("hv: guest %s: %lu MiB RAM at host 0x%lx, entry 0x%x, %u EPT tables, cmdline \"%s\"\n",
@@ -240,13 +257,8 @@ int guest_restart(struct guest *g)
 	guest_set_start(g);
 	/* A fresh VMCS and fresh CPU state: nothing of the last boot is kept. */
 	vmx_vcpu_rebuild(g);
+	guest_reset_vcpu(v);
 	guest_apply_test_fault(g);
-	xstate_reset(v);
-	memset(v->msrs, 0, sizeof(v->msrs));
-	v->cr2 = 0;
-	v->cr8 = 0;
-	v->tsc_offset = 0;
-	v->fresh = true;
 	guest_reset_counters(g);
 	irq_guest_started(g);
 	sched_boot_started(g, cpu_rdtsc());
@@ -255,14 +267,25 @@ int guest_restart(struct guest *g)
 	return 0;
 }
 
-/* Ends g's current boot: its last console line out, its lines masked, its trace closed. */
+/*
+ * Ends g's current boot: its state, and its last console line out (before
+ * the line that says why it ended). The rest is the scheduler's, at its
+ * next scheduling point on g's CPU (guest_close_boot).
+ */
 static void guest_end_boot(struct guest *g, enum guest_state state)
 {
 	g->state = state;
-	trace_forget(&g->vcpu);
+	g->boot_over = true;
 	if (g->con_len)
 		guest_con_putc(g, '\n');
+}
+
+void guest_close_boot(struct guest *g)
+{
+	g->boot_over = false;
+	trace_forget(&g->vcpu);
 	irq_guest_stopped(g);
+	guest_print_stats(g);
 }
 
 void guest_stop(struct guest *g, const char *fmt, ...)
@@ -274,7 +297,6 @@ void guest_stop(struct guest *g, const char *fmt, ...)
 	va_end(ap);
 	guest_end_boot(g, GUEST_STOPPED);
 	log_printf("hv: guest %s stopped: %s\n", g->cfg->name, g->stop_reason);
-	guest_print_stats(g);
 	if (g->cfg->restart == CFG_RESTART_YES) {
 		if (g->boots > GUEST_MAX_RESTARTS)
 			log_printf("hv: guest %s: restart limit (%d) reached, stays stopped\n",
@@ -289,7 +311,6 @@ void guest_exit(struct guest *g, int status)
 	g->exit_status = status;
 	guest_end_boot(g, GUEST_EXITED);
 	log_printf("hv: guest %s exited with status %d\n", g->cfg->name, status);
-	guest_print_stats(g);
 }
 
 void guest_halted_for_good(struct guest *g)
@@ -297,7 +318,6 @@ void guest_halted_for_good(struct guest *g)
 	guest_end_boot(g, GUEST_HALTED_OFF);
 	log_printf("hv: guest %s halted with interrupts off: nothing can wake it, it has ended\n",
 		   g->cfg->name);
-	guest_print_stats(g);
 }
 
 void guest_halted_masked(struct guest *g)
@@ -305,7 +325,6 @@ void guest_halted_masked(struct guest *g)
 	guest_end_boot(g, GUEST_HALTED_OFF);
 	log_printf("hv: guest %s halted with every interrupt masked or held off: "
 		   "nothing can wake it, it has ended\n", g->cfg->name);
-	guest_print_stats(g);
 }
 
 bool guest_ended(const struct guest *g)

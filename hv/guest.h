@@ -11,9 +11,11 @@
 void guest_init_all(struct boot_info *bi);
 
 /*
- * Stops g for the reason fmt gives: logs it with g's statistics and marks
- * it stopped (or due for a restart, per hv.cfg). Changes only state: the
- * scheduler does the rest.
+ * Stops g for the reason fmt gives: marks it stopped (or due for a
+ * restart, per hv.cfg) and logs why. guest_stop, guest_exit and the
+ * guest_halted_* calls change only g's state (and end its console line):
+ * its CPU's scheduler closes the boot at its next scheduling point
+ * (guest_close_boot), whoever stopped it.
  */
 void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -25,6 +27,9 @@ void guest_halted_for_good(struct guest *g);
 
 /* g halted with its virtual interrupts masked or held off, and no device line: it has ended. */
 void guest_halted_masked(struct guest *g);
+
+/* The scheduler closes g's ended boot: its trace, its device lines masked, its statistics logged. */
+void guest_close_boot(struct guest *g);
 
 /* Reloads g's image and starts it again from its entry point. Returns 0 or -1. */
 int guest_restart(struct guest *g);

@@ -136,6 +136,7 @@ struct guest {
 	char stop_reason[128];
 	unsigned boots;              /* times started (restarts + 1) */
 	uint32_t ctl_req;            /* a manager's request, set by any CPU (hv/sched.c sched_request) */
+	bool boot_over;              /* its boot ended; the scheduler has yet to close it (guest_close_boot) */
 
 	struct ept ept;
 	uint8_t *io_bitmap;          /* 8 KiB: bitmap A (ports 0-0x7fff) then B */

@@ -413,6 +413,16 @@ static void sched_time_limits(uint64_t now)
 	}
 }
 
+/* Closes the boots that ended since the last scheduling point (guest_stop and the like change state only). */
+static void sched_close_boots(void)
+{
+	struct guest *g;
+
+	for_each_rq_guest(g)
+		if (g->boot_over)
+			guest_close_boot(g);
+}
+
 /* Boots again the stopped guests whose restart is due. */
 static void sched_restarts(void)
 {
@@ -522,6 +532,7 @@ static void sched_end_halted(uint64_t now)
 		virq_update_timer(g, now, false);
 		guest_halted_masked(g);
 	}
+	sched_close_boots();
 	smp_cpu_done();
 }
 
@@ -573,6 +584,7 @@ static struct vcpu *sched_next(void)
 		sched_account(here.cause, now);
 		sched_take_requests(now);
 		sched_time_limits(now);
+		sched_close_boots();
 		sched_restarts();
 		sched_new_period(now);
 		sched_wake_halted(now);

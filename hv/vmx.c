@@ -13,7 +13,6 @@
 #include "setup.h"
 #include "vmcs.h"
 #include "vmcheck.h"
-#include "xstate.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, regs.r15) == 112, "entry.asm VCPU_R15");
 _Static_assert(__builtin_offsetof(struct vcpu, exit_tsc) == 120, "entry.asm VCPU_EXIT_TSC");
@@ -380,7 +379,7 @@ static void vmx_write_guest_reset(struct vcpu *v)
 	vmcs_write64(GUEST_IA32_EFER, 0);
 	for (unsigned i = 0; i < 4; i++)
 		vmcs_write_raw(GUEST_PDPTE0 + 2 * i, 0);
-	msr_vcpu_reset(v);                       /* TSC offset, switched and modelled MSRs */
+	vmcs_write64(TSC_OFFSET, 0);
 	memset(&v->regs, 0, sizeof(v->regs));
 	v->reinject_vector = -1;
 	v->fresh = true;
@@ -432,7 +431,6 @@ void vmx_guest_setup(struct guest *g)
 	*(uint32_t *)v->vmcs = (uint32_t)caps.basic & 0x7fffffff;
 	if (ctl.proc & PROC_USE_TPR_SHADOW)
 		v->vapic = mem_alloc_pages(1);
-	xstate_setup(v);
 	vmx_vcpu_rebuild(g);
 }
 

@@ -57,3 +57,41 @@ void hvstat_print(void)
 				hvstat_buf.tsc_sum[i] / n, hvstat_buf.tsc_max[i]);
 	}
 }
+
+/* The names of enum hc_guest_state, from 1. */
+static const char *const hvstat_states[] = { "?", "running", "halted", "stopped", "exited", "ended" };
+
+int hvstat_guest_ctl(const char *verb, const char *name)
+{
+	static const char *const verbs[] = { [HC_CTL_STATUS] = "status", [HC_CTL_STOP] = "stop",
+					     [HC_CTL_RESTART] = "restart" };
+	static char buf[16];
+	unsigned op, st;
+	int64_t r;
+
+	for (op = 0; op < 3 && strcmp(verb, verbs[op]); op++)
+		;
+	if (op == 3 || !*name || strlen(name) >= sizeof(buf)) {
+		kprintf("usage: guest stop|restart|status NAME\n");
+		return -1;
+	}
+	if (!hvstat_detect()) {
+		kprintf("guest: not running under the nanokernel hv\n");
+		return -1;
+	}
+	memcpy(buf, name, strlen(name) + 1);
+	r = hvstat_hypercall(HC_GUEST_CTL, op, (uint64_t)buf, 0);
+	if (r == HC_EACCES)
+		kprintf("guest %s: not ours to manage (hv.cfg: manages)\n", name);
+	else if (r == HC_ENOENT)
+		kprintf("guest %s: no such guest\n", name);
+	else if (r < 0)
+		kprintf("guest %s: %s failed (%ld)\n", name, verb, r);
+	else if (op == HC_CTL_STATUS) {
+		st = HC_CTL_GSTATE(r);
+		kprintf("guest %s: boot %u, %s\n", name, HC_CTL_BOOTS(r),
+			st < sizeof(hvstat_states) / sizeof(hvstat_states[0]) ? hvstat_states[st] : "?");
+	} else
+		kprintf("guest %s: %s asked\n", name, verb);
+	return r < 0 ? -1 : 0;
+}

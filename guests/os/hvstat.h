@@ -9,5 +9,11 @@ bool hvstat_detect(void);
 /* Prints this guest's exit statistics from the hv (HC_EXIT_STATS), or a line
  * saying we run without the hv. */
 void hvstat_print(void);
+/*
+ * HC_GUEST_CTL: verb "stop", "restart" or "status" of the guest NAME
+ * (hv.cfg must let this guest manage it). Prints the outcome; returns 0,
+ * or -1 on a refusal or bad arguments.
+ */
+int hvstat_guest_ctl(const char *verb, const char *name);
 
 #endif

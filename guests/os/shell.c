@@ -235,6 +235,22 @@ static void shell_sleep(const char *args)
 	proc_sleep_until(proc_now() + syscall_ms_to_ticks(ms));
 }
 
+/* guest VERB NAME: stop, restart or ask the state of another guest (HC_GUEST_CTL). */
+static void shell_guest(const char *args)
+{
+	char verb[8];
+	const char *p = shell_skip(args);
+	size_t n = 0;
+
+	while (p[n] && p[n] != ' ' && n + 1 < sizeof(verb)) {
+		verb[n] = p[n];
+		n++;
+	}
+	verb[n] = 0;
+	p = shell_skip(p + n);
+	hvstat_guest_ctl(verb, p);
+}
+
 static void shell_help(const char *args)
 {
 	for (unsigned i = 0; shell_cmds[i].name; i++)
@@ -252,6 +268,7 @@ static const struct shell_cmd shell_cmds[] = {
 	{ "disk", shell_disk, "read LBA: hex dump and checksum of one sector" },
 	{ "stats", shell_stats, "kernel counters and, under the hv, this guest's exit statistics" },
 	{ "sleep", shell_sleep, "MS: pause the shell for MS milliseconds" },
+	{ "guest", shell_guest, "stop|restart|status NAME: manage another guest (hv.cfg manages)" },
 	{ "exit", shell_exit, "[STATUS]: write STATUS to port 0xf4 (ends QEMU or the guest)" },
 	{ "halt", shell_halt, "same as exit 0" },
 	{ "panic", shell_panic, "fault in the kernel on purpose (register dump, halt)" },

@@ -2,6 +2,7 @@
 import random
 import re
 
+import hvtest
 from os_harness import OsVM, fnv1a
 
 
@@ -20,7 +21,7 @@ def test_shell_commands(tmp_path):
         assert "sched=rr alloc=bitmap" in log
 
         out = vm.cmd("help")
-        for c in ("ps", "mem", "ports", "irqs", "run", "kill", "disk", "stats", "exit", "halt"):
+        for c in ("ps", "mem", "ports", "irqs", "run", "kill", "disk", "stats", "guest", "exit", "halt"):
             assert re.search(r"^  %s " % c, out, re.M), c
 
         assert re.search(r"^1\s+0\s+shell\s+kernel", vm.cmd("ps"), re.M)
@@ -63,6 +64,7 @@ def test_shell_commands(tmp_path):
         # Idle most of the time: the kernel halted (sti; hlt) instead of spinning.
         assert int(re.search(r"^idle halts (\d+)", out, re.M).group(1)) > 0
 
+        assert "guest: not running under the nanokernel hv" in vm.cmd("guest status beta")
         assert "unknown command" in vm.cmd("frobnicate")
         # isa-debug-exit: QEMU's exit code is status * 2 + 1.
         assert vm.exit(5) == 11
@@ -115,3 +117,39 @@ def test_kernel_fault_dumps_registers_and_halts():
         for reg in ("rip", "rsp", "cr2 0000000000000000", "rax", "r15", "cr3"):
             vm.expect(reg)
         assert vm.proc.wait(15) == 19
+
+
+MANAGED = """
+[guest alpha]
+image   = \\guests\\os.elf
+cmdline = "sched=rr alloc=buddy hz=100 console=none -- guest status beta; guest restart beta; sleep 1500; guest status beta; guest stop alpha; guest status nosuch; guest frob beta; exit 0"
+memory  = 32M
+manages = beta
+
+[guest beta]
+image   = \\guests\\os.elf
+cmdline = "sched=rr alloc=buddy hz=100 console=none -- sleep 3000; exit 0"
+memory  = 32M
+"""
+
+
+def test_shell_guest_command_restarts_the_guest_it_manages(tmp_path):
+    """The shell's `guest` command under the hv (HC_GUEST_CTL): alpha
+    (hv.cfg `manages = beta`) asks beta's state, restarts it, sees its
+    second boot; a guest it does not manage (itself), one that does not
+    exist and a bad verb each get their answer; beta's second boot runs to
+    its end."""
+    run = hvtest.boot(tmp_path, MANAGED, timeout=900)
+    assert run.status == 0, run
+    alpha = run.console("alpha")
+    text = "\n".join(alpha)
+    assert re.search(r"^guest beta: boot 1, (running|halted)$", text, re.M), alpha
+    assert "guest beta: restart asked" in alpha, alpha
+    assert re.search(r"^guest beta: boot 2, (running|halted)$", text, re.M), alpha
+    assert "guest alpha: not ours to manage (hv.cfg: manages)" in alpha, alpha
+    assert "guest nosuch: no such guest" in alpha, alpha
+    assert "usage: guest stop|restart|status NAME" in alpha, alpha
+    assert "hv: guest beta stopped: restart asked by guest alpha" in run.log, run
+    assert "hv: guest beta restarted (boot 2)" in run.log, run
+    assert run.console("beta").count("os: exit with status 0") == 1, run
+    assert "hv: guest beta exited with status 0" in run.log, run

@@ -423,7 +423,11 @@ static void test_level_line_stays_masked_at_the_ioapic_until_its_owner_acknowled
 	assert_int_equal(irq_count[10], 1);
 }
 
-/* A guest that stops leaves its lines masked at the IOAPIC, with their counts in the log. */
+/*
+ * A guest that stops leaves its lines masked at the IOAPIC, with their
+ * counts in the log. guest_stop changes only the guest's state; the
+ * scheduler's close of the boot (guest_close_boot) masks the lines.
+ */
 static void test_stopped_guest_lines_are_masked_at_the_ioapic(void **state)
 {
 	struct vioapic *io = &fake.ioapic[0].io;
@@ -433,6 +437,13 @@ static void test_stopped_guest_lines_are_masked_at_the_ioapic(void **state)
 	host_boot(HV GA "irqs = 5\n");
 	fake_deliver(0x25);
 	guest_stop(&hv.guests[0], "test");
+	assert_int_equal(hv.guests[0].state, GUEST_STOPPED);
+	assert_true(hv.guests[0].boot_over);
+	assert_false(io->rte[5] & VIOAPIC_RTE_MASKED);
+	assert_false(host_log_has("hv: guest a exits:"));
+	guest_close_boot(&hv.guests[0]);
+	assert_false(hv.guests[0].boot_over);
+	assert_true(host_log_has("hv: guest a exits:"));
 	assert_true(io->rte[5] & VIOAPIC_RTE_MASKED);
 	assert_true(host_log_has("hv: guest a: physical IRQ 5 arrived 1 times (IOAPIC + local APIC)"));
 	irq_guest_started(&hv.guests[0]);
