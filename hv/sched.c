@@ -17,7 +17,11 @@
  * work because of it: its exits, its device's interrupts (even while
  * another guest runs), its timer wake-ups, the switch to it (or back from
  * it, when its wake-up preempted the other). Time past a period's end
- * counts in the next period. A guest with budget left goes before one
+ * counts in the next period. Time a CPU spends because of another CPU's
+ * guest (its device line taken and posted here, its console line drained
+ * here) is that guest's and none of this CPU's guests': this CPU adds it
+ * to the guest's remote_tsc (atomic), and the guest's own CPU folds it
+ * into its budget and hv time at its next scheduling point. A guest with budget left goes before one
  * without; guests without budget run only when no guest with budget wants
  * the CPU (the CPU never idles while a guest could run). So a guest gets
  * at least its share of every period when it wants it, whatever the
@@ -152,50 +156,81 @@ void sched_init(void)
 }
 
 /*
- * Charges [here.mark, to) to g's budget: the part after the period's end
- * belongs to the next period (a long root-mode stretch across the end is
- * not forgiven by the refill).
+ * Charges [from, to) to the budget of g, a guest of CPU c: the part after
+ * the period's end belongs to the next period (a long root-mode stretch
+ * across the end is not forgiven by the refill).
  */
-static void sched_charge(struct guest *g, uint64_t to)
+static void sched_charge(const struct sched_cpu *c, struct guest *g, uint64_t from, uint64_t to)
 {
-	uint64_t from = here.mark, next = 0;
+	uint64_t next = 0;
 
-	if (to > here.period_end)
-		next = to - MAX(from, here.period_end);
+	if (to > c->period_end)
+		next = to - MAX(from, c->period_end);
 	sched_carry[g->id] += next;
 	g->sched.used += to - from - next;
 }
 
 void sched_account(struct guest *g, uint64_t now)
 {
-	if (now <= here.mark)
+	unsigned cpu = this_cpu();
+	struct sched_cpu *c = &sched_cpus[cpu];
+
+	if (now <= c->mark)
 		return;
-	if (g) {
-		sched_charge(g, now);
-		g->sched.hv_tsc += now - here.mark;
+	if (g && g->cpu != cpu) {
+		/* Another CPU's guest: its budget is its CPU's to touch (sched_fold_remote). */
+		__atomic_fetch_add(&g->sched.remote_tsc, now - c->mark, __ATOMIC_RELAXED);
+	} else if (g) {
+		sched_charge(c, g, c->mark, now);
+		g->sched.hv_tsc += now - c->mark;
 	}
-	here.mark = now;
+	c->mark = now;
+}
+
+/*
+ * Folds into each guest of this CPU what other CPUs charged it since
+ * (sched_account), as if spent just before now.
+ */
+static void sched_fold_remote(uint64_t now)
+{
+	struct guest *g;
+
+	for_each_rq_guest(g) {
+		uint64_t t;
+
+		if (!__atomic_load_n(&g->sched.remote_tsc, __ATOMIC_RELAXED))
+			continue;
+		t = __atomic_exchange_n(&g->sched.remote_tsc, 0, __ATOMIC_RELAXED);
+		sched_charge(&here, g, now - MIN(t, now), now);
+		g->sched.hv_tsc += t;
+	}
+}
+
+uint64_t sched_hv_time(const struct guest *g)
+{
+	return g->sched.hv_tsc + __atomic_load_n(&g->sched.remote_tsc, __ATOMIC_RELAXED);
 }
 
 void sched_blame(struct guest *g)
 {
-	/* Another CPU's guest: its budget is its CPU's to charge (the work here is this CPU's cause's). */
-	if (g && g->cpu == this_cpu())
-		here.cause = g;
+	if (g)
+		here.cause = g;     /* another CPU's guest too: sched_account keeps it off this CPU's */
 }
 
 /* Charges v's last entry: root time before it to the cause, the run to v's guest. */
 static void sched_charge_run(struct vcpu *v, int rc)
 {
 	struct guest *g = v->guest;
+	struct sched_cpu *c;
 
 	sched_account(here.cause, v->resume_tsc);
-	if (rc == 0 && v->exit_tsc > here.mark) {
-		sched_charge(g, v->exit_tsc);
-		g->sched.guest_tsc += v->exit_tsc - here.mark;
-		here.mark = v->exit_tsc;
+	c = &here;
+	if (rc == 0 && v->exit_tsc > c->mark) {
+		sched_charge(c, g, c->mark, v->exit_tsc);
+		g->sched.guest_tsc += v->exit_tsc - c->mark;
+		c->mark = v->exit_tsc;
 	}
-	here.cause = g;
+	c->cause = g;
 }
 
 /* Returns true if g wants more than its budget: runnable with its budget used up. */
@@ -496,6 +531,7 @@ static struct vcpu *sched_next(void)
 		struct guest *g;
 
 		sched_account(here.cause, now);
+		sched_fold_remote(now);
 		sched_time_limits(now);
 		sched_restarts();
 		sched_new_period(now);
@@ -538,8 +574,9 @@ void sched_run(void)
 void sched_charge_log(int owner, bool start)
 {
 	/* The hv's own lines stay with whoever caused the exit that printed them. */
-	if (owner < 0 || owner >= hv.nguests || hv.guests[owner].cpu != this_cpu())
-		return;     /* another CPU's guest: its budget is that CPU's to charge */
+	if (owner < 0 || owner >= hv.nguests)
+		return;
+	/* Another CPU's guest's line is its time too (sched_account keeps it off this CPU's guests). */
 	if (start)
 		sched_account(here.cause, cpu_rdtsc());
 	else
