@@ -490,13 +490,15 @@ static void sched_end_halted(uint64_t now)
 }
 
 /*
- * Halts the CPU until the earliest virtual timer of a halted guest, or a
+ * Halts the CPU until the earliest virtual timer of a halted guest, the
+ * earliest time limit of one (sched_time_limits stops it then), or a
  * routed device interrupt. The CPU is done if none of its guests could
- * ever run again.
+ * ever run again: a guest that can never wake has ended at its HLT, time
+ * limit or not.
  */
 static void sched_idle(uint64_t now)
 {
-	uint64_t wake = UINT64_MAX;
+	uint64_t wake = UINT64_MAX, limit = UINT64_MAX;
 	bool halted = false, has_lines = false;
 	struct guest *g;
 
@@ -505,12 +507,14 @@ static void sched_idle(uint64_t now)
 			continue;
 		halted = true;
 		wake = MIN(wake, g->sched.wake_at);
+		limit = MIN(limit, g->sched.stop_at);
 		has_lines |= g->cfg->irqs != 0;
 	}
 	if (!halted)
 		smp_cpu_done();
 	if (wake == UINT64_MAX && !has_lines)
 		sched_end_halted(now);
+	wake = MIN(wake, limit);
 	log_drain(LOG_DRAIN_ALL);        /* the channels' time is free now */
 	trace_drain(UINT32_MAX);
 	now = cpu_rdtsc();
