@@ -21,11 +21,12 @@
  * guest (its device line taken and posted here, its console line drained
  * here) is that guest's and none of this CPU's guests': this CPU adds it
  * to the guest's remote_tsc (atomic), and the guest's own CPU folds it
- * into its budget and hv time at its next scheduling point. A guest with budget left goes before one
- * without; guests without budget run only when no guest with budget wants
- * the CPU (the CPU never idles while a guest could run). So a guest gets
- * at least its share of every period when it wants it, whatever the
- * others do.
+ * into its budget and hv time at its next scheduling point.
+ *
+ * A guest with budget left goes before one without; guests without
+ * budget run only when no guest with budget wants the CPU (the CPU never
+ * idles while a guest could run). So a guest gets at least its share of
+ * every period when it wants it, whatever the others do.
  *
  * Spare time (what guests with budget leave) goes in turns of a tenth of a
  * period to the guest that has had the least for its share, counting how
