@@ -432,7 +432,7 @@ void guest_print_stats(const struct guest *g)
 	}
 	log_printf("hv: guest %s CPU: %lu us in the guest, %lu us in the hv on its behalf; "
 		   "share %u.%u%%\n", g->cfg->name, guest_us(g->sched.guest_tsc),
-		   guest_us(g->sched.hv_tsc), g->sched.permille / 10, g->sched.permille % 10);
+		   guest_us(sched_hv_time(g)), g->sched.permille / 10, g->sched.permille % 10);
 	if (g->con_dropped || g->refusal_limit.total_suppressed)
 		log_printf("hv: guest %s: %lu console bytes dropped, %lu refusal lines suppressed\n",
 			   g->cfg->name, g->con_dropped, g->refusal_limit.total_suppressed);

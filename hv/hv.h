@@ -115,6 +115,8 @@ struct sched_share {
 	uint64_t used;               /* charged in the current period */
 	uint64_t guest_tsc;          /* all time run in non-root mode */
 	uint64_t hv_tsc;             /* all root-mode time spent on its behalf */
+	uint64_t remote_tsc;         /* other CPUs' time on its behalf not yet in used and hv_tsc
+				        (they add to it atomically; its CPU folds it in, hv/sched.c) */
 	uint64_t wake_at;            /* halted: TSC of its next interrupt it can take */
 	uint64_t slice_end;          /* running: TSC at which its turn ends */
 	uint64_t preempted_by_wake;  /* times another guest's wake-up preempted it */

@@ -166,7 +166,8 @@ static void irq_deliver(struct guest *g, unsigned irq, bool level)
  * IOAPIC entry points at CPU 0 until g's CPU runs): it is posted in g's
  * CPU's mailbox and that CPU kicked with an IPI, which takes it out
  * (irq_take_posted): a guest's virtual devices are only ever touched by
- * its own CPU.
+ * its own CPU. This CPU's time on the line is g's (the exit path's
+ * sched_blame names g; hv/sched.c hands the time to g's CPU).
  */
 static void irq_post(struct guest *g, unsigned irq, bool level)
 {

@@ -23,10 +23,9 @@
  *
  * A line has an owner: a guest (its console, and lines about what it did)
  * or the hv. Draining a guest's line is charged to that guest (the hook
- * hv/sched.c installs) when the CPU draining it is the CPU that wrote it,
- * the guest's own; a line of another CPU goes out as an hv line would,
- * on the time of whoever caused this drain (one CPU's scheduler never
- * charges another CPU's guests). A guest may have at most LOG_GUEST_QUOTA
+ * hv/sched.c installs), whichever CPU drains it: on another CPU than the
+ * guest's, the scheduler hands the time to the guest's own CPU
+ * (sched_account). A guest may have at most LOG_GUEST_QUOTA
  * bytes in LOG_GUEST_LINES lines waiting in the ring; lines beyond that
  * are dropped and counted, and the count is printed when it can print
  * again. (Without the bound on lines, a flood of one-byte lines would fill
@@ -70,9 +69,9 @@ static uint64_t uart_lost;
 static bool uart_cr_sent;                /* '\r' of the '\n' at tail_uart is out */
 static log_charge_fn charge_hook;
 
-/* A ring of (end, owner, CPU) for the lines not yet out on 0xE9, to charge and to release quota. */
+/* A ring of (end, owner) for the lines not yet out on 0xE9, to charge and to release quota. */
 #define LOG_LINES 1024u
-static struct { uint64_t end; uint8_t owner; uint8_t cpu; } lines[LOG_LINES];
+static struct { uint64_t end; uint8_t owner; } lines[LOG_LINES];
 static uint64_t line_head, line_tail;
 
 /* The hv line each CPU is writing, until its '\n' (only that CPU touches it). */
@@ -184,13 +183,13 @@ bool log_pending(void)
 	return LOAD(tail_e9) != h || (LOAD(log_serial) && LOAD(tail_uart) != h);
 }
 
-/* log_drain with the lock held, by CPU cpu. */
-static void log_drain_locked(unsigned cpu, size_t max)
+/* log_drain with the lock held. */
+static void log_drain_locked(size_t max)
 {
 	while (line_tail < line_head && max) {
 		uint64_t end = lines[line_tail % LOG_LINES].end;
 		uint8_t owner = lines[line_tail % LOG_LINES].owner;
-		int charged = owner == LOG_HV || lines[line_tail % LOG_LINES].cpu != cpu ? -1 : owner;
+		int charged = owner == LOG_HV ? -1 : owner;
 		uint64_t to = tail_e9 + MIN(end - tail_e9, max);   /* max may be LOG_DRAIN_ALL */
 
 		if (charge_hook)
@@ -246,7 +245,7 @@ void log_drain(size_t max)
 	} else {
 		log_lock_take(cpu);
 	}
-	log_drain_locked(cpu, max);
+	log_drain_locked(max);
 	log_lock_give(cpu);
 }
 
@@ -267,12 +266,11 @@ static void log_append(unsigned cpu, uint8_t owner, const char *s, size_t n)
 	if (n > LOG_RING / 2)
 		n = LOG_RING / 2;
 	if (head + t + n - tail_e9 > LOG_RING || line_head - line_tail == LOG_LINES)
-		log_drain_locked(cpu, LOG_DRAIN_ALL);   /* make room */
+		log_drain_locked(LOG_DRAIN_ALL);   /* make room */
 	log_ring_put(tag, t);
 	log_ring_put(s, n);
 	lines[line_head % LOG_LINES].end = head;
 	lines[line_head % LOG_LINES].owner = owner;
-	lines[line_head % LOG_LINES].cpu = (uint8_t)cpu;
 	STORE(line_head, line_head + 1);
 	if (owner < LOG_MAX_OWNERS) {
 		STORE(pending[owner], pending[owner] + (uint32_t)(t + n));
@@ -313,7 +311,7 @@ static void log_commit(unsigned cpu)
 
 	log_lock_take(cpu);
 	log_append(cpu, LOG_HV, p->text, p->len);
-	log_drain_locked(cpu, LOG_DRAIN_CHUNK);
+	log_drain_locked(LOG_DRAIN_CHUNK);
 	log_lock_give(cpu);
 	p->len = 0;
 }
@@ -339,7 +337,7 @@ void log_debugcon_take(void)
 	unsigned cpu = log_cpu();
 
 	log_lock_take(cpu);
-	log_drain_locked(cpu, LOG_DRAIN_ALL);   /* keep 0xE9 in order: the ring's lines first */
+	log_drain_locked(LOG_DRAIN_ALL);   /* keep 0xE9 in order: the ring's lines first */
 }
 
 void log_debugcon_write(const char *s, size_t n)
@@ -386,7 +384,7 @@ static void log_uart_wait(void)
 /* log_flush with the lock held. */
 static void log_flush_locked(unsigned cpu)
 {
-	log_drain_locked(cpu, LOG_DRAIN_ALL);
+	log_drain_locked(LOG_DRAIN_ALL);
 	while (log_serial && tail_uart < head) {
 		log_uart_wait();
 		log_drain_uart();

@@ -68,9 +68,8 @@ void log_flush(void);
 /*
  * Charging hook: called with start = true before a line of owner goes out,
  * and with start = false after. owner is the guest index for a guest's line
- * that the CPU draining it wrote (its guest's CPU), -1 for the hv's lines
- * and for lines of other CPUs. It runs with the log's lock held: it may not
- * print.
+ * (whichever CPU wrote or drains it), -1 for the hv's lines. It runs with
+ * the log's lock held: it may not print.
  */
 typedef void (*log_charge_fn)(int owner, bool start);
 void log_set_charge_hook(log_charge_fn fn);

@@ -17,11 +17,16 @@
  * work because of it: its exits, its device's interrupts (even while
  * another guest runs), its timer wake-ups, the switch to it (or back from
  * it, when its wake-up preempted the other). Time past a period's end
- * counts in the next period. A guest with budget left goes before one
- * without; guests without budget run only when no guest with budget wants
- * the CPU (the CPU never idles while a guest could run). So a guest gets
- * at least its share of every period when it wants it, whatever the
- * others do.
+ * counts in the next period. Time a CPU spends because of another CPU's
+ * guest (its device line taken and posted here, its console line drained
+ * here) is that guest's and none of this CPU's guests': this CPU adds it
+ * to the guest's remote_tsc (atomic), and the guest's own CPU folds it
+ * into its budget and hv time at its next scheduling point.
+ *
+ * A guest with budget left goes before one without; guests without
+ * budget run only when no guest with budget wants the CPU (the CPU never
+ * idles while a guest could run). So a guest gets at least its share of
+ * every period when it wants it, whatever the others do.
  *
  * Spare time (what guests with budget leave) goes in turns of a tenth of a
  * period to the guest that has had the least for its share, counting how
@@ -153,50 +158,81 @@ void sched_init(void)
 }
 
 /*
- * Charges [here.mark, to) to g's budget: the part after the period's end
- * belongs to the next period (a long root-mode stretch across the end is
- * not forgiven by the refill).
+ * Charges [from, to) to the budget of g, a guest of CPU c: the part after
+ * the period's end belongs to the next period (a long root-mode stretch
+ * across the end is not forgiven by the refill).
  */
-static void sched_charge(struct guest *g, uint64_t to)
+static void sched_charge(const struct sched_cpu *c, struct guest *g, uint64_t from, uint64_t to)
 {
-	uint64_t from = here.mark, next = 0;
+	uint64_t next = 0;
 
-	if (to > here.period_end)
-		next = to - MAX(from, here.period_end);
+	if (to > c->period_end)
+		next = to - MAX(from, c->period_end);
 	sched_carry[g->id] += next;
 	g->sched.used += to - from - next;
 }
 
 void sched_account(struct guest *g, uint64_t now)
 {
-	if (now <= here.mark)
+	unsigned cpu = this_cpu();
+	struct sched_cpu *c = &sched_cpus[cpu];
+
+	if (now <= c->mark)
 		return;
-	if (g) {
-		sched_charge(g, now);
-		g->sched.hv_tsc += now - here.mark;
+	if (g && g->cpu != cpu) {
+		/* Another CPU's guest: its budget is its CPU's to touch (sched_fold_remote). */
+		__atomic_fetch_add(&g->sched.remote_tsc, now - c->mark, __ATOMIC_RELAXED);
+	} else if (g) {
+		sched_charge(c, g, c->mark, now);
+		g->sched.hv_tsc += now - c->mark;
 	}
-	here.mark = now;
+	c->mark = now;
+}
+
+/*
+ * Folds into each guest of this CPU what other CPUs charged it since
+ * (sched_account), as if spent just before now.
+ */
+static void sched_fold_remote(uint64_t now)
+{
+	struct guest *g;
+
+	for_each_rq_guest(g) {
+		uint64_t t;
+
+		if (!__atomic_load_n(&g->sched.remote_tsc, __ATOMIC_RELAXED))
+			continue;
+		t = __atomic_exchange_n(&g->sched.remote_tsc, 0, __ATOMIC_RELAXED);
+		sched_charge(&here, g, now - MIN(t, now), now);
+		g->sched.hv_tsc += t;
+	}
+}
+
+uint64_t sched_hv_time(const struct guest *g)
+{
+	return g->sched.hv_tsc + __atomic_load_n(&g->sched.remote_tsc, __ATOMIC_RELAXED);
 }
 
 void sched_blame(struct guest *g)
 {
-	/* Another CPU's guest: its budget is its CPU's to charge (the work here is this CPU's cause's). */
-	if (g && g->cpu == this_cpu())
-		here.cause = g;
+	if (g)
+		here.cause = g;     /* another CPU's guest too: sched_account keeps it off this CPU's */
 }
 
 /* Charges v's last entry: root time before it to the cause, the run to v's guest. */
 static void sched_charge_run(struct vcpu *v, int rc)
 {
 	struct guest *g = v->guest;
+	struct sched_cpu *c;
 
 	sched_account(here.cause, v->resume_tsc);
-	if (rc == 0 && v->exit_tsc > here.mark) {
-		sched_charge(g, v->exit_tsc);
-		g->sched.guest_tsc += v->exit_tsc - here.mark;
-		here.mark = v->exit_tsc;
+	c = &here;
+	if (rc == 0 && v->exit_tsc > c->mark) {
+		sched_charge(c, g, c->mark, v->exit_tsc);
+		g->sched.guest_tsc += v->exit_tsc - c->mark;
+		c->mark = v->exit_tsc;
 	}
-	here.cause = g;
+	c->cause = g;
 }
 
 /* Returns true if g wants more than its budget: runnable with its budget used up. */
@@ -537,13 +573,15 @@ static void sched_end_halted(uint64_t now)
 }
 
 /*
- * Halts the CPU until the earliest virtual timer of a halted guest, or a
+ * Halts the CPU until the earliest virtual timer of a halted guest, the
+ * earliest time limit of one (sched_time_limits stops it then), or a
  * routed device interrupt. The CPU is done if none of its guests could
- * ever run again.
+ * ever run again: a guest that can never wake has ended at its HLT, time
+ * limit or not.
  */
 static void sched_idle(uint64_t now)
 {
-	uint64_t wake = UINT64_MAX;
+	uint64_t wake = UINT64_MAX, limit = UINT64_MAX;
 	bool halted = false, has_lines = false;
 	struct guest *g;
 
@@ -552,6 +590,7 @@ static void sched_idle(uint64_t now)
 			continue;
 		halted = true;
 		wake = MIN(wake, g->sched.wake_at);
+		limit = MIN(limit, g->sched.stop_at);
 		has_lines |= g->cfg->irqs != 0;
 	}
 	if (!halted) {
@@ -562,6 +601,7 @@ static void sched_idle(uint64_t now)
 		sched_end_halted(now);
 		return;
 	}
+	wake = MIN(wake, limit);
 	log_drain(LOG_DRAIN_ALL);        /* the channels' time is free now */
 	trace_drain(UINT32_MAX);
 	now = cpu_rdtsc();
@@ -583,6 +623,7 @@ static struct vcpu *sched_next(void)
 
 		sched_account(here.cause, now);
 		sched_take_requests(now);
+		sched_fold_remote(now);
 		sched_time_limits(now);
 		sched_close_boots();
 		sched_restarts();
@@ -626,8 +667,9 @@ void sched_run(void)
 void sched_charge_log(int owner, bool start)
 {
 	/* The hv's own lines stay with whoever caused the exit that printed them. */
-	if (owner < 0 || owner >= hv.nguests || hv.guests[owner].cpu != this_cpu())
-		return;     /* another CPU's guest: its budget is that CPU's to charge */
+	if (owner < 0 || owner >= hv.nguests)
+		return;
+	/* Another CPU's guest's line is its time too (sched_account keeps it off this CPU's guests). */
 	if (start)
 		sched_account(here.cause, cpu_rdtsc());
 	else

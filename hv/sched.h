@@ -14,10 +14,20 @@ void sched_init(void);
 /* The run loop: pick a vCPU, prepare its entry, enter it, dispatch its exit, repeat. */
 void sched_run(void) __attribute__((noreturn));
 
-/* Charges the time since the last charge to g (NULL: to nobody, e.g. idle). */
+/*
+ * Charges the time since the last charge to g (NULL: to nobody, e.g. idle).
+ * A guest of another CPU gets it through its remote_tsc, which its own CPU
+ * folds into its budget: this CPU's guests are charged none of it.
+ */
 void sched_account(struct guest *g, uint64_t now);
 
-/* The current exit's root-mode time is g's doing (a device interrupt of g's, g's wake-up). */
+/* All root-mode time spent on g's behalf: by its CPU, and by others not yet folded in. */
+uint64_t sched_hv_time(const struct guest *g);
+
+/*
+ * The current exit's root-mode time is g's doing (a device interrupt of
+ * g's, g's wake-up); g may be another CPU's guest (its line taken here).
+ */
 void sched_blame(struct guest *g);
 
 /*
@@ -32,7 +42,7 @@ bool sched_preempt_wanted(void);
 /* The running v's preemption timer expired at now: returns true if v must yield. */
 bool sched_timer(struct vcpu *v, uint64_t now);
 
-/* log.c's hook: draining a guest's console line is charged to that guest. */
+/* log.c's hook: draining a guest's console line is charged to that guest, whatever its CPU. */
 void sched_charge_log(int owner, bool start);
 
 /* g boots (first boot or restart) at now: its time limit starts. */

@@ -97,6 +97,22 @@ def test_restart_policy_boots_a_stopped_guest_again(tmp_path):
     assert "[beat] heartbeat done" in run.log, run
 
 
+def test_halted_guest_with_only_a_device_line_is_stopped_at_its_time_limit(tmp_path):
+    """sti; hlt with its timer masked and a device line (IRQ 5) nothing
+    asserts: it could still wake, so it has not ended, and the idle CPU's
+    wake-up is armed for its time limit. Before, nothing was armed: the hv
+    halted until the run's timeout."""
+    run = hvtest.boot(tmp_path, config(
+        guest("lines", "test=pitstorm mode=masked", extra="irqs = 5\ntime_limit_ms = 300")),
+        timeout=120)
+    assert "hv: guest lines stopped: time limit of 300 ms reached" in run.log, run
+    assert "nothing can wake it" not in run.log, run
+    assert run.status == 1, run                    # a guest was stopped
+    m = re.search(r"hv: ran (\d+) ms, CPU idle \(halted\) (\d+) ms", run.log)
+    # Stopped at its limit, not later; halted meanwhile.
+    assert m and int(m.group(1)) < 500 and int(m.group(2)) > 250, m and m.group(0)
+
+
 def test_four_guests_run_the_platform_checks_to_completion(tmp_path):
     """Four guests in one hv.cfg: MSRs, control registers and long mode, the
     hypercalls and CMOS, each checked from inside a guest."""

@@ -535,6 +535,43 @@ static void test_time_limit_stops_a_runaway_guest(void **state)
 	assert_true(fake.tsc < 70 * 200000ull);
 }
 
+/*
+ * A guest halted with interrupts on whose only wake-up is a device line
+ * (no timer) is stopped when its time limit passes: the CPU's idle
+ * wake-up is armed for it. Before, nothing was armed and the guest was
+ * stopped only at the next interrupt of any kind (here the PIT's 55 ms
+ * wrap, on a machine without one never).
+ */
+static void test_time_limit_of_a_halted_guest_wakes_the_idle_cpu(void **state)
+{
+	uint64_t stop_at;
+
+	(void)state;
+	host_boot(HV GA "time_limit_ms = 20\nirqs = 5\n");
+	stop_at = hv.guests[0].sched.stop_at;
+	host_script(hlt_exit(true));
+	assert_true(host_run());
+	assert_true(fake_log_has("hv: guest a stopped: time limit of 20 ms reached"));
+	assert_true(fake.tsc >= stop_at);
+	assert_true(fake.tsc < stop_at + 20000);          /* within 0.1 ms of it */
+}
+
+/*
+ * The same guest without the line can never wake: it has ended at its HLT,
+ * as without a time limit; the limit does not keep the CPU up until then.
+ */
+static void test_a_halted_guest_that_cannot_wake_ends_before_its_time_limit(void **state)
+{
+	(void)state;
+	host_boot(HV GA "time_limit_ms = 20\n");
+	host_script(hlt_exit(true));
+	assert_true(host_run());
+	assert_true(fake_log_has("hv: guest a halted with every interrupt masked or held off: "
+				 "nothing can wake it, it has ended"));
+	assert_false(fake_log_has("time limit of 20 ms reached"));
+	assert_true(fake.tsc < hv.guests[0].sched.stop_at);
+}
+
 /* A host that offers IBPB, the L1D flush and MD_CLEAR. */
 static void tweak_barriers(void)
 {
@@ -592,6 +629,8 @@ int main(void)
 		T(test_device_interrupt_is_charged_to_its_owner),
 		T(test_guest_halted_with_timer_masked_is_reported_with_its_lost_ticks),
 		T(test_time_limit_stops_a_runaway_guest),
+		T(test_time_limit_of_a_halted_guest_wakes_the_idle_cpu),
+		T(test_a_halted_guest_that_cannot_wake_ends_before_its_time_limit),
 		T(test_switching_guests_runs_the_side_channel_barriers),
 		T(test_spare_time_is_shared_evenly),
 		T(test_switch_back_after_a_wake_up_is_charged_to_the_waker),

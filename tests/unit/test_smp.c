@@ -449,6 +449,105 @@ static void test_a_guest_manages_only_what_hv_cfg_lets_it(void **state)
 	assert_int_equal(hv.guests[1].boots, 1);
 }
 
+/* What the CPU-0 guest's entry after the external interrupt saw (the hook of its next exit). */
+struct cross_cpu_charge {
+	uint64_t root;               /* the interrupt's root-mode time on CPU 0: exit to resume */
+	uint64_t a_hv;               /* a's hv time then */
+	uint64_t b_used, b_hv;       /* b's, at its first entry on CPU 1 */
+};
+
+static void note_root_time(struct vcpu *v, void *arg)
+{
+	struct cross_cpu_charge *c = arg;
+
+	c->root = v->resume_tsc - v->exit_tsc;
+	c->a_hv = v->guest->sched.hv_tsc;
+}
+
+static void note_b_at_entry(struct vcpu *v, void *arg)
+{
+	struct cross_cpu_charge *c = arg;
+
+	c->b_used = v->guest->sched.used;
+	c->b_hv = v->guest->sched.hv_tsc;
+	clear_if(v, NULL);
+}
+
+/*
+ * Line 5 of b (on CPU 1) arrives on CPU 0 while a runs there: CPU 0's
+ * time on it (the external-interrupt exit, taking and posting the line,
+ * the re-entry of a, 5000 ticks of it the handling) is b's, not a's. CPU 0
+ * never touches b's budget: it adds the time to b's counter of time other
+ * CPUs spent on it, and CPU 1 folds it into b's budget and hv time at its
+ * next scheduling point. Before, a was charged for it and b never.
+ */
+static void test_a_line_taken_for_another_cpus_guest_is_charged_to_it(void **state)
+{
+	struct cross_cpu_charge c = { 0 };
+	struct guest *a, *b;
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\nirqs = 5\n");
+	a = &hv.guests[0];
+	b = &hv.guests[1];
+	host_script((struct fake_exit){ .reason = EXIT_REASON_EXTERNAL_INTERRUPT,
+					.intr_info = 0x80000000u | (PIRQ_VECTOR_BASE + 5),
+					.tsc_advance = 100, .root_advance = 5000 });
+	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 100,
+					.before = note_root_time, .arg = &c });
+	assert_false(host_run_cpu(0));           /* the script ran out: a still runs */
+	assert_int_equal(irq_forwarded, 1);
+	assert_true(c.root >= 5000);
+	assert_int_equal(a->sched.hv_tsc, c.a_hv);           /* none of it is a's */
+	assert_int_equal(b->sched.used, 0);                  /* CPU 0 left b's budget alone */
+	assert_int_equal(b->sched.hv_tsc, 0);
+
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+					.before = note_b_at_entry, .arg = &c });
+	assert_true(host_run_cpu(1));            /* b ends (cli; hlt) */
+	assert_int_equal(c.b_used, c.root);                  /* folded on CPU 1 before b ran */
+	assert_int_equal(c.b_hv, c.root);
+	assert_true(b->sched.hv_tsc > c.root);               /* and its own CPU's time on top */
+}
+
+/*
+ * CPU 0 drains b's console line (written on CPU 1) while a is CPU 0's
+ * cause: the drain (log.c's hook around it) is b's time, folded on CPU 1,
+ * and a is charged only up to the line. Before, the hook heard -1 for
+ * another CPU's line and the drain went to a.
+ */
+static void test_draining_another_cpus_guest_line_is_charged_to_it(void **state)
+{
+	struct cross_cpu_charge c = { 0 };
+	struct guest *a, *b;
+	uint64_t from, to, a_hv;
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\n");
+	a = &hv.guests[0];
+	b = &hv.guests[1];
+	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 100 });
+	assert_false(host_run_cpu(0));           /* a is CPU 0's cause now */
+	sched_charge_log(b->id, true);           /* as log_drain_locked does around b's line */
+	from = fake.tsc;
+	a_hv = a->sched.hv_tsc;
+	fake.tsc += 1000;                        /* the line going out */
+	sched_charge_log(b->id, false);
+	to = fake.tsc;
+	assert_int_equal(a->sched.hv_tsc, a_hv);
+	assert_int_equal(b->sched.hv_tsc, 0);
+
+	host_script((struct fake_exit){ .reason = EXIT_REASON_HLT, .insn_len = 1,
+					.before = note_b_at_entry, .arg = &c });
+	assert_true(host_run_cpu(1));
+	assert_int_equal(c.b_used, to - from);
+	assert_int_equal(c.b_hv, to - from);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +565,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_manager_stops_a_running_guest_on_another_cpu_by_ipi, teardown),
 		cmocka_unit_test_teardown(test_a_restart_on_the_managers_own_cpu_needs_no_ipi, teardown),
 		T(test_a_guest_manages_only_what_hv_cfg_lets_it),
+		cmocka_unit_test_teardown(test_a_line_taken_for_another_cpus_guest_is_charged_to_it, teardown),
+		cmocka_unit_test_teardown(test_draining_another_cpus_guest_line_is_charged_to_it, teardown),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
