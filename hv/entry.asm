@@ -184,7 +184,7 @@ irq_stubs:
 %assign i i+1
 %endrep
 
-extern hv_irq
+extern hv_irq_idle
 irq_common:
         push    rax
         push    rcx
@@ -199,7 +199,7 @@ irq_common:
         mov     rbp, rsp
         mov     rdi, [rsp + 80]         ; the vector
         and     rsp, -16
-        call    hv_irq
+        call    hv_irq_idle
         mov     rsp, rbp
         pop     rbp
         pop     r11

@@ -214,6 +214,12 @@ static void irq_line(unsigned irq, unsigned vector)
 	pirq_eoi(vector);
 }
 
+void hv_irq_idle(unsigned vector)
+{
+	sched_idle_interrupt(irq_owner(vector - PIRQ_VECTOR_BASE));
+	hv_irq(vector);
+}
+
 void hv_irq(unsigned vector)
 {
 	unsigned irq;

@@ -42,6 +42,9 @@ void irq_guest_started(struct guest *g);
 /* A physical interrupt (vector) arrived: routes it to its owner's virtual PIC. */
 void hv_irq(unsigned vector);
 
+/* The IDT's way into hv_irq (hv/entry.asm): the interrupt ends the CPU's idle time (sched_idle_interrupt). */
+void hv_irq_idle(unsigned vector);
+
 /* Returns the guest that owns ISA line irq, or NULL. */
 struct guest *irq_owner(unsigned irq);
 

@@ -86,6 +86,8 @@ struct sched_cpu {
 	uint64_t period_end;
 	uint64_t next_wake;          /* earliest wake_at of a halted guest with budget */
 	bool preempt;                /* a woken guest with budget wants the CPU */
+	bool idling;                 /* halted in sched_idle since idle_from */
+	uint64_t idle_from;
 };
 
 static struct sched_cpu sched_cpus[HV_MAX_CPUS];
@@ -609,9 +611,25 @@ static void sched_idle(uint64_t now)
 		return;
 	if (wake != UINT64_MAX)
 		pirq_wake_at(wake, now);         /* this CPU's own wake-up timer (hv/pirq.h) */
+	here.idle_from = now;
+	here.idling = true;
 	cpu_idle_until_interrupt();
-	here.mark = cpu_rdtsc();
-	this_pcpu()->idle_tsc += here.mark - now;
+	if (here.idling)                 /* nothing the IDT routes woke it (an NMI) */
+		sched_idle_interrupt(NULL);
+}
+
+void sched_idle_interrupt(struct guest *owner)
+{
+	struct sched_cpu *c = &here;
+	uint64_t now;
+
+	if (!c->idling)
+		return;                      /* parked, or not halted in sched_idle */
+	now = cpu_rdtsc();
+	c->idling = false;
+	this_pcpu()->idle_tsc += now - c->idle_from;
+	c->mark = now;
+	sched_blame(owner);
 }
 
 /* Chooses the next vCPU and gives it the CPU; idles while every guest waits. */

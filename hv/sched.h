@@ -25,6 +25,13 @@ void sched_account(struct guest *g, uint64_t now);
 uint64_t sched_hv_time(const struct guest *g);
 
 /*
+ * An interrupt arrived through the IDT (interrupts are on only while a CPU
+ * idles or parks): the CPU's idle time ends now, and the handling is the
+ * line's owner's time (NULL: nobody's, as a wake-up timer's).
+ */
+void sched_idle_interrupt(struct guest *owner);
+
+/*
  * The current exit's root-mode time is g's doing (a device interrupt of
  * g's, g's wake-up); g may be another CPU's guest (its line taken here).
  */

@@ -14,6 +14,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "irq.h"
+#include "percpu.h"
 #include "log.h"
 #include "sched.h"
 #include "virq.h"
@@ -572,6 +573,35 @@ static void test_a_halted_guest_that_cannot_wake_ends_before_its_time_limit(void
 	assert_true(fake.tsc < hv.guests[0].sched.stop_at);
 }
 
+/*
+ * A device line that arrives while the CPU idles and wakes nobody (its
+ * owner's virtual PIC masks it) is still its owner's time: the handling
+ * from the interrupt on is charged to a, and the CPU's idle time ends at
+ * the interrupt. Before, the handling was counted as idle and a was
+ * charged nothing.
+ */
+static void test_an_interrupt_taken_while_idle_is_its_owners_time(void **state)
+{
+	struct guest *a;
+	uint64_t before;
+
+	(void)state;
+	host_boot(HV GA "time_limit_ms = 20\nirqs = 5\n");
+	a = &hv.guests[0];
+	a->pic.chip[0].imr = 0xff;
+	fake.eoi_cost = 3000000;                 /* the handling: longer than all else a costs */
+	fake.idle_vector = 0x25;
+	fake.idle_wait = 1000000;
+	host_script(hlt_exit(true));
+	before = pcpus[0].idle_tsc;
+	assert_true(host_run());                 /* stopped at its time limit */
+	assert_int_equal(irq_count[5], 1);
+	assert_int_equal(a->pic.chip[0].irr & (1u << 5), 1u << 5);     /* in its vPIC, not taken */
+	assert_true(a->sched.hv_tsc >= 3000000);
+	assert_true(pcpus[0].idle_tsc - before >= 1000000);
+	assert_true(fake_log_has("hv: guest a stopped: time limit of 20 ms reached"));
+}
+
 /* A host that offers IBPB, the L1D flush and MD_CLEAR. */
 static void tweak_barriers(void)
 {
@@ -631,6 +661,7 @@ int main(void)
 		T(test_time_limit_stops_a_runaway_guest),
 		T(test_time_limit_of_a_halted_guest_wakes_the_idle_cpu),
 		T(test_a_halted_guest_that_cannot_wake_ends_before_its_time_limit),
+		T(test_an_interrupt_taken_while_idle_is_its_owners_time),
 		T(test_switching_guests_runs_the_side_channel_barriers),
 		T(test_spare_time_is_shared_evenly),
 		T(test_switch_back_after_a_wake_up_is_charged_to_the_waker),

@@ -139,6 +139,9 @@ void outb(uint16_t port, uint8_t v)
 	switch (port) {
 	case 0x21: fake.pic_imr[0] = v; break;
 	case 0xa1: fake.pic_imr[1] = v; break;
+	case 0x20:                               /* an EOI: what an interrupt's handling costs */
+		fake.tsc += fake.eoi_cost;
+		break;
 	case 0x43: pit_bytes = 0; break;
 	case 0x40:
 		pit_count = pit_bytes++ ? (uint16_t)(pit_count | v << 8) : v;
@@ -299,7 +302,7 @@ void fake_deliver(unsigned vector)
 {
 	if (vector != PIRQ_VECTOR_SPURIOUS)
 		fake.lapic.in_service = (int)vector;
-	hv_irq(vector);
+	hv_irq_idle(vector);                     /* as the IDT delivers it (hv/entry.asm) */
 }
 
 /* Returns true and the TSC it fires at if the fake LAPIC's timer is armed and unmasked. */
@@ -327,6 +330,14 @@ void cpu_idle_until_interrupt(void)
 {
 	uint64_t ticks = pit_count ? pit_count : 0x10000, when;
 
+	if (fake.idle_vector) {                  /* a device line arrives first */
+		unsigned vector = fake.idle_vector;
+
+		fake.idle_vector = 0;
+		fake.tsc += fake.idle_wait;
+		fake_deliver(vector);
+		return;
+	}
 	if (fake_lapic_timer(&when)) {
 		fake.tsc = MAX(fake.tsc, when) + 1;
 		fake_set_msr(MSR_IA32_TSC_DEADLINE, 0);
@@ -335,7 +346,7 @@ void cpu_idle_until_interrupt(void)
 		return;
 	}
 	fake.tsc += ticks * hv.tsc_hz / PIT_HZ + 1;
-	hv_irq(PIC_VECTOR_BASE);
+	hv_irq_idle(PIC_VECTOR_BASE);
 }
 
 void cpu_xsetbv(uint32_t xcr, uint64_t v)

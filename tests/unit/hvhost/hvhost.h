@@ -76,6 +76,9 @@ struct fake_cpu {
 	unsigned mmio_stray;         /* MMIO accesses nothing answered (read all ones) */
 	bool halted_forever;
 	unsigned parked;              /* times a CPU parked (cpu_park) */
+	unsigned idle_vector;         /* if set: the next idle ends after idle_wait ticks with this vector */
+	uint64_t idle_wait;
+	uint64_t eoi_cost;            /* TSC ticks each write to the master 8259's command port takes */
 	jmp_buf *halt_jmp;           /* cpu_halt_forever longjmps here if set */
 };
 
