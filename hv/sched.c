@@ -85,6 +85,7 @@ struct sched_cpu {
 	struct guest *cause;         /* who the current root-mode time is charged to */
 	uint64_t period_end;
 	uint64_t next_wake;          /* earliest wake_at of a halted guest with budget */
+	uint64_t next_limit;         /* earliest time limit (stop_at) of a live guest */
 	bool preempt;                /* a woken guest with budget wants the CPU */
 	bool idling;                 /* halted in sched_idle since idle_from */
 	uint64_t idle_from;
@@ -154,6 +155,7 @@ void sched_init(void)
 		sched_cpus[c].mark = now;
 		sched_cpus[c].period_end = now + hv.period_tsc;
 		sched_cpus[c].next_wake = UINT64_MAX;
+		sched_cpus[c].next_limit = UINT64_MAX;
 	}
 	for (int i = 0; i < hv.nguests; i++)
 		sched_boot_started(&hv.guests[i], now);
@@ -335,7 +337,7 @@ bool sched_preempt_wanted(void)
 
 bool sched_timer(struct vcpu *v, uint64_t now)
 {
-	bool yield = now >= v->guest->sched.slice_end || now >= v->guest->sched.stop_at;
+	bool yield = now >= v->guest->sched.slice_end || now >= here.next_limit;
 
 	if (now >= here.period_end) {
 		sched_new_period(now);
@@ -402,6 +404,21 @@ static bool sched_spare_shared(const struct guest *g)
 	return false;
 }
 
+/*
+ * The earliest time limit of this CPU's live guests, running or halted:
+ * the running guest's preemption timer is armed for it too, so a limit is
+ * kept to the microsecond, not at the end of a turn.
+ */
+static void sched_update_limits(void)
+{
+	struct guest *o;
+
+	here.next_limit = UINT64_MAX;
+	for_each_rq_guest(o)
+		if (o->state == GUEST_RUNNABLE || o->state == GUEST_HALTED)
+			here.next_limit = MIN(here.next_limit, o->sched.stop_at);
+}
+
 /* Gives g the CPU from now: its state in the CPU, its timer caught up, its turn's end. */
 static struct vcpu *sched_start_turn(struct guest *g, uint64_t now)
 {
@@ -425,6 +442,7 @@ static struct vcpu *sched_start_turn(struct guest *g, uint64_t now)
 	else if (sched_spare_shared(g))
 		slice = MIN(slice, hv.period_tsc / SCHED_SPARE_PARTS);
 	s->slice_end = now + slice;
+	sched_update_limits();
 	virq_update_timer(g, now, true);
 	sched_update_wakes(now);
 	return &g->vcpu;
@@ -658,7 +676,9 @@ static struct vcpu *sched_next(void)
 /* The end of v's guest's turn, a budgeted guest's wake-up, or the period's end. */
 static uint64_t sched_deadline(const struct guest *g)
 {
-	return MIN(MIN(g->sched.slice_end, here.period_end), here.next_wake);
+	struct sched_cpu *c = &here;
+
+	return MIN(MIN(g->sched.slice_end, c->period_end), MIN(c->next_wake, c->next_limit));
 }
 
 void sched_run(void)

@@ -537,6 +537,51 @@ static void test_time_limit_stops_a_runaway_guest(void **state)
 }
 
 /*
+ * A time limit inside a turn: the running guest's preemption timer is
+ * armed for it, so a spinner with a 3 ms limit is stopped at 3 ms, not at
+ * the end of its 10 ms turn. Before, it ran to the turn's end.
+ */
+static void test_a_time_limit_cuts_the_turn_of_its_guest_short(void **state)
+{
+	uint64_t stop_at;
+
+	(void)state;
+	host_boot(HV GA "time_limit_ms = 3\n");
+	stop_at = hv.guests[0].sched.stop_at;
+	fake_run.generator = gen_forever;
+	assert_true(host_run());
+	assert_true(fake_log_has("hv: guest a stopped: time limit of 3 ms reached"));
+	assert_true(fake.tsc >= stop_at && fake.tsc < stop_at + 20000);   /* within 0.1 ms */
+}
+
+/* b spins; the first entry after a is stopped notes the time. */
+static struct fake_exit gen_forever_noting_a(struct vcpu *v, void *arg)
+{
+	uint64_t *a_stopped = arg;
+
+	if (!*a_stopped && hv.guests[0].state == GUEST_STOPPED)
+		*a_stopped = fake.tsc;
+	return gen_forever(v, NULL);
+}
+
+/* A halted guest's time limit cuts the turn of the guest running beside it. */
+static void test_a_halted_guests_time_limit_cuts_the_running_guests_turn(void **state)
+{
+	uint64_t stop_at, a_stopped = 0;
+
+	(void)state;
+	host_boot(HV GA "time_limit_ms = 3\nirqs = 5\n" GB "time_limit_ms = 30\n");
+	stop_at = hv.guests[0].sched.stop_at;
+	host_script(hlt_exit(true));             /* a halts; b spins until its own limit */
+	fake_run.generator = gen_forever_noting_a;
+	fake_run.generator_arg = &a_stopped;
+	assert_true(host_run());
+	assert_true(fake_log_has("hv: guest a stopped: time limit of 3 ms reached"));
+	assert_true(fake_log_has("hv: guest b stopped: time limit of 30 ms reached"));
+	assert_true(a_stopped >= stop_at && a_stopped < stop_at + 20000);
+}
+
+/*
  * A guest halted with interrupts on whose only wake-up is a device line
  * (no timer) is stopped when its time limit passes: the CPU's idle
  * wake-up is armed for it. Before, nothing was armed and the guest was
@@ -660,6 +705,8 @@ int main(void)
 		T(test_guest_halted_with_timer_masked_is_reported_with_its_lost_ticks),
 		T(test_time_limit_stops_a_runaway_guest),
 		T(test_time_limit_of_a_halted_guest_wakes_the_idle_cpu),
+		T(test_a_time_limit_cuts_the_turn_of_its_guest_short),
+		T(test_a_halted_guests_time_limit_cuts_the_running_guests_turn),
 		T(test_a_halted_guest_that_cannot_wake_ends_before_its_time_limit),
 		T(test_an_interrupt_taken_while_idle_is_its_owners_time),
 		T(test_switching_guests_runs_the_side_channel_barriers),
