@@ -273,6 +273,21 @@ static void check_cpus(const struct hv_config *c, const struct text *t)
 	FUZZ_CHECK(fuzz_str(err.msg, CFG_MSG_MAX, "cpu message") > 0, "empty message");
 }
 
+/* manages: only guests of the file, never itself, and a key line behind any right. */
+static void check_manages(const struct hv_config *c, const struct text *t)
+{
+	for (int i = 0; i < c->nguests; i++) {
+		const struct cfg_guest *g = &c->guests[i];
+
+		FUZZ_CHECK(!(g->manages >> c->nguests), "guest %s manages 0x%x of %d guests", g->name,
+			   g->manages, c->nguests);
+		FUZZ_CHECK(!(g->manages & (1u << i)), "guest %s manages itself", g->name);
+		FUZZ_CHECK(!g->manages || g->manages_line, "guest %s manages without a key", g->name);
+		if (g->manages_line)
+			check_line(t, g->manages_line, "manages", NULL);
+	}
+}
+
 static void check_accepted(const struct hv_config *c, const struct text *t)
 {
 	int i, j;
@@ -289,6 +304,7 @@ static void check_accepted(const struct hv_config *c, const struct text *t)
 	}
 	check_memory_limit(c);
 	check_cpus(c, t);
+	check_manages(c, t);
 }
 
 /* A refusal names a line of the text in a printable, terminated message. */
