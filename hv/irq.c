@@ -190,8 +190,10 @@ static void irq_take_posted(void)
 	for (unsigned irq = 1; (edge | level) >> irq; irq++) {
 		struct guest *g = irq_route[irq];
 
-		if (((edge | level) & (1u << irq)) && g && g->cpu == c->id)
+		if (((edge | level) & (1u << irq)) && g && g->cpu == c->id) {
+			sched_blame(g);              /* the kick's exit is the line's owner's cost */
 			irq_deliver(g, irq, level & (1u << irq));
+		}
 	}
 }
 

@@ -500,12 +500,18 @@ bool sched_request(struct guest *g, unsigned op, const struct guest *from)
 {
 	struct pcpu *c = &pcpus[g->cpu];
 
-	/* The latest request wins; the flag tells g's CPU to look (release: after the request). */
+	bool kicked;
+
+	/*
+	 * The latest request wins; the flag tells g's CPU to look (release:
+	 * after the request). One kick until that CPU takes its requests: a
+	 * manager calling in a loop cannot storm another CPU with IPIs.
+	 */
 	__atomic_store_n(&g->ctl_req, op | (uint32_t)from->id << 8, __ATOMIC_RELEASE);
-	__atomic_store_n(&c->requests, true, __ATOMIC_SEQ_CST);
+	kicked = __atomic_exchange_n(&c->requests, true, __ATOMIC_SEQ_CST);
 	if (g->cpu == this_cpu())
 		return true;
-	if (pirq_kick(c->apic_id) < 0)
+	if (!kicked && pirq_kick(c->apic_id) < 0)
 		log_printf("hv: guest %s: the IPI to its CPU %u was not sent: the request waits for its "
 			   "next scheduling point\n", g->cfg->name, g->cpu);
 	return false;
@@ -513,8 +519,17 @@ bool sched_request(struct guest *g, unsigned op, const struct guest *from)
 
 void sched_requests_arrived(void)
 {
-	if (__atomic_load_n(&this_pcpu()->requests, __ATOMIC_ACQUIRE))
-		here.preempt = true;
+	struct guest *g;
+
+	if (!__atomic_load_n(&this_pcpu()->requests, __ATOMIC_ACQUIRE))
+		return;
+	here.preempt = true;
+	/* The kick and the scheduling point it forces are the managed guest's cost, not the running one's. */
+	for_each_rq_guest(g)
+		if (__atomic_load_n(&g->ctl_req, __ATOMIC_RELAXED)) {
+			sched_blame(g);
+			break;
+		}
 }
 
 /* Carries out g's request op from guest `from`: a stop is final, a restart boots g again. */

@@ -449,6 +449,80 @@ static void test_a_guest_manages_only_what_hv_cfg_lets_it(void **state)
 	assert_int_equal(hv.guests[1].boots, 1);
 }
 
+/* On CPU 1 (c running): a on CPU 0 asks twice to stop b; the kick's exit follows, its handling 5000 ticks. */
+static void stop_b_twice_from_cpu_0(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	percpu_host_cpu = 0;
+	sched_request(&hv.guests[1], HC_CTL_STOP, &hv.guests[0]);
+	sched_request(&hv.guests[1], HC_CTL_STOP, &hv.guests[0]);
+	percpu_host_cpu = 1;
+}
+
+/*
+ * Requests to one CPU coalesce into one kick until it takes them (a
+ * manager calling in a loop cannot storm that CPU with IPIs), and the
+ * kick's exit is the managed guest's cost, not that of the guest it
+ * interrupted (c, b's neighbour on CPU 1).
+ */
+static void test_requests_coalesce_into_one_kick_charged_to_the_managed_guest(void **state)
+{
+	struct fake_exit kick = kick_exit();
+	struct guest *b, *c;
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA "manages = b\n" GB "cpu = 1\n" GC "cpu = 1\n");
+	b = &hv.guests[1];
+	c = &hv.guests[2];
+	fake.lapic.nicr = 0;
+	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 50000000 });
+	kick.before = stop_b_twice_from_cpu_0;
+	kick.root_advance = 5000;
+	host_script(kick);
+	assert_false(host_run_cpu(1));           /* c runs on */
+	assert_int_equal(fake_run.entries[1].guest, 2);               /* c had the CPU at the kick */
+	assert_int_equal(fake.lapic.nicr, 1);                         /* two requests, one IPI */
+	assert_true(fake_log_has("hv: guest b stopped: stop asked by guest a"));
+	assert_true(b->sched.hv_tsc >= 5000);
+	assert_true(c->sched.hv_tsc < 5000);
+}
+
+/* On CPU 1 (c running): b's line 5 arrives on CPU 0, which posts it and kicks CPU 1. */
+static void line_5_on_cpu_0(struct vcpu *v, void *arg)
+{
+	(void)v, (void)arg;
+	percpu_host_cpu = 0;
+	hv_irq(PIRQ_VECTOR_BASE + 5);
+	percpu_host_cpu = 1;
+}
+
+/* The kick that brings b's posted line to CPU 1 is b's cost there, not that of c, which it interrupted. */
+static void test_the_kick_of_a_posted_line_is_charged_to_its_owner(void **state)
+{
+	struct fake_exit kick = kick_exit();
+	struct guest *b, *c;
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\nirqs = 5\n" GC "cpu = 1\n");
+	b = &hv.guests[1];
+	c = &hv.guests[2];
+	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 50000000 });
+	kick.before = line_5_on_cpu_0;
+	kick.root_advance = 5000;
+	host_script(kick);
+	host_script((struct fake_exit){ .reason = EXIT_REASON_CPUID, .insn_len = 2 });   /* c's next exit: charged up to its resume */
+	assert_false(host_run_cpu(1));
+	assert_int_equal(fake_run.entries[1].guest, 2);
+	assert_int_equal(irq_forwarded, 1);
+	assert_int_equal(b->pic.chip[0].irr & (1u << 5), 1u << 5);
+	assert_true(b->sched.hv_tsc >= 5000);
+	assert_true(c->sched.hv_tsc < 5000);
+}
+
 /* What the CPU-0 guest's entry after the external interrupt saw (the hook of its next exit). */
 struct cross_cpu_charge {
 	uint64_t root;               /* the interrupt's root-mode time on CPU 0: exit to resume */
@@ -565,6 +639,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_manager_stops_a_running_guest_on_another_cpu_by_ipi, teardown),
 		cmocka_unit_test_teardown(test_a_restart_on_the_managers_own_cpu_needs_no_ipi, teardown),
 		T(test_a_guest_manages_only_what_hv_cfg_lets_it),
+		cmocka_unit_test_teardown(test_requests_coalesce_into_one_kick_charged_to_the_managed_guest, teardown),
+		cmocka_unit_test_teardown(test_the_kick_of_a_posted_line_is_charged_to_its_owner, teardown),
 		cmocka_unit_test_teardown(test_a_line_taken_for_another_cpus_guest_is_charged_to_it, teardown),
 		cmocka_unit_test_teardown(test_draining_another_cpus_guest_line_is_charged_to_it, teardown),
 #undef T
