@@ -125,6 +125,7 @@ void hv_shutdown(void)
 {
 	int status = hv_status();
 
+	smp_shutdown_begin();                    /* the other CPUs, parked, stop for good */
 	trace_finish();
 	if (irq_unexpected || setup_nmis)
 		log_printf("hv: %lu unexpected interrupt vectors, %lu NMIs in root mode\n",
@@ -148,8 +149,8 @@ void hv_shutdown(void)
 			log_printf("hv: CPU %u: %u guest(s), %lu exits, idle (halted) %lu ms\n", i,
 				   pcpus[i].nguests, exits, pcpus[i].idle_tsc / ms);
 		}
-		log_printf("hv: ran %lu ms on %u CPUs, idle (halted) %lu ms in all\n", total / ms,
-			   pcpu_count, idle / ms);
+		log_printf("hv: ran %lu ms on %u CPUs, idle (halted) %lu ms in all; the others stopped by NMI\n",
+			   total / ms, pcpu_count, idle / ms);
 	}
 	log_printf("hv: all guests ended; status %d\n", status);
 	log_printf("hv: halted\n");

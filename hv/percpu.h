@@ -34,6 +34,7 @@ struct pcpu {
 	uint32_t posted_edge;        /* device lines another CPU took for its guests (hv/irq.c) */
 	uint32_t posted_level;
 	bool requests;               /* a guest on it has a manager's request (hv/sched.c) */
+	bool parked;                 /* in smp_cpu_done's wait, its log lines out: holds no lock */
 };
 
 extern struct pcpu pcpus[HV_MAX_CPUS];

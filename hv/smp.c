@@ -64,6 +64,7 @@ static struct {
 
 static volatile bool smp_go;
 static volatile int panic_cpu = -1;      /* the CPU that panicked first, -1 if none */
+static volatile bool smp_ending;         /* a panic or the end: an NMI halts the CPU it reaches */
 static uint32_t cpus_running;            /* CPUs not parked (under park_lock) */
 static struct spinlock park_lock;
 
@@ -211,6 +212,7 @@ void smp_init(void)
 	park_lock = (struct spinlock){ 0 };
 	smp_go = false;
 	panic_cpu = -1;
+	smp_ending = false;
 	for (unsigned i = 1; i < ncpus; i++)
 		pcpus[i].apic_id = bi->cpus.apic_id[i], pcpus[i].id = i;
 	smp_place(&bi->cfg, ncpus, bi->ap_trampoline != 0, placed, why, sizeof(why));
@@ -284,9 +286,11 @@ void smp_cpu_done(void)
 		hv_shutdown();
 	log_printf("hv: CPU %u: every guest on it has ended; it waits for the others\n", c->id);
 	log_drain(LOG_DRAIN_ALL);
+	__atomic_store_n(&c->parked, true, __ATOMIC_RELEASE);
 	/* Interrupts on: a kick (a request for one of its guests) or a stray line ends each wait. */
 	while (!__atomic_load_n(&c->requests, __ATOMIC_ACQUIRE))
 		cpu_park();
+	__atomic_store_n(&c->parked, false, __ATOMIC_RELEASE);
 }
 
 void smp_cpu_back(void)
@@ -302,6 +306,37 @@ void smp_cpu_back(void)
 	log_printf("hv: CPU %u: a manager's request for a guest on it: it runs again\n", c->id);
 }
 
+/* Stops every other CPU with an NMI: from now on an NMI halts the CPU it reaches. */
+static void smp_stop_others(unsigned me)
+{
+	__atomic_store_n(&smp_ending, true, __ATOMIC_SEQ_CST);
+	/*
+	 * The others stop where they are: an NMI reaches a CPU in a guest or
+	 * halted, interrupts on or off; a parked one too (a kick could wake it).
+	 */
+	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
+		if (i != me && pcpus[i].online)
+			plapic_send_nmi(pcpus[i].apic_id);
+}
+
+void smp_shutdown_begin(void)
+{
+	uint64_t give_up = cpu_rdtsc() + hv.tsc_hz / 10;
+
+	if (pcpu_count == 1)
+		return;
+	/*
+	 * Every other CPU has counted itself done; wait until each is in its
+	 * wait (its last line out, no lock held: an NMI must not stop a CPU
+	 * holding the log's lock), at most 100 ms.
+	 */
+	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
+		while (i != this_cpu() && pcpus[i].online && !__atomic_load_n(&pcpus[i].parked, __ATOMIC_ACQUIRE) &&
+		       cpu_rdtsc() < give_up)
+			cpu_pause();
+	smp_stop_others(this_cpu());
+}
+
 int smp_panic_begin(void)
 {
 	int none = -1, me = (int)this_cpu();
@@ -312,17 +347,11 @@ int smp_panic_begin(void)
 			return me;      /* a panic while this CPU panics: it goes on with its message */
 		cpu_halt_forever();     /* another CPU panics already: its message is the one */
 	}
-	/*
-	 * The others stop where they are: an NMI reaches a CPU in a guest or
-	 * halted, interrupts on or off; a parked one too (a kick could wake it).
-	 */
-	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
-		if (i != (unsigned)me && pcpus[i].online)
-			plapic_send_nmi(pcpus[i].apic_id);
+	smp_stop_others((unsigned)me);
 	return me;
 }
 
 bool smp_panicking(void)
 {
-	return __atomic_load_n(&panic_cpu, __ATOMIC_ACQUIRE) >= 0;
+	return __atomic_load_n(&smp_ending, __ATOMIC_ACQUIRE);
 }

@@ -45,7 +45,13 @@ void smp_cpu_back(void);
  */
 int smp_panic_begin(void);
 
-/* Returns true once a CPU has panicked: an NMI then means "stop here". */
+/*
+ * The hv ends (hv_shutdown, on the last CPU to finish): every other CPU,
+ * parked, is stopped with an NMI IPI and halts with interrupts off.
+ */
+void smp_shutdown_begin(void);
+
+/* Returns true once a CPU has panicked or the hv ends: an NMI then means "stop here". */
 bool smp_panicking(void);
 
 #endif

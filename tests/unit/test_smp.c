@@ -218,6 +218,33 @@ static void test_a_panic_stops_the_other_cpus_by_nmi(void **state)
 	assert_true(smp_panicking());
 }
 
+/*
+ * The hv ends on the last CPU to finish: it stops the parked CPUs with an
+ * NMI IPI first (a kick or a stray line could otherwise wake them while
+ * the summary is written), and an NMI then halts the CPU it reaches.
+ */
+static void test_the_last_cpu_stops_the_parked_ones_by_nmi(void **state)
+{
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA GB "cpu = 1\n");
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(1));            /* b ended: CPU 1 parks */
+	assert_true(pcpus[1].parked);            /* its lines out, no lock held: it may be stopped */
+	assert_false(smp_panicking());
+	fake.lapic.nicr = 0;
+	host_script(cli_hlt());
+	assert_true(host_run_cpu(0));            /* a ended: CPU 0 ends the hv */
+	assert_true(fake_log_has("hv: all guests ended; status 0"));
+	assert_true(fake_log_has("idle (halted) "));
+	assert_true(fake_log_has("the others stopped by NMI"));
+	assert_int_equal(fake.lapic.nicr, 1);
+	assert_int_equal(fake.lapic.icr[0] >> 32, 1);              /* CPU 1's APIC ID */
+	assert_int_equal(fake.lapic.icr[0] & 0x700, 0x400);        /* delivery mode NMI */
+	assert_true(smp_panicking());
+}
+
 /* ---- device lines across CPUs ------------------------------------------ */
 
 /*
@@ -634,6 +661,7 @@ int main(void)
 		T(test_shares_are_per_cpu),
 		T(test_a_guest_on_a_cpu_that_cannot_be_used_runs_on_cpu_0),
 		cmocka_unit_test_teardown(test_a_panic_stops_the_other_cpus_by_nmi, teardown),
+		cmocka_unit_test_teardown(test_the_last_cpu_stops_the_parked_ones_by_nmi, teardown),
 		cmocka_unit_test_teardown(test_a_line_arriving_on_another_cpu_is_posted_to_its_owners, teardown),
 		cmocka_unit_test_teardown(test_a_manager_restarts_a_guest_on_a_parked_cpu, teardown),
 		cmocka_unit_test_teardown(test_a_manager_stops_a_running_guest_on_another_cpu_by_ipi, teardown),
