@@ -139,15 +139,18 @@ void hv_shutdown(void)
 
 		for (unsigned i = 0; i < HV_MAX_CPUS; i++) {
 			uint64_t exits = 0;
+			unsigned n = 0;
 
 			if (!pcpus[i].online)
 				continue;
 			for (int k = 0; k < hv.nguests; k++)
-				if (hv.guests[k].cpu == i)
+				if (hv.guests[k].cpu == i) {
 					exits += hv.guests[k].stats.total;
+					n++;
+				}
 			idle += pcpus[i].idle_tsc;
-			log_printf("hv: CPU %u: %u guest(s), %lu exits, idle (halted) %lu ms\n", i,
-				   pcpus[i].nguests, exits, pcpus[i].idle_tsc / ms);
+			log_printf("hv: CPU %u: %u guest(s), %lu exits, idle (halted) %lu ms\n", i, n, exits,
+				   pcpus[i].idle_tsc / ms);
 		}
 		log_printf("hv: ran %lu ms on %u CPUs, idle (halted) %lu ms in all; the others stopped by NMI\n",
 			   total / ms, pcpu_count, idle / ms);

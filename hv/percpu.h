@@ -30,7 +30,6 @@ struct pcpu {
 	void *tables;                /* its GDT, TSS, IDT and IST stack (hv/setup.c) */
 	uint64_t tss_base;
 	void *stack_top;             /* its root-mode stack (the BSP's is the boot stack) */
-	unsigned nguests;            /* guests placed on it */
 	uint32_t posted_edge;        /* device lines another CPU took for its guests (hv/irq.c) */
 	uint32_t posted_level;
 	bool requests;               /* a guest on it has a manager's request (hv/sched.c) */

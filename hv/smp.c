@@ -248,15 +248,17 @@ void smp_init(void)
 		log_printf("hv: CPU %u (APIC ID %u) started\n", id, pcpus[id].apic_id);
 		irq_cpu_online(id);                 /* its guests' device lines go to it now */
 	}
+	bool used[HV_MAX_CPUS] = { [0] = true };   /* CPU 0 runs its loop even with no guest */
+
 	for (int i = 0; i < hv.nguests; i++) {
 		struct guest *g = &hv.guests[i];
-		pcpus[g->cpu].nguests++;
+
+		used[g->cpu] = true;
 		if (g->cpu != 0)
 			vmx_vcpu_release(&g->vcpu);
 	}
 	for (unsigned id = 0; id < ncpus; id++)
-		if (pcpus[id].nguests || id == 0)
-			cpus_running++;
+		cpus_running += used[id];
 }
 
 void smp_go_all(void)
