@@ -63,6 +63,8 @@ static uint32_t panic_holder;            /* CPU + 1 that took the lock for good 
 static char ring[LOG_RING];
 static uint64_t head, tail_e9, tail_uart;
 static uint16_t log_serial;
+static uint64_t uart_char_tsc;          /* TSC ticks one character takes on the line (0: unknown) */
+static uint64_t uart_next_poll;         /* the UART is not asked before then (its FIFO is busy) */
 static uint32_t pending[LOG_MAX_OWNERS]; /* bytes of each guest not yet out on 0xE9 */
 static uint32_t pending_lines[LOG_MAX_OWNERS]; /* and its lines */
 static uint64_t uart_lost;
@@ -125,6 +127,7 @@ void log_init(uint16_t serial_base)
 	lock_holder = panic_holder = 0;
 	charge_hook = NULL;
 	uart_cr_sent = false;
+	uart_char_tsc = uart_next_poll = 0;
 	log_serial = serial_base;
 	if (!serial_base)
 		return;
@@ -152,8 +155,37 @@ static void log_out_e9(uint64_t from, uint64_t to)
 	}
 }
 
-/* Sends to the UART what its FIFO takes now (a whole FIFO when the transmitter is empty). Lock held. */
-static void log_drain_uart(void)
+/*
+ * Returns true if the UART's transmitter is empty. Asked at most once a
+ * character time (log_uart_pace): a read of a legacy UART's status costs
+ * about a microsecond on hardware, and the exit path must not pay it on
+ * every exit while the line is behind.
+ */
+static bool log_uart_ready(void)
+{
+	uint64_t now = uart_char_tsc ? cpu_rdtsc() : 0;
+
+	if (now && now < LOAD(uart_next_poll))
+		return false;
+	if (inb(log_serial + UART_LSR) & UART_LSR_THRE)
+		return true;
+	if (now)
+		STORE(uart_next_poll, now + uart_char_tsc);
+	return false;
+}
+
+void log_uart_pace(uint64_t tsc_hz)
+{
+	uart_char_tsc = tsc_hz / 11520;      /* 10 bits a character at 115200 baud */
+}
+
+/*
+ * Sends to the UART what its FIFO takes now (a whole FIFO when the
+ * transmitter is empty). Lock held. paced: the UART is asked at most once a
+ * character time (the exit path and idle); the synchronous flush asks it
+ * every time.
+ */
+static void log_drain_uart(bool paced)
 {
 	if (!log_serial)
 		return;
@@ -161,8 +193,10 @@ static void log_drain_uart(void)
 		uart_lost += head - LOG_RING - tail_uart;
 		STORE(tail_uart, head - LOG_RING);
 	}
-	if (tail_uart == head || !(inb(log_serial + UART_LSR) & UART_LSR_THRE))
+	if (tail_uart == head || !(paced ? log_uart_ready() : (inb(log_serial + UART_LSR) & UART_LSR_THRE)))
 		return;
+	/* A full FIFO takes this long to go out: nothing to ask the UART before then. */
+	STORE(uart_next_poll, cpu_rdtsc() + UART_FIFO * uart_char_tsc);
 	for (unsigned i = 0; i < UART_FIFO && tail_uart < head; i++) {
 		char c = ring[tail_uart % LOG_RING];
 		if (c == '\n' && !uart_cr_sent) {
@@ -207,7 +241,7 @@ static void log_drain_locked(size_t max)
 		if (owner < LOG_MAX_OWNERS)
 			STORE(pending_lines[owner], pending_lines[owner] - 1);
 	}
-	log_drain_uart();
+	log_drain_uart(true);
 }
 
 /*
@@ -223,7 +257,7 @@ static bool log_drain_idle(void)
 
 	if (LOAD(line_tail) != LOAD(line_head))
 		return false;
-	return !port || LOAD(tail_uart) == LOAD(head) || !(inb(port + UART_LSR) & UART_LSR_THRE);
+	return !port || LOAD(tail_uart) == LOAD(head) || !log_uart_ready();
 }
 
 void log_drain(size_t max)
@@ -387,7 +421,7 @@ static void log_flush_locked(unsigned cpu)
 	log_drain_locked(LOG_DRAIN_ALL);
 	while (log_serial && tail_uart < head) {
 		log_uart_wait();
-		log_drain_uart();
+		log_drain_uart(false);
 	}
 	if (uart_lost && log_serial) {
 		char buf[80];

@@ -22,6 +22,9 @@
 /* Chooses the serial port (0 = none) and programs it to 115200 8N1. */
 void log_init(uint16_t serial_base);
 
+/* The TSC's rate: the UART is then asked for room at most once a character time (115200 baud). */
+void log_uart_pace(uint64_t tsc_hz);
+
 /* Formats like printf (the conversions of fmt.h) to the log channels. */
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -79,6 +79,7 @@ void hv_init(struct boot_info *bi)
 	hv_log_machine(bi);
 	hv.bi = bi;
 	hv.tsc_hz = bi->tsc_hz;
+	log_uart_pace(hv.tsc_hz);
 	hv.vmcheck = bi->cfg.vmcheck;
 	hv_mask_pic();
 	mem_init(bi->heap_base, bi->heap_bytes);

@@ -164,7 +164,9 @@ uint8_t inb(uint16_t port)
 	switch (port) {
 	case 0x21: return fake.pic_imr[0];
 	case 0xa1: return fake.pic_imr[1];
-	case 0x3fd: return 0x60;           /* COM1 LSR: transmitter empty */
+	case 0x3fd:                        /* COM1 LSR: transmitter empty, unless busy */
+		fake.lsr_reads++;
+		return fake.uart_busy ? 0x00 : 0x60;
 	case 0x4d0: return fake.elcr[0];
 	case 0x4d1: return fake.elcr[1];
 	case 0x20: case 0xa0: return 0xff; /* ISR reads: nothing spurious */

@@ -78,6 +78,8 @@ struct fake_cpu {
 	unsigned parked;              /* times a CPU parked (cpu_park) */
 	unsigned idle_vector;         /* if set: the next idle ends after idle_wait ticks with this vector */
 	uint64_t idle_wait;
+	bool uart_busy;               /* COM1's LSR says the transmitter is busy */
+	unsigned lsr_reads;           /* reads of COM1's LSR */
 	uint64_t eoi_cost;            /* TSC ticks each write to the master 8259's command port takes */
 	jmp_buf *halt_jmp;           /* cpu_halt_forever longjmps here if set */
 };
