@@ -39,7 +39,7 @@ def test_two_cpus_from_mp_services_and_a_guest_on_cpu_1_runs_there(tmp_path):
     assert "not every share is guaranteed" not in run.log, run
     for g in ("a", "b"):
         assert "hv: guest %s exited with status 0" % g in run.log, run
-        assert "hello: hypercall version 0x10000" in run.console(g), run
+        assert "hello: hypercall version 0x10001" in run.console(g), run
     assert "hv: CPU 0: 1 guest(s), " in run.log, run
     assert "hv: CPU 1: 1 guest(s), " in run.log, run
     assert " on 2 CPUs, idle (halted) " in run.log, run
@@ -58,7 +58,7 @@ def test_two_guests_on_cpu_1_share_it_and_cpu_0_parks(tmp_path):
     assert "hv: guest b: CPU share 60.0% (6000 us of every 10000 us) of CPU 1" in run.log, run
     for g in ("a", "b"):
         assert "hv: guest %s exited with status 0" % g in run.log, run
-        assert "hello: hypercall version 0x10000" in run.console(g), run
+        assert "hello: hypercall version 0x10001" in run.console(g), run
     assert "hv: CPU 0: 0 guest(s), 0 exits, " in run.log, run
     assert "hv: CPU 1: 2 guest(s), " in run.log, run
     assert run.status == 0, run

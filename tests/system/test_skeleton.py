@@ -25,7 +25,7 @@ def test_hello_guest_prints_banner_and_exits_with_status_0(tmp_path):
     assert 'hello: cpuid hypervisor "NanoKernelHV"' in con, run
     assert "hello: cpuid vmx hidden, hypervisor bit set" in con, run
     assert "hello: resumed after hlt, woken by timer IRQ 0" in con, run
-    assert "hello: hypercall version 0x10000" in con, run
+    assert "hello: hypercall version 0x10001" in con, run
     assert "hv: guest hello exited with status 0" in run.log, run
     exits = run.exits("hello")
     assert exits.get("cpuid", 0) >= 3, exits       # vendor, hypervisor leaf, leaf 1
