@@ -32,6 +32,8 @@ def test_two_guest_os_instances_run_side_by_side_with_their_own_policies(tmp_pat
     # A fault in one process of beta killed only that process.
     assert any(re.search(r"pid \d+ \(fault\) killed: general protection", l) for l in beta), beta
     assert "os> exit 0" in beta                     # beta's kernel went on to the end
+    # alpha manages beta (hv.cfg manages): it asked beta's state on the other CPU.
+    assert any(re.match(r"guest beta: boot 1, (running|halted)$", l) for l in alpha), alpha
     # Each guest read its own exit statistics through the hypercall.
     assert any(l.startswith('hv: guest 0 of 2 "alpha"') for l in alpha), alpha
     assert any(l.startswith('hv: guest 1 of 2 "beta"') for l in beta), beta
