@@ -6,6 +6,7 @@
  * undefined after a mode switch).
  */
 #include "exit.h"
+#include "cpu.h"
 #include "guest.h"
 #include "hypercall.h"
 #include "log.h"
@@ -108,8 +109,10 @@ static int64_t hc_guest_ctl(struct guest *g, uint64_t op, uint64_t gpa, enum exi
 	}
 	if (op == HC_CTL_STATUS)
 		return HC_CTL_STATE(__atomic_load_n(&t->boots, __ATOMIC_RELAXED), hc_state(t));
-	log_printf("hv: guest %s asks to %s guest %s (CPU %u)\n", g->cfg->name, verbs[op],
-		   t->cfg->name, t->cpu);
+	/* Rate-limited as refusals are: a manager calling in a loop does not flood the log. */
+	if (log_limit_allow(&g->refusal_limit, cpu_rdtsc(), hv.tsc_hz, 8))
+		log_printf("hv: guest %s asks to %s guest %s (CPU %u)\n", g->cfg->name, verbs[op],
+			   t->cfg->name, t->cpu);
 	if (sched_request(t, (unsigned)op, g))
 		*act = EXIT_YIELD;         /* on this CPU: the scheduler carries it out now */
 	return 0;

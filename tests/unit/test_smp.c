@@ -516,6 +516,39 @@ static void test_requests_coalesce_into_one_kick_charged_to_the_managed_guest(vo
 	assert_true(c->sched.hv_tsc < 5000);
 }
 
+/* Occurrences of s in the hv log so far. */
+static unsigned log_count(const char *s)
+{
+	unsigned n = 0;
+
+	fake.e9[fake.e9_len] = 0;
+	for (const char *p = fake.e9; (p = strstr(p, s)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * A manager calling in a loop (20 stops of b on CPU 1 in one turn) sends
+ * one IPI and gets 8 "asks to" lines a second, as refusals are limited:
+ * it floods neither the other CPU nor the log.
+ */
+static void test_a_manager_calling_in_a_loop_floods_neither_cpu_nor_log(void **state)
+{
+	static const struct ctl_call stop_b = { 0, HC_CTL_STOP, "b" };
+
+	(void)state;
+	host_tweak = pc;
+	host_cpus = 2;
+	host_boot(HV GA "manages = b\n" GB "cpu = 1\n");
+	fake.lapic.nicr = 0;
+	for (int i = 0; i < 20; i++)
+		host_script(ctl_exit(&stop_b));
+	assert_false(host_run_cpu(0));
+	assert_int_equal(rax_of(0), 0);
+	assert_int_equal(fake.lapic.nicr, 1);
+	assert_int_equal(log_count("hv: guest a asks to stop guest b (CPU 1)"), 8);
+}
+
 /* On CPU 1 (c running): b's line 5 arrives on CPU 0, which posts it and kicks CPU 1. */
 static void line_5_on_cpu_0(struct vcpu *v, void *arg)
 {
@@ -669,6 +702,7 @@ int main(void)
 		T(test_a_guest_manages_only_what_hv_cfg_lets_it),
 		cmocka_unit_test_teardown(test_requests_coalesce_into_one_kick_charged_to_the_managed_guest, teardown),
 		cmocka_unit_test_teardown(test_the_kick_of_a_posted_line_is_charged_to_its_owner, teardown),
+		cmocka_unit_test_teardown(test_a_manager_calling_in_a_loop_floods_neither_cpu_nor_log, teardown),
 		cmocka_unit_test_teardown(test_a_line_taken_for_another_cpus_guest_is_charged_to_it, teardown),
 		cmocka_unit_test_teardown(test_draining_another_cpus_guest_line_is_charged_to_it, teardown),
 #undef T
