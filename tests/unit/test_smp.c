@@ -492,24 +492,34 @@ static void stop_b_twice_from_cpu_0(struct vcpu *v, void *arg)
  * kick's exit is the managed guest's cost, not that of the guest it
  * interrupted (c, b's neighbour on CPU 1).
  */
-static void test_requests_coalesce_into_one_kick_charged_to_the_managed_guest(void **state)
+/*
+ * b and c on CPU 1: b's turn ends, c runs, and a kick interrupts c (what
+ * happened on CPU 0 before it: `before`), its handling 5000 ticks; then
+ * c's next exit, which charges the time up to c's resume.
+ */
+static void kick_while_c_runs(const char *cfg, void (*before)(struct vcpu *, void *))
 {
 	struct fake_exit kick = kick_exit();
-	struct guest *b, *c;
 
-	(void)state;
 	host_tweak = pc;
 	host_cpus = 2;
-	host_boot(HV GA "manages = b\n" GB "cpu = 1\n" GC "cpu = 1\n");
-	b = &hv.guests[1];
-	c = &hv.guests[2];
+	host_boot(cfg);
 	fake.lapic.nicr = 0;
 	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 50000000 });
-	kick.before = stop_b_twice_from_cpu_0;
+	kick.before = before;
 	kick.root_advance = 5000;
 	host_script(kick);
+	host_script((struct fake_exit){ .reason = EXIT_REASON_CPUID, .insn_len = 2 });
 	assert_false(host_run_cpu(1));           /* c runs on */
 	assert_int_equal(fake_run.entries[1].guest, 2);               /* c had the CPU at the kick */
+}
+
+static void test_requests_coalesce_into_one_kick_charged_to_the_managed_guest(void **state)
+{
+	struct guest *b = &hv.guests[1], *c = &hv.guests[2];
+
+	(void)state;
+	kick_while_c_runs(HV GA "manages = b\n" GB "cpu = 1\n" GC "cpu = 1\n", stop_b_twice_from_cpu_0);
 	assert_int_equal(fake.lapic.nicr, 1);                         /* two requests, one IPI */
 	assert_true(fake_log_has("hv: guest b stopped: stop asked by guest a"));
 	assert_true(b->sched.hv_tsc >= 5000);
@@ -561,22 +571,10 @@ static void line_5_on_cpu_0(struct vcpu *v, void *arg)
 /* The kick that brings b's posted line to CPU 1 is b's cost there, not that of c, which it interrupted. */
 static void test_the_kick_of_a_posted_line_is_charged_to_its_owner(void **state)
 {
-	struct fake_exit kick = kick_exit();
-	struct guest *b, *c;
+	struct guest *b = &hv.guests[1], *c = &hv.guests[2];
 
 	(void)state;
-	host_tweak = pc;
-	host_cpus = 2;
-	host_boot(HV GA GB "cpu = 1\nirqs = 5\n" GC "cpu = 1\n");
-	b = &hv.guests[1];
-	c = &hv.guests[2];
-	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 50000000 });
-	kick.before = line_5_on_cpu_0;
-	kick.root_advance = 5000;
-	host_script(kick);
-	host_script((struct fake_exit){ .reason = EXIT_REASON_CPUID, .insn_len = 2 });   /* c's next exit: charged up to its resume */
-	assert_false(host_run_cpu(1));
-	assert_int_equal(fake_run.entries[1].guest, 2);
+	kick_while_c_runs(HV GA GB "cpu = 1\nirqs = 5\n" GC "cpu = 1\n", line_5_on_cpu_0);
 	assert_int_equal(irq_forwarded, 1);
 	assert_int_equal(b->pic.chip[0].irr & (1u << 5), 1u << 5);
 	assert_true(b->sched.hv_tsc >= 5000);
