@@ -288,22 +288,37 @@ void guest_close_boot(struct guest *g)
 	guest_print_stats(g);
 }
 
-void guest_stop(struct guest *g, const char *fmt, ...)
+/* Stops g for the reason fmt gives; with hv.cfg's restart policy if by_policy. */
+static void guest_stopv(struct guest *g, bool by_policy, const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	log_vsnprintf(g->stop_reason, sizeof(g->stop_reason), fmt, ap);
-	va_end(ap);
 	guest_end_boot(g, GUEST_STOPPED);
 	log_printf("hv: guest %s stopped: %s\n", g->cfg->name, g->stop_reason);
-	if (g->cfg->restart == CFG_RESTART_YES) {
+	if (by_policy && g->cfg->restart == CFG_RESTART_YES) {
 		if (g->boots > GUEST_MAX_RESTARTS)
 			log_printf("hv: guest %s: restart limit (%d) reached, stays stopped\n",
 				   g->cfg->name, GUEST_MAX_RESTARTS);
 		else
 			g->sched.restart_due = true;
 	}
+}
+
+void guest_stop(struct guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	guest_stopv(g, true, fmt, ap);
+	va_end(ap);
+}
+
+void guest_stop_asked(struct guest *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	guest_stopv(g, false, fmt, ap);
+	va_end(ap);
 }
 
 void guest_exit(struct guest *g, int status)

@@ -19,6 +19,9 @@ void guest_init_all(struct boot_info *bi);
  */
 void guest_stop(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Stops g at a manager's request (HC_GUEST_CTL): hv.cfg's restart policy does not apply, the manager decides. */
+void guest_stop_asked(struct guest *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* g ended itself (port 0xF4) with status. */
 void guest_exit(struct guest *g, int status);
 

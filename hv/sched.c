@@ -541,7 +541,7 @@ static void sched_carry_out(struct guest *g, unsigned op, const struct guest *fr
 		virq_update_timer(g, now, false);   /* its summary counts the ticks it lost halted */
 	if (op == HC_CTL_STOP) {
 		if (live)
-			guest_stop(g, "stop asked by guest %s", from->cfg->name);
+			guest_stop_asked(g, "stop asked by guest %s", from->cfg->name);
 		else if (g->sched.restart_due)
 			log_printf("hv: guest %s: stop asked by guest %s: its restart is cancelled\n",
 				   g->cfg->name, from->cfg->name);
@@ -551,7 +551,7 @@ static void sched_carry_out(struct guest *g, unsigned op, const struct guest *fr
 		g->sched.restart_due = false;
 	} else if (op == HC_CTL_RESTART) {
 		if (live)
-			guest_stop(g, "restart asked by guest %s", from->cfg->name);
+			guest_stop_asked(g, "restart asked by guest %s", from->cfg->name);
 		else
 			log_printf("hv: guest %s: restart asked by guest %s\n", g->cfg->name,
 				   from->cfg->name);

@@ -438,6 +438,26 @@ static void test_a_restart_on_the_managers_own_cpu_needs_no_ipi(void **state)
 	assert_int_equal(rax_of(0), HC_CTL_STATE(2, HC_GS_RUNNING));
 }
 
+/*
+ * hv.cfg's restart policy is not the manager's: b (restart = yes) has had
+ * its 3 restarts, and a manager's restart still boots it, without the
+ * policy's "restart limit reached" line.
+ */
+static void test_a_managers_restart_is_not_bound_by_the_restart_policy(void **state)
+{
+	static const struct ctl_call restart_b = { 0, HC_CTL_RESTART, "b" };
+
+	(void)state;
+	host_boot(HV GA "manages = b\n" GB "restart = yes\n");
+	hv.guests[1].boots = 4;
+	host_script(ctl_exit(&restart_b));
+	host_script((struct fake_exit){ .reason = EXIT_REASON_PREEMPTION_TIMER, .tsc_advance = 50000000 });
+	assert_false(host_run_cpu(0));
+	assert_true(fake_log_has("hv: guest b stopped: restart asked by guest a"));
+	assert_false(fake_log_has("restart limit"));
+	assert_true(fake_log_has("hv: guest b restarted (boot 5)"));
+}
+
 /* Only the guests hv.cfg names may be managed; a bad name or op is refused before anything. */
 static void test_a_guest_manages_only_what_hv_cfg_lets_it(void **state)
 {
@@ -697,6 +717,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_manager_restarts_a_guest_on_a_parked_cpu, teardown),
 		cmocka_unit_test_teardown(test_a_manager_stops_a_running_guest_on_another_cpu_by_ipi, teardown),
 		cmocka_unit_test_teardown(test_a_restart_on_the_managers_own_cpu_needs_no_ipi, teardown),
+		T(test_a_managers_restart_is_not_bound_by_the_restart_policy),
 		T(test_a_guest_manages_only_what_hv_cfg_lets_it),
 		cmocka_unit_test_teardown(test_requests_coalesce_into_one_kick_charged_to_the_managed_guest, teardown),
 		cmocka_unit_test_teardown(test_the_kick_of_a_posted_line_is_charged_to_its_owner, teardown),
