@@ -13,7 +13,6 @@
 #include "log.h"
 #include "smp.h"
 #include "mbload.h"
-#include "pic.h"
 #include "sched.h"
 #include "virq.h"
 #include "vmcs.h"
@@ -251,7 +250,7 @@ enum exit_action exit_external_interrupt(struct vcpu *v, struct exit_info *x)
 {
 	unsigned vector = vmcs_read32(VM_EXIT_INTR_INFO) & 0xff;
 
-	sched_blame(irq_owner(vector - PIC_VECTOR_BASE));
+	sched_blame(irq_vector_owner(vector));
 	hv_irq(vector);
 	return sched_preempt_wanted() ? EXIT_YIELD : EXIT_RESUME;
 }

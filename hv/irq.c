@@ -37,6 +37,11 @@ struct guest *irq_owner(unsigned irq)
 	return irq < 16 ? irq_route[irq] : NULL;
 }
 
+struct guest *irq_vector_owner(unsigned vector)
+{
+	return irq_owner(vector - PIRQ_VECTOR_BASE);   /* below the base: a large irq, no owner */
+}
+
 /* The APIC ID of the CPU g runs on: its cpu's once that CPU runs the hv, else the boot CPU's. */
 static uint32_t irq_dest(const struct guest *g)
 {
@@ -218,7 +223,7 @@ static void irq_line(unsigned irq, unsigned vector)
 
 void hv_irq_idle(unsigned vector)
 {
-	sched_idle_interrupt(irq_owner(vector - PIRQ_VECTOR_BASE));
+	sched_idle_interrupt(irq_vector_owner(vector));
 	hv_irq(vector);
 }
 

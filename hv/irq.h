@@ -48,6 +48,9 @@ void hv_irq_idle(unsigned vector);
 /* Returns the guest that owns ISA line irq, or NULL. */
 struct guest *irq_owner(unsigned irq);
 
+/* Returns the guest that owns the line whose vector this is (PIRQ_VECTOR_BASE + irq), or NULL. */
+struct guest *irq_vector_owner(unsigned vector);
+
 /*
  * Counts of physical interrupts: per line; wake-up timer interrupts, the
  * spurious ones, kicks from other CPUs; unexpected vectors and local APIC

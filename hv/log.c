@@ -156,22 +156,14 @@ static void log_out_e9(uint64_t from, uint64_t to)
 }
 
 /*
- * Returns true if the UART's transmitter is empty. Asked at most once a
- * character time (log_uart_pace): a read of a legacy UART's status costs
- * about a microsecond on hardware, and the exit path must not pay it on
- * every exit while the line is behind.
+ * Returns true if the UART may be asked for room now: at most once a
+ * character time while it is busy (log_uart_pace). A read of a legacy
+ * UART's status costs about a microsecond on hardware; the exit path must
+ * not pay it on every exit while the line is behind.
  */
-static bool log_uart_ready(void)
+static bool log_uart_due(void)
 {
-	uint64_t now = uart_char_tsc ? cpu_rdtsc() : 0;
-
-	if (now && now < LOAD(uart_next_poll))
-		return false;
-	if (inb(log_serial + UART_LSR) & UART_LSR_THRE)
-		return true;
-	if (now)
-		STORE(uart_next_poll, now + uart_char_tsc);
-	return false;
+	return !uart_char_tsc || cpu_rdtsc() >= LOAD(uart_next_poll);
 }
 
 void log_uart_pace(uint64_t tsc_hz)
@@ -193,8 +185,12 @@ static void log_drain_uart(bool paced)
 		uart_lost += head - LOG_RING - tail_uart;
 		STORE(tail_uart, head - LOG_RING);
 	}
-	if (tail_uart == head || !(paced ? log_uart_ready() : (inb(log_serial + UART_LSR) & UART_LSR_THRE)))
+	if (tail_uart == head || (paced && !log_uart_due()))
 		return;
+	if (!(inb(log_serial + UART_LSR) & UART_LSR_THRE)) {
+		STORE(uart_next_poll, cpu_rdtsc() + uart_char_tsc);   /* busy: ask again in a character time */
+		return;
+	}
 	/* A full FIFO takes this long to go out: nothing to ask the UART before then. */
 	STORE(uart_next_poll, cpu_rdtsc() + UART_FIFO * uart_char_tsc);
 	for (unsigned i = 0; i < UART_FIFO && tail_uart < head; i++) {
@@ -257,7 +253,7 @@ static bool log_drain_idle(void)
 
 	if (LOAD(line_tail) != LOAD(line_head))
 		return false;
-	return !port || LOAD(tail_uart) == LOAD(head) || !log_uart_ready();
+	return !port || LOAD(tail_uart) == LOAD(head) || !log_uart_due();
 }
 
 void log_drain(size_t max)

@@ -499,7 +499,6 @@ static void sched_restarts(void)
 bool sched_request(struct guest *g, unsigned op, const struct guest *from)
 {
 	struct pcpu *c = &pcpus[g->cpu];
-
 	bool kicked;
 
 	/*
@@ -537,7 +536,7 @@ static void sched_carry_out(struct guest *g, unsigned op, const struct guest *fr
 {
 	bool live = g->state == GUEST_RUNNABLE || g->state == GUEST_HALTED;
 
-	if (live && g->state == GUEST_HALTED)
+	if (g->state == GUEST_HALTED)
 		virq_update_timer(g, now, false);   /* its summary counts the ticks it lost halted */
 	if (op == HC_CTL_STOP) {
 		if (live)

@@ -92,7 +92,6 @@ void xstate_reset(struct vcpu *v)
 void xstate_setup(struct vcpu *v)
 {
 	v->xsave = mem_alloc_pages((area_bytes + 4095) / 4096);
-	xstate_reset(v);
 }
 
 /*

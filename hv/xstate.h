@@ -13,10 +13,10 @@ void xstate_init(void);
 /* An AP: the same CR4.OSFXSR/OSXSAVE and XCR0 as the BSP chose in xstate_init. */
 void xstate_cpu_init(void);
 
-/* Gives v a save area holding the initial (power-on) state. */
+/* Gives v its save area (xstate_reset puts the initial, power-on state in it). */
 void xstate_setup(struct vcpu *v);
 
-/* Resets v's saved state to the initial state (guest restart). */
+/* Resets v's saved state to the initial state (each boot). */
 void xstate_reset(struct vcpu *v);
 
 /* Saves the live FPU/vector, XCR0 and DR0-3/DR6 state into from (if any), loads to's. */
