@@ -2,6 +2,7 @@
 given hv.cfg, boot it under an emulator, return the status and the logs."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -82,3 +83,20 @@ def boot(tmp_path, config, backend="bochs", timeout=BOCHS_TIMEOUT, ata1=None, fi
                    env=dict(os.environ, EFI=os.path.join(ROOT, "build/BOOTX64.EFI")))
     status = hvrun.run(backend, esp, out, timeout, cpus=cpus)
     return Run(out, status)
+
+
+def trace_extints(run):
+    """Returns [(cpu, guest, vector)] of the external-interrupt exits in the
+    run's trace (tools/hvtrace timeline; cpu 0 when the timeline has no
+    cpu column)."""
+    out = subprocess.run([os.path.join(ROOT, "tools/hvtrace"), "timeline", os.path.join(run.out, "e9.log")],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    head = out[0].split()
+    rows = []
+    for line in out[1:]:
+        m = re.search(r"vector (0x[0-9a-f]+)", line)
+        if m:
+            cols = line.split()
+            cpu = int(cols[head.index("cpu")]) if "cpu" in head else 0
+            rows.append((cpu, cols[head.index("guest")], int(m.group(1), 16)))
+    return rows

@@ -84,17 +84,24 @@ def test_write_outside_ram_stops_only_that_guest(tmp_path):
     assert run.status == 1, run                    # a guest was stopped
 
 
-def test_restart_policy_boots_a_stopped_guest_again(tmp_path):
+def restart_policy_run(tmp_path, wild_extra=""):
+    """wild (restart = yes) faults at every boot beside a heartbeat: it is
+    stopped, booted again 3 times from a freshly loaded image (its banner
+    each time), then stays stopped; the heartbeat runs its course."""
     run = hvtest.boot(tmp_path, config(
-        guest("wild", "test=wild addr=0x40000000 op=exec", extra="restart = yes"),
+        guest("wild", "test=wild addr=0x40000000 op=exec", extra="restart = yes\n" + wild_extra),
         guest("beat", "test=heartbeat hz=100 seconds=2 every=50")))
     assert "hv: guest wild stopped: EPT violation at GPA 0x40000000 (instruction fetch)" in run.log, run
     for boot in (2, 3, 4):
         assert "hv: guest wild restarted (boot %d)" % boot in run.log, run
-    # Each boot printed its banner again, from a freshly loaded image.
     assert run.console("wild").count("tguest: test wild") == 4, run
     assert "hv: guest wild: restart limit (3) reached, stays stopped" in run.log, run
     assert "[beat] heartbeat done" in run.log, run
+    return run
+
+
+def test_restart_policy_boots_a_stopped_guest_again(tmp_path):
+    restart_policy_run(tmp_path)
 
 
 def test_halted_guest_with_only_a_device_line_is_stopped_at_its_time_limit(tmp_path):

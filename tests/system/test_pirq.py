@@ -6,14 +6,11 @@ disk completes its DMA by its routed IRQ 14, and a heartbeat guest's
 100 Hz PIT keeps time through the hv's idle wake-ups (the LAPIC's
 TSC-deadline timer, or the PIT)."""
 
-import os
 import re
-import subprocess
 
 import pytest
 
 import hvtest
-from hvtest import ROOT
 from os_harness import assert_disk_read_of_esp
 
 CONFIG = """
@@ -39,11 +36,9 @@ WAKEUPS = re.compile(r"hv: CPU 0 wake-up timer \(([^)]*)\): (\d+) interrupts, (\
 
 def trace_vectors(run):
     """Returns {vector: count} of the external-interrupt exits in the run's trace."""
-    out = subprocess.run([os.path.join(ROOT, "tools/hvtrace"), "timeline", os.path.join(run.out, "e9.log")],
-                         capture_output=True, text=True, check=True).stdout
     counts = {}
-    for v in re.findall(r"vector (0x[0-9a-f]+)", out):
-        counts[int(v, 16)] = counts.get(int(v, 16), 0) + 1
+    for _, _, v in hvtest.trace_extints(run):
+        counts[v] = counts.get(v, 0) + 1
     return counts
 
 

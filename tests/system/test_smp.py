@@ -13,7 +13,7 @@ import pytest
 import hvtest
 from hvtest import ROOT
 from os_harness import assert_disk_read_of_esp
-from test_partitions import config, guest, pit_rate
+from test_partitions import config, guest, pit_rate, restart_policy_run
 
 OS = """
 [guest %s]
@@ -97,35 +97,12 @@ def test_four_guests_on_two_cpus_two_per_cpu_all_finish_their_checks(tmp_path):
 
 
 def test_guest_on_cpu_1_stopped_and_restarted_while_cpu_0_guest_runs_on(tmp_path):
-    run = hvtest.boot(tmp_path, config(
-        guest("wild", "test=wild addr=0x40000000 op=exec", extra="restart = yes\ncpu = 1"),
-        guest("beat", "test=heartbeat hz=100 seconds=2 every=50")))
-    assert "hv: guest wild stopped: EPT violation at GPA 0x40000000 (instruction fetch)" in run.log, run
-    for boot in (2, 3, 4):
-        assert "hv: guest wild restarted (boot %d)" % boot in run.log, run
-    assert run.console("wild").count("tguest: test wild") == 4, run
-    assert "hv: guest wild: restart limit (3) reached, stays stopped" in run.log, run
+    run = restart_policy_run(tmp_path, wild_extra="cpu = 1")
     # The heartbeat on CPU 0 ran its course at its rate, undisturbed.
-    assert "[beat] heartbeat done" in run.log, run
     irqs, secs, rate = pit_rate(run, "beat")
     assert 99.0 <= rate <= 101.0, (irqs, secs, rate)
     assert "hv: guest beat exited with status 0" in run.log, run
     assert "hv: CPU 1: every guest on it has ended; it waits for the others" in run.log, run
-
-
-def trace_extints(run):
-    """Returns [(cpu, guest, vector)] of the external-interrupt exits in the run's trace."""
-    out = subprocess.run([os.path.join(ROOT, "tools/hvtrace"), "timeline", os.path.join(run.out, "e9.log")],
-                         capture_output=True, text=True, check=True).stdout.splitlines()
-    head = out[0].split()
-    assert "cpu" in head, out[:3]
-    rows = []
-    for line in out[1:]:
-        m = re.search(r"vector (0x[0-9a-f]+)", line)
-        if m:
-            cols = line.split()
-            rows.append((int(cols[head.index("cpu")]), cols[head.index("guest")], int(m.group(1), 16)))
-    return rows
 
 
 @pytest.mark.parametrize("backend", ["auto", "pic"])
@@ -154,7 +131,7 @@ memory  = 16M
 """ % backend, timeout=900)
     assert run.status == 0, run
     assert_disk_read_of_esp(run, "disk")
-    rows = trace_extints(run)
+    rows = hvtest.trace_extints(run)
     irq14 = [r for r in rows if r[2] == 0x2e]
     if backend == "auto":
         assert "hv: IRQ 14 of guest disk now goes to CPU 1" in run.log, run
